@@ -1,0 +1,161 @@
+"""Settings for the billing portal.
+
+Everything that differs between a laptop and production comes from the environment (or a `.env`
+file beside manage.py), using the variable names Cloudflare's own tools use. Sandbox mode
+(`BILLING_SANDBOX=true`) points every integration at the local emulator; it is off by default so a
+production deploy never talks to the emulator by accident. Contradictory or missing live settings
+are reported by the system checks in `topups/checks.py`, which also run when the WSGI app starts.
+"""
+
+from pathlib import Path
+
+import environ
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+env = environ.Env()
+environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+
+BILLING_SANDBOX = env.bool("BILLING_SANDBOX", default=False)
+
+DEBUG = env.bool("DJANGO_DEBUG", default=False)
+# Only ever used when sandbox mode is on; a live deploy without DJANGO_SECRET_KEY fails its checks.
+INSECURE_DEV_SECRET_KEY = "django-insecure-sandbox-only-key-never-use-in-production"  # noqa: S105
+SECRET_KEY = env("DJANGO_SECRET_KEY", default=INSECURE_DEV_SECRET_KEY)
+ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
+CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "topups.apps.TopupsConfig",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "billing_portal.urls"
+WSGI_APPLICATION = "billing_portal.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "topups.context_processors.billing_mode",
+            ],
+        },
+    },
+]
+
+DATABASES = {
+    "default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
+}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Writers queue up instead of failing with "database is locked"; IMMEDIATE makes a
+    # transaction take the write lock up front: SQLite's stand-in for SELECT ... FOR UPDATE.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {"timeout": 20, "transaction_mode": "IMMEDIATE"}
+    )
+else:
+    DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "topups:home"
+LOGOUT_REDIRECT_URL = "login"
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STATIC_ROOT = BASE_DIR / "staticfiles"
+
+# Security headers that cost nothing; HTTPS-only cookies wherever the site is not the local sandbox.
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SECURE = env.bool("DJANGO_SECURE_COOKIES", default=not BILLING_SANDBOX)
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+
+# --- Cloudflare -------------------------------------------------------------------------------
+CLOUDFLARE_LIVE_BASE_URL = "https://api.cloudflare.com/client/v4"
+SANDBOX_HOST = env("SANDBOX_HOST", default="127.0.0.1")
+SANDBOX_API_PORT = env.int("SANDBOX_API_PORT", default=8787)
+SANDBOX_URL = f"http://{SANDBOX_HOST}:{SANDBOX_API_PORT}"
+# Credentials the sandbox accepts; see sandbox/config.py.
+SANDBOX_API_TOKEN = "sandbox-token"  # noqa: S105 - the emulator's public token
+
+CLOUDFLARE_BASE_URL = env(
+    "CLOUDFLARE_BASE_URL",
+    default=f"{SANDBOX_URL}/client/v4" if BILLING_SANDBOX else CLOUDFLARE_LIVE_BASE_URL,
+).rstrip("/")
+CLOUDFLARE_API_TOKEN = env(
+    "CLOUDFLARE_API_TOKEN", default=SANDBOX_API_TOKEN if BILLING_SANDBOX else ""
+)
+CLOUDFLARE_EMAIL = env("CLOUDFLARE_EMAIL", default="")
+CLOUDFLARE_API_KEY = env("CLOUDFLARE_API_KEY", default="")
+# The account `seed_demo` and `account_add` use when none is named.
+CLOUDFLARE_ACCOUNT_ID = env(
+    "CLOUDFLARE_ACCOUNT_ID",
+    default="023e105f4ecef8ad9ca31a8372d0c353" if BILLING_SANDBOX else "",
+)
+CLOUDFLARE_CONNECT_TIMEOUT = env.float("CLOUDFLARE_CONNECT_TIMEOUT", default=3.05)
+CLOUDFLARE_READ_TIMEOUT = env.float("CLOUDFLARE_READ_TIMEOUT", default=20.0)
+# Used when the limits endpoint does not answer; Cloudflare's documented minimum is 1000 cents.
+TOPUP_MIN_CENTS_FALLBACK = 1000
+TOPUP_MAX_CENTS = env.int("TOPUP_MAX_CENTS", default=1_000_000)
+
+# --- Stripe.js (the browser half of the payment) ----------------------------------------------
+STRIPE_LIVE_JS_URL = "https://js.stripe.com/v3/"
+SANDBOX_PUBLISHABLE_KEY = "pk_test_sandbox"
+STRIPE_PUBLISHABLE_KEY = env(
+    "STRIPE_PUBLISHABLE_KEY", default=SANDBOX_PUBLISHABLE_KEY if BILLING_SANDBOX else ""
+)
+STRIPE_JS_URL = env(
+    "STRIPE_JS_URL",
+    default=f"{SANDBOX_URL}/stripe-js/v3/" if BILLING_SANDBOX else STRIPE_LIVE_JS_URL,
+)
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
+    "loggers": {
+        # urllib3 logs full URLs at DEBUG; keep it quiet so nothing sensitive leaks by accident.
+        "urllib3": {"level": "WARNING"},
+    },
+}

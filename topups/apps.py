@@ -1,0 +1,10 @@
+from django.apps import AppConfig
+
+
+class TopupsConfig(AppConfig):
+    default_auto_field = "django.db.models.BigAutoField"
+    name = "topups"
+    verbose_name = "Top-ups"
+
+    def ready(self):
+        from topups import checks  # noqa: F401  (registers the configuration checks)
