@@ -1,0 +1,156 @@
+from django.contrib import admin
+
+from topups.models import CloudflareAccount, Membership, TopUp, TopUpEvent
+
+
+class MembershipInline(admin.TabularInline):
+    model = Membership
+    extra = 0
+    autocomplete_fields = ["user"]
+
+
+@admin.register(CloudflareAccount)
+class CloudflareAccountAdmin(admin.ModelAdmin):
+    list_display = ["name", "account_id", "credential", "created_at"]
+    list_filter = ["credential"]
+    search_fields = ["name", "account_id"]
+    inlines = [MembershipInline]
+
+
+@admin.register(Membership)
+class MembershipAdmin(admin.ModelAdmin):
+    list_display = ["user", "account", "role", "created_at"]
+    list_filter = ["role", "account"]
+    search_fields = ["user__username", "user__email", "account__name", "account__account_id"]
+    autocomplete_fields = ["user", "account"]
+
+
+class TopUpEventInline(admin.TabularInline):
+    model = TopUpEvent
+    extra = 0
+    can_delete = False
+    fields = ["created_at", "kind", "from_state", "to_state", "actor", "detail"]
+    readonly_fields = fields
+    ordering = ["created_at", "id"]
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(TopUp)
+class TopUpAdmin(admin.ModelAdmin):
+    """Money fields are read-only: state changes go through the services and their audit trail."""
+
+    list_display = [
+        "id",
+        "created_at",
+        "account",
+        "amount",
+        "state",
+        "created_by",
+        "card",
+        "confirmed",
+    ]
+    list_filter = [
+        "state",
+        "account",
+        "onboarding",
+        ("confirmed_at", admin.EmptyFieldListFilter),
+        "created_at",
+    ]
+    search_fields = [
+        "payment_intent_id",
+        "request_key",
+        "created_by__username",
+        "account__name",
+        "card_last4",
+    ]
+    date_hierarchy = "created_at"
+    list_select_related = ["account", "created_by"]
+    inlines = [TopUpEventInline]
+    readonly_fields = [
+        "account",
+        "amount",
+        "amount_cents",
+        "currency",
+        "state",
+        "created_by",
+        "request_key",
+        "payment_intent_id",
+        "card_brand",
+        "card_last4",
+        "onboarding",
+        "error_code",
+        "error_message",
+        "created_at",
+        "updated_at",
+        "status_checked_at",
+        "completed_at",
+        "confirmed_by",
+        "confirmed_at",
+        "confirmation_note",
+    ]
+    exclude = ["client_secret"]
+    fieldsets = [
+        (
+            None,
+            {"fields": ["account", "amount", "amount_cents", "currency", "state", "created_by"]},
+        ),
+        (
+            "Cloudflare",
+            {
+                "fields": [
+                    "payment_intent_id",
+                    "request_key",
+                    "card_brand",
+                    "card_last4",
+                    "onboarding",
+                    "error_code",
+                    "error_message",
+                ]
+            },
+        ),
+        ("Timeline", {"fields": ["created_at", "updated_at", "status_checked_at", "completed_at"]}),
+        ("Finance", {"fields": ["confirmed_by", "confirmed_at", "confirmation_note"]}),
+    ]
+
+    @admin.display(description="Amount", ordering="amount_cents")
+    def amount(self, obj):
+        return f"{obj.amount_display} {obj.currency.upper()}"
+
+    @admin.display(description="Card")
+    def card(self, obj):
+        return obj.card_display or "—"
+
+    @admin.display(description="Confirmed", boolean=True, ordering="confirmed_at")
+    def confirmed(self, obj):
+        return obj.confirmed_at is not None
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(TopUpEvent)
+class TopUpEventAdmin(admin.ModelAdmin):
+    list_display = ["created_at", "topup", "kind", "from_state", "to_state", "actor"]
+    list_filter = ["kind", "to_state"]
+    search_fields = ["topup__payment_intent_id", "topup__id", "actor__username"]
+    list_select_related = ["topup", "actor"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -1,0 +1,211 @@
+import uuid
+
+from django.conf import settings
+from django.core.validators import RegexValidator
+from django.db import models
+from django.db.models import Q
+
+from topups.states import TopUpState
+
+account_id_validator = RegexValidator(
+    r"^[0-9a-f]{32}$", "A Cloudflare account ID is 32 lowercase hexadecimal characters."
+)
+
+
+class CloudflareAccount(models.Model):
+    """A Cloudflare account whose AI Gateway credits this portal tops up."""
+
+    class Credential(models.TextChoices):
+        API_TOKEN = "api_token", "API token (CLOUDFLARE_API_TOKEN)"
+        GLOBAL_KEY = "global_key", "Global API key (CLOUDFLARE_EMAIL + CLOUDFLARE_API_KEY)"
+
+    name = models.CharField(max_length=100)
+    account_id = models.CharField(
+        "Cloudflare account ID", max_length=32, unique=True, validators=[account_id_validator]
+    )
+    # Which of the configured credentials to call Cloudflare with. Secrets stay in the environment.
+    credential = models.CharField(
+        max_length=20, choices=Credential.choices, default=Credential.API_TOKEN
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(account_id__regex=r"^[0-9a-f]{32}$"),
+                name="account_id_is_32_hex",
+            ),
+            models.CheckConstraint(
+                condition=Q(credential__in=["api_token", "global_key"]),
+                name="account_credential_valid",
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class Membership(models.Model):
+    """A user's role on one account. Roles do not nest: each lists what it may do."""
+
+    class Role(models.TextChoices):
+        ADMIN = "admin", "Admin (top up, view)"
+        FINANCE = "finance", "Finance (view, confirm, export)"
+        VIEWER = "viewer", "Viewer (view)"
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
+    )
+    account = models.ForeignKey(
+        CloudflareAccount, on_delete=models.CASCADE, related_name="memberships"
+    )
+    role = models.CharField(max_length=10, choices=Role.choices)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["account__name", "user__username"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "account"], name="one_membership_per_account"),
+            models.CheckConstraint(
+                condition=Q(role__in=["admin", "finance", "viewer"]), name="membership_role_valid"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.user} · {self.get_role_display()} · {self.account}"
+
+    @property
+    def can_top_up(self) -> bool:
+        return self.role == self.Role.ADMIN
+
+    @property
+    def can_confirm(self) -> bool:
+        return self.role == self.Role.FINANCE
+
+
+class TopUp(models.Model):
+    """One attempt to add credits, from the click on "Confirm and pay" to Cloudflare's verdict.
+
+    Change `state` only through `topups.services.topup_transition`, which enforces the state
+    machine in `topups/states.py` with a conditional UPDATE and writes the audit trail.
+    """
+
+    account = models.ForeignKey(CloudflareAccount, on_delete=models.PROTECT, related_name="topups")
+    amount_cents = models.PositiveIntegerField()
+    currency = models.CharField(max_length=3, default="usd")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="topups_created"
+    )
+    # Generated when the review page is rendered; a resubmitted form finds the same row.
+    request_key = models.UUIDField(unique=True, default=uuid.uuid4, editable=False)
+    state = models.CharField(
+        max_length=20, choices=TopUpState.choices, default=TopUpState.CREATING, db_index=True
+    )
+
+    # What Cloudflare's create answered. NULL until known, so the per-account unique constraint
+    # ignores rows that have none yet.
+    payment_intent_id = models.CharField(max_length=255, null=True, blank=True)  # noqa: DJ001
+    # Only while the customer must act in the browser; wiped when the payment is settled.
+    client_secret = models.CharField(max_length=255, blank=True, editable=False)
+    card_brand = models.CharField(max_length=32, blank=True)
+    card_last4 = models.CharField(max_length=4, blank=True)
+    onboarding = models.BooleanField(null=True)
+    # Cloudflare's own words when it refused, shown to the user.
+    error_code = models.IntegerField(null=True, blank=True)
+    error_message = models.TextField(blank=True)
+
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    status_checked_at = models.DateTimeField(null=True, blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+
+    # Finance's confirmation that the money arrived (reconciliation).
+    confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="topups_confirmed",
+    )
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    confirmation_note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount_cents__gte=1000), name="topup_amount_min"),
+            models.CheckConstraint(
+                condition=Q(state__in=TopUpState.values), name="topup_state_valid"
+            ),
+            models.UniqueConstraint(
+                fields=["account", "payment_intent_id"],
+                condition=Q(payment_intent_id__isnull=False),
+                name="topup_payment_intent_unique_per_account",
+            ),
+            models.CheckConstraint(
+                condition=~Q(state=TopUpState.COMPLETED) | Q(completed_at__isnull=False),
+                name="topup_completed_has_timestamp",
+            ),
+            models.CheckConstraint(
+                condition=Q(confirmed_at__isnull=True) | Q(confirmed_by__isnull=False),
+                name="topup_confirmation_has_author",
+            ),
+        ]
+        indexes = [models.Index(fields=["account", "-created_at"], name="topup_account_recent")]
+
+    def __str__(self):
+        return f"Top-up #{self.pk} · {self.amount_display} · {self.get_state_display()}"
+
+    @property
+    def amount_display(self) -> str:
+        dollars, cents = divmod(self.amount_cents, 100)
+        return f"${dollars:,}.{cents:02d}"
+
+    @property
+    def card_display(self) -> str:
+        if not self.card_last4:
+            return ""
+        return f"{self.card_brand.title() or 'Card'} •••• {self.card_last4}"
+
+
+class TopUpEvent(models.Model):
+    """Append-only audit trail of a top-up. `detail` never holds secrets (see services)."""
+
+    class Kind(models.TextChoices):
+        CREATED = "created", "Created"
+        CREATE_ANSWERED = "create_answered", "Cloudflare answered create"
+        CREATE_REFUSED = "create_refused", "Cloudflare refused create"
+        CREATE_OUTCOME_UNKNOWN = "create_outcome_unknown", "Create outcome unknown"
+        STATE_CHANGED = "state_changed", "State changed"
+        STATUS_CHECKED = "status_checked", "Status checked"
+        FINANCE_CONFIRMED = "finance_confirmed", "Confirmed by finance"
+        NOTE = "note", "Note"
+
+    topup = models.ForeignKey(TopUp, on_delete=models.PROTECT, related_name="events")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        help_text="Empty when the system acted on its own (e.g. a status refresh).",
+    )
+    kind = models.CharField(max_length=32, choices=Kind.choices)
+    from_state = models.CharField(max_length=20, choices=TopUpState.choices, blank=True)
+    to_state = models.CharField(max_length=20, choices=TopUpState.choices, blank=True)
+    detail = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} · top-up #{self.topup_id}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None and not self._state.adding:
+            raise ValueError("The audit trail is append-only: events are never changed.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValueError("The audit trail is append-only: events are never deleted.")

@@ -1,0 +1,57 @@
+"""The top-up state machine: every state, and every transition the code may make.
+
+    creating ──► awaiting_payment ──► processing ──► completed
+       │               │   │               │            ▲
+       │               │   └───────────────┼────────────┤
+       ├──► processing ┘                   │            │
+       ├──► failed ◄───────────────────────┘            │
+       └──► unknown ──► completed / failed (finance) ───┘
+
+- creating: the row exists and Cloudflare's create has been (or is being) called. The row is
+  written *before* the call so that no answer, however lost, leaves a payment untracked.
+- awaiting_payment: create returned a client_secret; the browser must confirm with Stripe.js.
+- processing: the money is moving (charged server-side, or confirmed in the browser) and only
+  Cloudflare's status endpoint may say it is done.
+- completed: the status endpoint said `completed`. Final.
+- failed: Cloudflare refused the create, or finance closed a payment that never went through. Final.
+- unknown: the create request may have reached Cloudflare but its answer was lost; the card may
+  or may not be charged. Never retried automatically; finance reconciles it by hand.
+"""
+
+from django.db import models
+
+
+class TopUpState(models.TextChoices):
+    CREATING = "creating", "Creating"
+    AWAITING_PAYMENT = "awaiting_payment", "Awaiting payment"
+    PROCESSING = "processing", "Processing"
+    COMPLETED = "completed", "Completed"
+    FAILED = "failed", "Failed"
+    UNKNOWN = "unknown", "Outcome unknown"
+
+
+ALLOWED_TRANSITIONS: dict[str, frozenset[str]] = {
+    TopUpState.CREATING: frozenset(
+        {
+            TopUpState.AWAITING_PAYMENT,
+            TopUpState.PROCESSING,
+            TopUpState.FAILED,
+            TopUpState.UNKNOWN,
+        }
+    ),
+    TopUpState.AWAITING_PAYMENT: frozenset(
+        {TopUpState.PROCESSING, TopUpState.COMPLETED, TopUpState.FAILED}
+    ),
+    TopUpState.PROCESSING: frozenset({TopUpState.COMPLETED, TopUpState.FAILED}),
+    TopUpState.UNKNOWN: frozenset({TopUpState.COMPLETED, TopUpState.FAILED}),
+    TopUpState.COMPLETED: frozenset(),
+    TopUpState.FAILED: frozenset(),
+}
+
+FINAL_STATES = frozenset(state for state, targets in ALLOWED_TRANSITIONS.items() if not targets)
+# States whose truth lives at Cloudflare: a status check can move them on.
+PENDING_STATES = frozenset({TopUpState.AWAITING_PAYMENT, TopUpState.PROCESSING})
+
+
+def can_transition(from_state: str, to_state: str) -> bool:
+    return to_state in ALLOWED_TRANSITIONS[from_state]
