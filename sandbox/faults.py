@@ -10,7 +10,8 @@ import threading
 import time
 from dataclasses import asdict, dataclass, field
 
-MODES = ("500", "429", "html_502", "success_false", "malformed_json", "hang")
+# "body" answers `body` (any JSON) with HTTP `status`: for contract-violation tests.
+MODES = ("500", "429", "html_502", "success_false", "malformed_json", "hang", "body")
 ENDPOINTS = ("create", "status", "limits", "any")
 
 
@@ -22,6 +23,8 @@ class Fault:
     retry_after: int = 1
     hang_seconds: float = 30.0
     apply: bool = False
+    status: int = 200
+    body: object = None
 
     def __post_init__(self):
         if self.endpoint not in ENDPOINTS:

@@ -234,6 +234,9 @@ class SandboxHandler(BaseHTTPRequestHandler):
         elif mode == "success_false":
             record.status = 200
             self._json(200, contract.error_envelope((10500, "Internal server error")))
+        elif mode == "body":
+            record.status = fault.status
+            self._json(fault.status, fault.body)
         elif mode == "malformed_json":
             record.status = 200
             self._send(

@@ -69,9 +69,7 @@ class CloudflareError(Exception):
 
     @property
     def user_message(self) -> str:
-        """Text safe to show a user: Cloudflare's own error messages, or a plain sentence."""
-        if self.errors:
-            return " ".join(error.message for error in self.errors)
+        """A plain sentence safe to show a user (never an internal error's text)."""
         return self.default_message
 
 
@@ -89,6 +87,12 @@ class CloudflareValidationError(CloudflareError):
     """Cloudflare understood the request and refused it (4xx or `success: false`)."""
 
     default_message = "Cloudflare refused the request."
+
+    @property
+    def user_message(self) -> str:
+        """Cloudflare's own words: they say what to change (e.g. the amount)."""
+        messages = [error.message for error in self.errors if error.message]
+        return " ".join(messages) or self.default_message
 
 
 class CloudflareRateLimited(CloudflareError):

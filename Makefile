@@ -1,0 +1,67 @@
+# The two commands of the README: `make run` and `make test`. Everything they need is installed here.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+WEB_HOST ?= 127.0.0.1
+WEB_PORT ?= 8000
+SANDBOX_API_PORT ?= 8787
+LOCALSTRIPE_PORT ?= 8420
+# In the demo a paid top-up stays "pending" this long, so the live refresh can be seen working.
+SANDBOX_SETTLE_SECONDS ?= 3
+export SANDBOX_API_PORT LOCALSTRIPE_PORT WEB_HOST WEB_PORT
+
+.PHONY: run sandbox test lint format bench install install-dev chromium clean
+
+$(BIN)/python:
+	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is required"'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+
+# Stamps re-run pip only when a requirements file changes.
+$(VENV)/.installed-run: requirements.txt requirements-sandbox.txt | $(BIN)/python
+	$(BIN)/pip install -q -r requirements.txt -r requirements-sandbox.txt
+	@touch $@
+
+$(VENV)/.installed-dev: requirements.txt requirements-sandbox.txt requirements-dev.txt | $(BIN)/python
+	$(BIN)/pip install -q -r requirements-dev.txt
+	@touch $@ $(VENV)/.installed-run
+
+install: $(VENV)/.installed-run
+install-dev: $(VENV)/.installed-dev
+
+## run: install, migrate, seed the demo users, start localstripe + sandbox + web server (Ctrl-C stops all)
+run: install
+	BILLING_SANDBOX=true $(BIN)/python manage.py migrate --noinput
+	BILLING_SANDBOX=true $(BIN)/python manage.py seed_demo
+	@echo "Open http://$(WEB_HOST):$(WEB_PORT)/ and sign in as admin / admin-sandbox"
+	BILLING_SANDBOX=true SANDBOX_SETTLE_SECONDS=$(SANDBOX_SETTLE_SECONDS) $(BIN)/honcho -f Procfile start
+
+## sandbox: only localstripe + the Cloudflare billing emulator
+sandbox: install
+	$(BIN)/python -m sandbox
+
+# Browser tests drive Debian's Chromium; install it when we may (root) and it is missing.
+chromium:
+	@if [ ! -x /usr/bin/chromium ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else \
+	    echo "Browser tests need Debian's chromium: sudo apt-get install chromium" >&2; exit 1; \
+	  fi; \
+	fi
+
+lint: install-dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install-dev
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+## test: the whole suite, browser tests included
+test: install-dev chromium lint
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache test-artifacts

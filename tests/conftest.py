@@ -1,0 +1,109 @@
+import pytest
+from django.contrib.auth import get_user_model
+
+from tests.sandbox_process import Sandbox, start_sandbox, stop
+from topups.cloudflare import CloudflareClient, Credentials, RetryPolicy
+from topups.models import CloudflareAccount, Membership
+
+DEMO_ACCOUNT_ID = "023e105f4ecef8ad9ca31a8372d0c353"
+STAGING_ACCOUNT_ID = "4f1e5cfd2e7a4b9a8c3d6e0f1a2b3c4d"
+SANDBOX_TOKEN = "sandbox-token"
+
+
+@pytest.fixture(scope="session")
+def sandbox_session():
+    sandbox = start_sandbox()
+    yield sandbox
+    stop(sandbox.process)
+
+
+@pytest.fixture
+def sandbox(sandbox_session) -> Sandbox:
+    """The sandbox, reset to a blank slate: no customers, cards, faults or logged requests."""
+    sandbox_session.reset()
+    return sandbox_session
+
+
+@pytest.fixture
+def sandbox_settings(settings, sandbox):
+    """Point the app at this test run's sandbox."""
+    settings.BILLING_SANDBOX = True
+    settings.CLOUDFLARE_BASE_URL = sandbox.api_url
+    settings.CLOUDFLARE_API_TOKEN = SANDBOX_TOKEN
+    settings.STRIPE_JS_URL = f"{sandbox.url}/stripe-js/v3/"
+    settings.STRIPE_PUBLISHABLE_KEY = "pk_test_sandbox"
+    return settings
+
+
+class RecordingSleep:
+    """Stands in for time.sleep so retry tests record the waits instead of sleeping them."""
+
+    def __init__(self):
+        self.calls: list[float] = []
+
+    def __call__(self, seconds: float) -> None:
+        self.calls.append(seconds)
+
+
+@pytest.fixture
+def recorded_sleep():
+    return RecordingSleep()
+
+
+@pytest.fixture
+def client_factory(sandbox, recorded_sleep):
+    def make(**kwargs) -> CloudflareClient:
+        kwargs.setdefault("credentials", Credentials(api_token=SANDBOX_TOKEN))
+        kwargs.setdefault("base_url", sandbox.api_url)
+        kwargs.setdefault("connect_timeout", 2)
+        kwargs.setdefault("read_timeout", 5)
+        kwargs.setdefault("retry", RetryPolicy(attempts=3, backoff_base=0.01))
+        kwargs.setdefault("sleep", recorded_sleep)
+        return CloudflareClient(**kwargs)
+
+    return make
+
+
+@pytest.fixture
+def cf(client_factory) -> CloudflareClient:
+    return client_factory()
+
+
+# --- people ---------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def account(db):
+    return CloudflareAccount.objects.create(name="Acme AI (production)", account_id=DEMO_ACCOUNT_ID)
+
+
+@pytest.fixture
+def other_account(db):
+    return CloudflareAccount.objects.create(name="Other Corp", account_id=STAGING_ACCOUNT_ID)
+
+
+def _member(username, account, role):
+    user = get_user_model().objects.create_user(username=username, password="pw-" + username)
+    if role:
+        Membership.objects.create(user=user, account=account, role=role)
+    return user
+
+
+@pytest.fixture
+def admin_user(account):
+    return _member("alice-admin", account, Membership.Role.ADMIN)
+
+
+@pytest.fixture
+def finance_user(account):
+    return _member("fiona-finance", account, Membership.Role.FINANCE)
+
+
+@pytest.fixture
+def viewer_user(account):
+    return _member("victor-viewer", account, Membership.Role.VIEWER)
+
+
+@pytest.fixture
+def stranger(account):
+    return _member("sam-stranger", account, None)

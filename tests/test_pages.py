@@ -1,0 +1,37 @@
+import pytest
+from django.urls import reverse
+
+pytestmark = pytest.mark.django_db
+
+
+def test_home_needs_a_signed_in_user(client):
+    response = client.get(reverse("topups:home"))
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("login"))
+
+
+def test_login_page_renders(client):
+    response = client.get(reverse("login"))
+    assert response.status_code == 200
+    assert b'autocomplete="current-password"' in response.content
+
+
+def test_wrong_password_is_refused_with_a_message(client, admin_user):
+    response = client.post(reverse("login"), {"username": "alice-admin", "password": "nope"})
+    assert response.status_code == 200
+    assert b"Please enter a correct username and password" in response.content
+
+
+def test_home_lists_only_the_users_accounts(client, admin_user, other_account):
+    client.force_login(admin_user)
+    response = client.get(reverse("topups:home"))
+    assert response.status_code == 200
+    assert b"Acme AI (production)" in response.content
+    assert b"Other Corp" not in response.content
+
+
+def test_sign_out_is_a_post(client, admin_user):
+    client.force_login(admin_user)
+    response = client.post(reverse("logout"))
+    assert response.status_code == 302
+    assert client.get(reverse("topups:home")).status_code == 302

@@ -1,0 +1,111 @@
+"""Live mode refuses to start with missing or contradictory settings, and says what to set."""
+
+import os
+import subprocess
+import sys
+
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+
+from tests.sandbox_process import ROOT
+from topups.checks import check_billing_settings, raise_on_configuration_errors
+
+
+@pytest.fixture
+def live(settings):
+    settings.BILLING_SANDBOX = False
+    settings.CLOUDFLARE_BASE_URL = "https://api.cloudflare.com/client/v4"
+    settings.CLOUDFLARE_API_TOKEN = "real-token"
+    settings.CLOUDFLARE_EMAIL = settings.CLOUDFLARE_API_KEY = ""
+    settings.STRIPE_PUBLISHABLE_KEY = "pk_live_123"
+    settings.STRIPE_JS_URL = "https://js.stripe.com/v3/"
+    settings.SECRET_KEY = "a-real-secret-key-" + "x" * 40
+    return settings
+
+
+def ids(settings_obj=None):
+    return sorted(error.id for error in check_billing_settings())
+
+
+def test_complete_live_configuration_passes(live):
+    assert ids() == []
+    raise_on_configuration_errors()
+
+
+@pytest.mark.parametrize(
+    ("changes", "expected"),
+    [
+        ({"CLOUDFLARE_API_TOKEN": ""}, ["billing.E001"]),
+        (
+            {"CLOUDFLARE_API_TOKEN": "", "CLOUDFLARE_EMAIL": "a@b.c"},
+            ["billing.E001", "billing.E002"],
+        ),
+        ({"CLOUDFLARE_API_TOKEN": "", "CLOUDFLARE_EMAIL": "a@b.c", "CLOUDFLARE_API_KEY": "k"}, []),
+        ({"CLOUDFLARE_API_TOKEN": "sandbox-token"}, ["billing.E003"]),
+        ({"CLOUDFLARE_BASE_URL": "http://127.0.0.1:8787/client/v4"}, ["billing.E004"]),
+        ({"CLOUDFLARE_BASE_URL": "http://api.cloudflare.com/client/v4"}, ["billing.E004"]),
+        ({"STRIPE_PUBLISHABLE_KEY": ""}, ["billing.E005"]),
+        ({"STRIPE_PUBLISHABLE_KEY": "sk_live_oops"}, ["billing.E005"]),
+        ({"STRIPE_PUBLISHABLE_KEY": "pk_test_sandbox"}, ["billing.E005"]),
+        ({"STRIPE_JS_URL": "http://127.0.0.1:8787/stripe-js/v3/"}, ["billing.E006"]),
+        (
+            {"SECRET_KEY": "django-insecure-sandbox-only-key-never-use-in-production"},
+            ["billing.E007"],
+        ),
+    ],
+)
+def test_live_mode_errors(live, changes, expected):
+    for name, value in changes.items():
+        setattr(live, name, value)
+    assert ids() == expected
+
+
+def test_publishable_key_error_says_what_to_set(live):
+    live.STRIPE_PUBLISHABLE_KEY = ""
+    with pytest.raises(ImproperlyConfigured) as info:
+        raise_on_configuration_errors()
+    message = str(info.value)
+    assert "STRIPE_PUBLISHABLE_KEY" in message
+    assert "Stripe account that owns Cloudflare's PaymentIntents" in message
+
+
+def test_sandbox_mode_refuses_live_endpoints(settings):
+    settings.BILLING_SANDBOX = True
+    settings.CLOUDFLARE_BASE_URL = "https://api.cloudflare.com/client/v4"
+    settings.STRIPE_JS_URL = "https://js.stripe.com/v3/"
+    assert ids() == ["billing.E101", "billing.E102"]
+
+
+def _run(args, **env):
+    clean = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("CLOUDFLARE_", "STRIPE_", "BILLING_", "DJANGO_"))
+    }
+    return subprocess.run(
+        [sys.executable, *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**clean, "DJANGO_SETTINGS_MODULE": "billing_portal.settings", **env},
+    )
+
+
+def test_manage_py_check_fails_in_unconfigured_live_mode():
+    result = _run(["manage.py", "check"])
+    assert result.returncode != 0
+    assert "billing.E001" in result.stderr
+    assert "CLOUDFLARE_API_TOKEN" in result.stderr
+
+
+def test_wsgi_refuses_to_start_in_unconfigured_live_mode():
+    result = _run(["-c", "import billing_portal.wsgi"])
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr
+    assert "STRIPE_PUBLISHABLE_KEY" in result.stderr
+
+
+def test_sandbox_mode_is_off_by_default_and_on_when_asked():
+    assert "billing.E001" in _run(["manage.py", "check"]).stderr
+    assert _run(["manage.py", "check"], BILLING_SANDBOX="true").returncode == 0

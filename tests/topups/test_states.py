@@ -1,0 +1,168 @@
+"""The state machine: allowed moves work, every other move is refused, races have one winner."""
+
+import itertools
+
+import pytest
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from topups.models import TopUp, TopUpEvent
+from topups.services import IllegalTransition, audit_detail, topup_transition
+from topups.states import ALLOWED_TRANSITIONS, FINAL_STATES, TopUpState
+
+pytestmark = pytest.mark.django_db
+
+ALL_PAIRS = list(itertools.product(TopUpState.values, repeat=2))
+ALLOWED = [(a, b) for a, b in ALL_PAIRS if b in ALLOWED_TRANSITIONS[a]]
+FORBIDDEN = [(a, b) for a, b in ALL_PAIRS if b not in ALLOWED_TRANSITIONS[a]]
+
+
+@pytest.fixture
+def make_topup(account, admin_user):
+    def make(state=TopUpState.CREATING, **fields):
+        fields.setdefault("amount_cents", 5000)
+        if state == TopUpState.COMPLETED:
+            fields.setdefault("completed_at", timezone.now())
+        return TopUp.objects.create(account=account, created_by=admin_user, state=state, **fields)
+
+    return make
+
+
+def test_completed_and_failed_are_final():
+    assert {TopUpState.COMPLETED, TopUpState.FAILED} == FINAL_STATES
+    assert TopUpState.COMPLETED not in {b for a, b in ALLOWED if a == TopUpState.FAILED}
+
+
+@pytest.mark.parametrize(("from_state", "to_state"), ALLOWED)
+def test_allowed_transition_updates_the_row_and_writes_an_event(
+    make_topup, admin_user, from_state, to_state
+):
+    topup = make_topup(from_state)
+
+    assert (
+        topup_transition(
+            topup=topup, to_state=to_state, actor=admin_user, detail={"reason": "test"}
+        )
+        is True
+    )
+
+    topup.refresh_from_db()
+    assert topup.state == to_state
+    event = topup.events.get()
+    assert (event.from_state, event.to_state, event.actor) == (from_state, to_state, admin_user)
+    assert event.detail == {"reason": "test"}
+    assert (topup.completed_at is not None) == (to_state == TopUpState.COMPLETED)
+
+
+@pytest.mark.parametrize(("from_state", "to_state"), FORBIDDEN)
+def test_forbidden_transition_is_refused_and_changes_nothing(make_topup, from_state, to_state):
+    topup = make_topup(from_state)
+
+    with pytest.raises(IllegalTransition):
+        topup_transition(topup=topup, to_state=to_state)
+
+    topup.refresh_from_db()
+    assert topup.state == from_state
+    assert not topup.events.exists()
+
+
+def test_of_two_racing_transitions_exactly_one_wins(make_topup):
+    topup = make_topup(TopUpState.AWAITING_PAYMENT)
+    seen_by_a = TopUp.objects.get(pk=topup.pk)
+    seen_by_b = TopUp.objects.get(pk=topup.pk)
+
+    assert topup_transition(topup=seen_by_a, to_state=TopUpState.COMPLETED) is True
+    assert topup_transition(topup=seen_by_b, to_state=TopUpState.FAILED) is False
+
+    assert seen_by_b.state == TopUpState.COMPLETED  # refreshed with the winner's state
+    assert TopUp.objects.get(pk=topup.pk).state == TopUpState.COMPLETED
+    assert TopUpEvent.objects.filter(topup=topup).count() == 1
+
+
+def test_reaching_a_final_state_forgets_the_client_secret(make_topup):
+    topup = make_topup(TopUpState.AWAITING_PAYMENT, client_secret="pi_1_secret_2")
+    topup_transition(topup=topup, to_state=TopUpState.COMPLETED)
+    topup.refresh_from_db()
+    assert topup.client_secret == ""
+
+
+def test_fields_change_together_with_the_state(make_topup):
+    topup = make_topup()
+    topup_transition(
+        topup=topup,
+        to_state=TopUpState.PROCESSING,
+        payment_intent_id="in_abc",
+        card_brand="visa",
+        card_last4="4242",
+        onboarding=True,
+    )
+    topup.refresh_from_db()
+    assert (topup.payment_intent_id, topup.card_display) == ("in_abc", "Visa •••• 4242")
+
+
+@pytest.mark.parametrize(
+    "detail",
+    [
+        {"client_secret": "x"},
+        {"nested": {"api_token": "x"}},
+        {"note": "pi_123_secret_abc"},
+        {"headers": ["Bearer abc"]},
+        {"key": "sk_test_123"},
+        {"password": "x"},
+    ],
+)
+def test_the_audit_trail_refuses_secrets(detail):
+    with pytest.raises(ValueError, match=r"audit trail|secret"):
+        audit_detail(detail)
+
+
+def test_events_are_append_only(make_topup):
+    topup = make_topup()
+    topup_transition(topup=topup, to_state=TopUpState.UNKNOWN)
+    event = topup.events.get()
+    event.detail = {"rewritten": True}
+    with pytest.raises(ValueError, match="append-only"):
+        event.save()
+    with pytest.raises(ValueError, match="append-only"):
+        event.delete()
+
+
+# --- database constraints -------------------------------------------------------------------
+
+
+def test_amount_below_minimum_is_refused_by_the_database(make_topup):
+    with pytest.raises(IntegrityError), transaction.atomic():
+        make_topup(amount_cents=999)
+
+
+def test_state_outside_the_machine_is_refused_by_the_database(make_topup):
+    topup = make_topup()
+    with pytest.raises(IntegrityError), transaction.atomic():
+        TopUp.objects.filter(pk=topup.pk).update(state="refunded")
+
+
+def test_request_key_is_unique(make_topup):
+    first = make_topup()
+    with pytest.raises(IntegrityError), transaction.atomic():
+        make_topup(request_key=first.request_key)
+
+
+def test_payment_intent_id_is_unique_per_account_once_known(make_topup, other_account, admin_user):
+    make_topup(payment_intent_id=None)
+    make_topup(payment_intent_id=None)  # many rows may not know theirs yet
+    make_topup(payment_intent_id="in_1")
+    TopUp.objects.create(
+        account=other_account, created_by=admin_user, amount_cents=5000, payment_intent_id="in_1"
+    )
+    with pytest.raises(IntegrityError), transaction.atomic():
+        make_topup(payment_intent_id="in_1")
+
+
+def test_completed_needs_a_completion_time(make_topup):
+    with pytest.raises(IntegrityError), transaction.atomic():
+        make_topup(state=TopUpState.COMPLETED, completed_at=None)
+
+
+def test_amount_display():
+    assert TopUp(amount_cents=123456).amount_display == "$1,234.56"
+    assert TopUp(amount_cents=1000).amount_display == "$10.00"
