@@ -35,7 +35,8 @@ run: install
 	BILLING_SANDBOX=true $(BIN)/python manage.py migrate --noinput
 	BILLING_SANDBOX=true $(BIN)/python manage.py seed_demo
 	@echo "Open http://$(WEB_HOST):$(WEB_PORT)/ and sign in as admin / admin-sandbox"
-	BILLING_SANDBOX=true SANDBOX_SETTLE_SECONDS=$(SANDBOX_SETTLE_SECONDS) $(BIN)/honcho -f Procfile start
+	BILLING_SANDBOX=true DJANGO_DEBUG=$${DJANGO_DEBUG:-true} SANDBOX_SETTLE_SECONDS=$(SANDBOX_SETTLE_SECONDS) \
+	  $(BIN)/honcho -f Procfile start
 
 ## sandbox: only localstripe + the Cloudflare billing emulator
 sandbox: install

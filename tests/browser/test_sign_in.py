@@ -1,0 +1,44 @@
+"""Sign-in and the account overview in Chromium, desktop and phone, with screenshots."""
+
+import pytest
+from django.core.management import call_command
+from playwright.sync_api import expect
+
+
+@pytest.fixture
+def demo_users(transactional_db, settings):
+    settings.BILLING_SANDBOX = True
+    call_command("seed_demo", stdout=open("/dev/null", "w"))  # noqa: SIM115
+
+
+def sign_in(page, base_url, username, password):
+    page.goto(f"{base_url}/login/")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+
+
+@pytest.mark.parametrize("device", ["desktop", "phone"])
+def test_sign_in_as_the_demo_admin(request, live_server, demo_users, screenshot, device):
+    page = request.getfixturevalue("page" if device == "desktop" else "phone_page")
+    page.goto(f"{live_server.url}/")
+    expect(page).to_have_url(f"{live_server.url}/login/?next=/")
+    expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
+    expect(page.get_by_role("note")).to_contain_text("No real card is charged")
+    screenshot(page, f"login-{device}")
+
+    sign_in(page, live_server.url, "admin", "admin-sandbox")
+
+    expect(page.get_by_role("heading", name="Your Cloudflare accounts")).to_be_visible()
+    expect(page.get_by_role("heading", name="Acme AI (production)")).to_be_visible()
+    expect(page.get_by_role("heading", name="Acme AI (staging)")).to_be_visible()
+    screenshot(page, f"home-{device}")
+    scroll_width = page.evaluate("document.documentElement.scrollWidth")
+    assert scroll_width <= page.viewport_size["width"], "no sideways scrolling"
+    assert page.console_errors == []
+
+
+def test_wrong_password_shows_an_error(page, live_server, demo_users, screenshot):
+    sign_in(page, live_server.url, "admin", "wrong")
+    expect(page.get_by_role("alert")).to_contain_text("correct username and password")
+    screenshot(page, "login-error")
