@@ -59,6 +59,7 @@ def main(argv=None) -> int:
             ],
         )
     stopping = threading.Event()
+    localstripe_died = threading.Event()
     try:
         if localstripe is not None:
             wait_for_localstripe(config.localstripe_url, localstripe)
@@ -76,6 +77,7 @@ def main(argv=None) -> int:
             def watch():
                 localstripe.wait()
                 if not stopping.is_set():
+                    localstripe_died.set()
                     logger.error("localstripe stopped (code %s); stopping", localstripe.returncode)
                     stop(None, None)
 
@@ -96,7 +98,7 @@ def main(argv=None) -> int:
                 localstripe.wait(timeout=5)
             except subprocess.TimeoutExpired:
                 localstripe.kill()
-    return 0 if localstripe is None or stopping.is_set() else 1
+    return 1 if localstripe_died.is_set() else 0
 
 
 if __name__ == "__main__":
