@@ -5,5 +5,12 @@ import os
 os.environ.setdefault("BILLING_SANDBOX", "true")
 
 from billing_portal.settings import *  # noqa: F403
+from billing_portal.settings import BASE_DIR, DATABASES
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+# A file, not SQLite's shared in-memory database: live-server tests write from several threads,
+# and only a file gives them SQLite's real locking (which waits) instead of "table is locked".
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    os.makedirs(BASE_DIR / "test-artifacts", exist_ok=True)
+    DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / "test-artifacts" / "test-db.sqlite3")}

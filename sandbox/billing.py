@@ -271,17 +271,19 @@ class BillingEmulator:
         Returns the public PaymentIntent; a decline raises BrowserPaymentError with the intent.
         """
         intent = self._intent_for_secret(client_secret)
-        if intent.status in ("succeeded", "processing", "requires_action", "canceled"):
+        if intent.status in ("succeeded", "processing", "canceled") or (
+            intent.status == "requires_action" and card is None
+        ):
             # Nothing to confirm (3-D Secure is finished by the browser against localstripe).
             return self._public(intent)
 
         if card is not None:
             method = self._attach_new_card(intent, card)
-            # localstripe will not re-confirm an intent whose last charge failed, while Stripe
-            # does: clear the failed charge (a JSON body, which localstripe's update accepts).
+            # localstripe will not re-confirm an intent whose last charge failed or that awaits
+            # 3-D Secure, while Stripe does: clear that state (localstripe's update takes JSON).
             requests.post(
                 f"{self.config.localstripe_url}/v1/payment_intents/{intent.id}",
-                json={"payment_method": method.id, "latest_charge": None},
+                json={"payment_method": method.id, "latest_charge": None, "next_action": None},
                 headers={"Authorization": f"Bearer {STRIPE_SECRET_KEY}"},
                 timeout=5,
             ).raise_for_status()

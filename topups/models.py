@@ -28,6 +28,11 @@ class CloudflareAccount(models.Model):
         max_length=20, choices=Credential.choices, default=Credential.API_TOKEN
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    # Cloudflare's top-up limits, cached here so every worker shares one copy and the amount
+    # page does not spend API budget on each render (see services.account_limits).
+    limits_min_cents = models.PositiveIntegerField(null=True, blank=True, editable=False)
+    limits_max_cents = models.PositiveIntegerField(null=True, blank=True, editable=False)
+    limits_checked_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["name"]

@@ -1,7 +1,21 @@
-from django.contrib.auth.decorators import login_required
-from django.shortcuts import render
+"""Thin views: resolve access from the URL, validate with a form, call one service, render."""
 
-from topups import selectors
+import uuid
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import JsonResponse
+from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_POST
+
+from topups import selectors, services
+from topups.access import membership_or_404, require_admin, require_payer, topup_or_404
+from topups.forms import AmountForm, ConfirmForm, format_cents
+from topups.states import FINAL_STATES, PENDING_STATES, TopUpState
 
 
 @login_required
@@ -9,3 +23,214 @@ def home(request):
     memberships = list(selectors.membership_list_for_user(user=request.user))
     recent = selectors.topup_list_recent(account_ids=[m.account_id for m in memberships])
     return render(request, "topups/home.html", {"memberships": memberships, "recent": recent})
+
+
+def _account_context(request, membership, **extra):
+    return {
+        "membership": membership,
+        "account": membership.account,
+        "memberships": selectors.membership_list_for_user(user=request.user),
+        **extra,
+    }
+
+
+@login_required
+@require_GET
+def topup_amount(request, account_id):
+    membership = membership_or_404(request.user, account_id)
+    require_admin(membership)
+    limits = services.account_limits(account=membership.account)
+    form = AmountForm(limits=limits, initial={"amount": request.GET.get("amount", "")})
+    return render(
+        request,
+        "topups/amount.html",
+        _account_context(request, membership, form=form, presets=_presets(limits)),
+    )
+
+
+def _presets(limits):
+    return [
+        (cents, format_cents(cents))
+        for cents in AmountForm.PRESETS
+        if limits.min_cents <= cents <= limits.max_cents
+    ]
+
+
+@login_required
+@require_GET
+def topup_review(request, account_id):
+    membership = membership_or_404(request.user, account_id)
+    require_admin(membership)
+    limits = services.account_limits(account=membership.account)
+    form = AmountForm(request.GET, limits=limits)
+    if not form.is_valid():
+        return render(
+            request,
+            "topups/amount.html",
+            _account_context(request, membership, form=form, presets=_presets(limits)),
+            status=400,
+        )
+    amount_cents = form.cleaned_data["amount_cents"]
+    confirm = ConfirmForm(
+        limits=limits,
+        initial={
+            "amount_cents": amount_cents,
+            # Minted per rendering: the same page resubmitted (double click, back button, two tabs
+            # of it) carries the same key and lands on the same top-up.
+            "request_key": uuid.uuid4(),
+        },
+    )
+    response = render(
+        request,
+        "topups/review.html",
+        _account_context(
+            request,
+            membership,
+            form=confirm,
+            amount_display=format_cents(amount_cents),
+            amount_input=request.GET.get("amount", ""),
+        ),
+    )
+    # Cacheable by this browser only, so "back" shows this same form (and key) again.
+    response["Cache-Control"] = "private, max-age=600"
+    return response
+
+
+@login_required
+@require_POST
+def topup_confirm(request, account_id):
+    membership = membership_or_404(request.user, account_id)
+    require_admin(membership)
+    form = ConfirmForm(request.POST, limits=services.account_limits(account=membership.account))
+    if not form.is_valid():
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, error)
+        return redirect("topups:amount", account_id=account_id)
+    try:
+        topup, created = services.topup_start(
+            account=membership.account,
+            user=request.user,
+            amount_cents=form.cleaned_data["amount_cents"],
+            request_key=form.cleaned_data["request_key"],
+        )
+    except services.TopUpNotYours:
+        messages.error(request, "That form was already used. Start a new top-up.")
+        return redirect("topups:amount", account_id=account_id)
+    if created:
+        services.topup_submit(topup=topup)
+    else:
+        messages.info(request, "This top-up was already submitted; here it is.")
+    return redirect(_next_url(topup, request.user))
+
+
+def _next_url(topup, user) -> str:
+    kwargs = {"account_id": topup.account.account_id, "pk": topup.pk}
+    if topup.state == TopUpState.AWAITING_PAYMENT and topup.created_by_id == user.pk:
+        return reverse("topups:pay", kwargs=kwargs)
+    return reverse("topups:detail", kwargs=kwargs)
+
+
+@login_required
+@never_cache
+@require_GET
+def topup_pay(request, account_id, pk):
+    membership = membership_or_404(request.user, account_id)
+    topup = topup_or_404(membership, pk)
+    require_payer(membership, topup, request.user)
+    if topup.state != TopUpState.AWAITING_PAYMENT:
+        return redirect("topups:detail", account_id=account_id, pk=pk)
+    kwargs = {"account_id": account_id, "pk": pk}
+    return render(
+        request,
+        "topups/pay.html",
+        _account_context(
+            request,
+            membership,
+            topup=topup,
+            stripe_js_url=settings.STRIPE_JS_URL,
+            payment={
+                "clientSecret": topup.client_secret,
+                "publishableKey": settings.STRIPE_PUBLISHABLE_KEY,
+            },
+            return_url=request.build_absolute_uri(reverse("topups:return", kwargs=kwargs)),
+        ),
+    )
+
+
+@login_required
+@require_POST
+def topup_paid(request, account_id, pk):
+    """Stripe.js says the payment went through: look the truth up at Cloudflare."""
+    membership = membership_or_404(request.user, account_id)
+    topup = topup_or_404(membership, pk)
+    require_payer(membership, topup, request.user)
+    services.topup_browser_confirmed(
+        topup=topup, user=request.user, stripe_status=request.POST.get("stripe_status", "")
+    )
+    return _status_response(request, topup)
+
+
+@login_required
+@never_cache
+@require_GET
+def topup_return(request, account_id, pk):
+    """Return URL for redirect-based payment methods. `redirect_status` is not trusted: the
+    status is looked up, and the client secret Stripe put in the query string is dropped."""
+    membership = membership_or_404(request.user, account_id)
+    topup = topup_or_404(membership, pk)
+    require_payer(membership, topup, request.user)
+    services.topup_refresh_status(topup=topup, force=True)
+    return redirect("topups:detail", account_id=account_id, pk=pk)
+
+
+@login_required
+@never_cache
+@require_GET
+def topup_detail(request, account_id, pk):
+    membership = membership_or_404(request.user, account_id)
+    topup = topup_or_404(membership, pk)
+    services.topup_refresh_status(topup=topup)
+    return render(
+        request,
+        "topups/detail.html",
+        _account_context(request, membership, topup=topup, **_status_context(request, topup)),
+    )
+
+
+@login_required
+@never_cache
+@require_GET
+def topup_status(request, account_id, pk):
+    """The live status the result page polls: state plus the server-rendered status panel."""
+    membership = membership_or_404(request.user, account_id)
+    topup = topup_or_404(membership, pk)
+    services.topup_refresh_status(topup=topup)
+    return _status_response(request, topup)
+
+
+def _status_context(request, topup) -> dict:
+    kwargs = {"account_id": topup.account.account_id, "pk": topup.pk}
+    is_payer = topup.created_by_id == request.user.pk
+    return {
+        "is_payer": is_payer,
+        "pay_url": reverse("topups:pay", kwargs=kwargs) if is_payer else "",
+        "status_url": reverse("topups:status", kwargs=kwargs),
+        "live": topup.state not in FINAL_STATES,
+    }
+
+
+def _status_response(request, topup) -> JsonResponse:
+    context = {"topup": topup, **_status_context(request, topup)}
+    response = JsonResponse(
+        {
+            "state": topup.state,
+            "label": topup.get_state_display(),
+            "final": topup.state in FINAL_STATES,
+            "pending": topup.state in PENDING_STATES,
+            "next_url": context["pay_url"] if topup.state == TopUpState.AWAITING_PAYMENT else "",
+            "html": render_to_string("topups/_status.html", context, request=request),
+        }
+    )
+    response["Cache-Control"] = "no-store"
+    return response

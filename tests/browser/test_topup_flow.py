@@ -1,0 +1,327 @@
+"""The top-up flow in Chromium against the sandbox, each state photographed on desktop and phone."""
+
+import pytest
+from django.core.management import call_command
+from playwright.sync_api import expect
+
+from tests.browser.flow import (
+    DECLINED_ON_CHARGE,
+    DECLINED_ON_SAVE,
+    DEMO_ACCOUNT_ID,
+    GOOD,
+    THREE_DS,
+    confirm_and_pay,
+    fill_card,
+    open_amount_page,
+    pay_button,
+    review,
+    sign_in,
+    status_panel,
+)
+from topups.models import TopUp
+from topups.states import TopUpState
+
+
+@pytest.fixture
+def app(live_server, transactional_db, sandbox_settings, sandbox):
+    call_command("seed_demo", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    return live_server.url
+
+
+def only_topup() -> TopUp:
+    (topup,) = TopUp.objects.all()
+    return topup
+
+
+@pytest.mark.parametrize("device", ["desktop", "phone"])
+def test_new_card_happy_path(request, app, sandbox, screenshot, device):
+    page = request.getfixturevalue("page" if device == "desktop" else "phone_page")
+    sandbox.configure(settle_seconds=1.5)
+    sign_in(page, app)
+    open_amount_page(page, app)
+    screenshot(page, f"flow-1-amount-{device}")
+    review(page, "50")
+    expect(
+        page.get_by_text("Add $50.00 of AI Gateway credits to Acme AI (production)")
+    ).to_be_visible()
+    screenshot(page, f"flow-2-review-{device}")
+
+    confirm_and_pay(page)
+
+    expect(page.get_by_role("heading", name="Pay $50.00")).to_be_visible()
+    expect(pay_button(page)).to_be_enabled()
+    fill_card(page, GOOD)
+    screenshot(page, f"flow-3-pay-{device}")
+    pay_button(page).click()
+
+    expect(page.get_by_role("heading", name=f"Top-up #{only_topup().pk}")).to_be_visible()
+    expect(status_panel(page)).to_contain_text("Waiting for Cloudflare to confirm")
+    screenshot(page, f"flow-4-processing-{device}")
+    expect(status_panel(page)).to_contain_text(
+        "$50.00 of credits added to Acme AI (production).", timeout=15_000
+    )
+    expect(page.locator("#state-badge")).to_have_text("Completed")
+    screenshot(page, f"flow-5-completed-{device}")
+
+    topup = only_topup()
+    assert topup.state == TopUpState.COMPLETED
+    assert topup.client_secret == ""
+    assert len(sandbox.requests("create")) == 1
+    assert page.console_errors == []
+
+
+def pay_new_card(page, app, amount="50", card=GOOD):
+    open_amount_page(page, app)
+    review(page, amount)
+    confirm_and_pay(page)
+    expect(pay_button(page)).to_be_enabled()
+    fill_card(page, card)
+    pay_button(page).click()
+
+
+def test_three_d_secure_completed(app, page, sandbox, screenshot):
+    sign_in(page, app)
+    pay_new_card(page, app, "25", THREE_DS)
+
+    dialog = page.get_by_role("dialog", name="3-D Secure authentication")
+    expect(dialog).to_be_visible()
+    expect(pay_button(page)).to_be_disabled()
+    expect(pay_button(page)).to_have_text("Processing…")
+    screenshot(page, "flow-3ds-dialog")
+    dialog.get_by_role("button", name="Complete authentication").click()
+
+    expect(status_panel(page)).to_contain_text("$25.00 of credits added")
+    assert only_topup().state == TopUpState.COMPLETED
+
+
+def test_three_d_secure_failed_then_paid_with_another_card_on_the_same_top_up(
+    app, page, sandbox, screenshot
+):
+    sign_in(page, app)
+    pay_new_card(page, app, "25", THREE_DS)
+    page.get_by_role("button", name="Fail authentication").click()
+
+    message = page.locator("#payment-message")
+    expect(message).to_have_text(
+        "Your bank could not authenticate this payment. Try again with a card below."
+    )
+    expect(pay_button(page)).to_be_enabled()
+    screenshot(page, "flow-3ds-failed")
+    assert only_topup().state == TopUpState.AWAITING_PAYMENT
+
+    fill_card(page, GOOD)
+    pay_button(page).click()
+
+    expect(status_panel(page)).to_contain_text("$25.00 of credits added")
+    assert len(sandbox.requests("create")) == 1
+
+
+@pytest.mark.parametrize(
+    "card", [DECLINED_ON_SAVE, DECLINED_ON_CHARGE], ids=["on-save", "on-charge"]
+)
+def test_declined_card_then_retried_with_a_good_card(app, page, sandbox, screenshot, card):
+    sign_in(page, app)
+    pay_new_card(page, app, "50", card)
+
+    expect(page.locator("#payment-message")).to_have_text("Your card was declined.")
+    expect(pay_button(page)).to_have_text("Pay $50.00")
+    screenshot(page, f"flow-declined-{card[-4:]}")
+
+    fill_card(page, GOOD)
+    pay_button(page).click()
+
+    expect(status_panel(page)).to_contain_text("$50.00 of credits added")
+    assert len(sandbox.requests("create")) == 1
+    assert TopUp.objects.count() == 1
+
+
+def test_second_top_up_is_charged_to_the_saved_card(app, page, sandbox, screenshot):
+    sign_in(page, app)
+    pay_new_card(page, app, "50", GOOD)
+    expect(status_panel(page)).to_contain_text("credits added")
+    sandbox.configure(settle_seconds=2)
+
+    open_amount_page(page, app)
+    review(page, "100")
+    confirm_and_pay(page)
+
+    # No card form: straight to the result page while the saved card is charged.
+    expect(status_panel(page)).to_contain_text("Charging Visa •••• 4242…")
+    expect(page.get_by_label("Card number")).to_have_count(0)
+    screenshot(page, "flow-saved-card-charging")
+    expect(status_panel(page)).to_contain_text("$100.00 of credits added", timeout=15_000)
+    screenshot(page, "flow-saved-card-completed")
+    assert "/pay/" not in page.url
+
+
+def test_saved_card_needing_3ds_offers_pay_with_saved_card(
+    app, page, phone_page, sandbox, screenshot
+):
+    sign_in(page, app)
+    pay_new_card(page, app, "25", THREE_DS)
+    page.get_by_role("button", name="Complete authentication").click()
+    expect(status_panel(page)).to_contain_text("credits added")
+
+    open_amount_page(page, app)
+    review(page, "40")
+    confirm_and_pay(page)
+
+    button = page.get_by_role("button", name="Pay with Visa •••• 3184")
+    expect(button).to_be_enabled()
+    expect(page.get_by_label("Card number")).to_have_count(0)
+    screenshot(page, "flow-saved-card-3ds")
+    button.click()
+    page.get_by_role("button", name="Complete authentication").click()
+
+    expect(status_panel(page)).to_contain_text("$40.00 of credits added")
+    assert len(sandbox.requests("create")) == 2
+
+
+def test_cloudflare_down_on_create(app, page, settings, screenshot):
+    settings.CLOUDFLARE_BASE_URL = "http://127.0.0.1:9/client/v4"  # nothing listens there
+    sign_in(page, app)
+    open_amount_page(page, app)  # limits fall back to the configured ones
+    review(page, "50")
+    confirm_and_pay(page)
+
+    expect(status_panel(page)).to_contain_text(
+        "Cloudflare's billing service could not be reached, so this top-up was not created and "
+        "nothing was charged."
+    )
+    expect(page.locator("#state-badge")).to_have_text("Failed")
+    screenshot(page, "flow-create-unavailable")
+    assert only_topup().state == TopUpState.FAILED
+
+
+def test_cloudflare_rate_limits_create(app, page, sandbox, screenshot):
+    sign_in(page, app)
+    open_amount_page(page, app)
+    review(page, "50")
+    sandbox.fault("create", "429", retry_after=30)
+    confirm_and_pay(page)
+
+    expect(status_panel(page)).to_contain_text("Try again in 30 seconds.")
+    screenshot(page, "flow-create-rate-limited")
+    assert only_topup().state == TopUpState.FAILED
+    page.get_by_role("link", name="New top-up").click()
+    expect(page.get_by_role("heading", name="Add AI Gateway credits")).to_be_visible()
+
+
+def test_create_whose_answer_is_lost_says_so_plainly(app, page, sandbox, settings, screenshot):
+    settings.CLOUDFLARE_READ_TIMEOUT = 1
+    sign_in(page, app)
+    open_amount_page(page, app)
+    review(page, "50")
+    sandbox.fault("create", "hang", hang_seconds=3, apply=True)
+    confirm_and_pay(page)
+
+    expect(status_panel(page)).to_contain_text("your card may or may not have been charged")
+    expect(status_panel(page)).to_contain_text("finance will reconcile")
+    screenshot(page, "flow-create-unknown")
+    assert only_topup().state == TopUpState.UNKNOWN
+    assert len(sandbox.requests("create")) == 1
+
+
+def test_double_click_on_confirm_and_pay_creates_one_top_up(app, page, sandbox):
+    sandbox.configure(latency_ms=500)  # keep the first request in flight while the second lands
+    sign_in(page, app)
+    open_amount_page(page, app)
+    review(page, "50")
+
+    page.get_by_role("button", name="Confirm and pay").dblclick()
+
+    expect(page.get_by_role("heading", name="Pay $50.00")).to_be_visible()
+    assert TopUp.objects.count() == 1
+    assert len(sandbox.requests("create")) == 1
+
+
+def test_back_and_resubmit_lands_on_the_same_top_up(app, page, sandbox):
+    sign_in(page, app)
+    open_amount_page(page, app)
+    review(page, "50")
+    confirm_and_pay(page)
+    expect(page.get_by_role("heading", name="Pay $50.00")).to_be_visible()
+    pay_url = page.url
+
+    page.go_back()
+    expect(page.get_by_role("heading", name="Review your top-up")).to_be_visible()
+    confirm_and_pay(page)
+
+    expect(page.get_by_role("heading", name="Pay $50.00")).to_be_visible()
+    assert page.url == pay_url
+    expect(page.get_by_text("This top-up was already submitted; here it is.")).to_be_visible()
+    assert TopUp.objects.count() == 1
+    assert len(sandbox.requests("create")) == 1
+
+
+def test_reloading_the_pay_page_never_creates_a_top_up(app, page, sandbox):
+    sign_in(page, app)
+    open_amount_page(page, app)
+    review(page, "50")
+    confirm_and_pay(page)
+    expect(pay_button(page)).to_be_enabled()
+
+    page.reload()
+    page.reload()
+
+    expect(pay_button(page)).to_be_enabled()
+    assert TopUp.objects.count() == 1
+    assert len(sandbox.requests("create")) == 1
+
+
+def test_network_pulled_while_waiting_then_restored(app, page, sandbox, screenshot):
+    sandbox.configure(settle_seconds=4)
+    sign_in(page, app)
+    pay_new_card(page, app, "50", GOOD)
+    expect(status_panel(page)).to_contain_text("Waiting for Cloudflare to confirm")
+
+    page.context.set_offline(True)
+    expect(page.locator("#poll-note")).to_have_text(
+        "Connection lost. Still checking…", timeout=15_000
+    )
+    screenshot(page, "flow-offline")
+    page.context.set_offline(False)
+
+    expect(status_panel(page)).to_contain_text("$50.00 of credits added", timeout=20_000)
+    expect(page.locator("#poll-note")).to_be_hidden()
+
+
+def test_amount_errors_are_shown_without_calling_cloudflare(app, page, sandbox, screenshot):
+    sign_in(page, app)
+    open_amount_page(page, app)
+    page.get_by_label("Or enter an amount").fill("5")
+    page.get_by_role("button", name="Review top-up").click()
+
+    expect(page.get_by_role("alert")).to_have_text("The minimum top-up is $10.00.")
+    expect(page.get_by_label("Or enter an amount")).to_have_attribute("aria-invalid", "true")
+    screenshot(page, "flow-amount-error")
+    page.get_by_label("Or enter an amount").fill("12.345")
+    page.get_by_role("button", name="Review top-up").click()
+    expect(page.get_by_role("alert")).to_have_text("Use at most two decimals (whole cents).")
+    assert sandbox.requests("create") == []
+
+
+def test_preset_goes_straight_to_review(app, page):
+    sign_in(page, app)
+    open_amount_page(page, app)
+    page.get_by_role("link", name="$25.00").click()
+    expect(
+        page.get_by_text("Add $25.00 of AI Gateway credits to Acme AI (production)")
+    ).to_be_visible()
+
+
+def test_account_switcher(app, page):
+    sign_in(page, app)
+    open_amount_page(page, app)
+    page.get_by_text("Switch account").click()
+    page.get_by_role("link", name="Acme AI (staging)").click()
+    expect(page.locator(".account-bar")).to_contain_text("Acme AI (staging)")
+    expect(page.get_by_role("heading", name="Add AI Gateway credits")).to_be_visible()
+
+
+def test_viewer_sees_no_top_up_button(app, page):
+    sign_in(page, app, "viewer", "viewer-sandbox")
+    expect(page.get_by_role("heading", name="Acme AI (production)")).to_be_visible()
+    expect(page.get_by_role("link", name="Top up")).to_have_count(0)
+    response = page.goto(f"{app}/accounts/{DEMO_ACCOUNT_ID}/topup/")
+    assert response.status == 403

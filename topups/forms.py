@@ -1,0 +1,109 @@
+"""Input validation. Amounts are parsed as text with Decimal, never float."""
+
+import re
+from decimal import Decimal
+
+from django import forms
+
+from topups.services import AmountLimits
+
+# ASCII digits only (str.isdigit also accepts Arabic-Indic or full-width ones), optional "$",
+# optional thousands commas, at most two decimals. No signs, no exponents, no inner spaces.
+AMOUNT_RE = re.compile(r"^\$?(?P<whole>[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)(?:\.(?P<cents>[0-9]+))?$")
+MAX_WHOLE_DIGITS = 9  # anything longer is refused before it becomes a number at all
+
+
+def format_cents(cents: int) -> str:
+    dollars, rest = divmod(cents, 100)
+    return f"${dollars:,}.{rest:02d}"
+
+
+class AmountForm(forms.Form):
+    """Step 1: the amount in dollars, as typed or picked from a preset."""
+
+    PRESETS = (1000, 2500, 5000, 10000)
+
+    amount = forms.CharField(
+        label="Amount in US dollars",
+        max_length=32,
+        strip=True,
+        error_messages={"required": "Enter an amount, for example 50 or 49.99."},
+        widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}),
+    )
+
+    error_messages = {
+        "invalid": "Enter an amount in dollars using digits, for example 50 or 49.99.",
+        "non_ascii_digits": "Use the digits 0 to 9.",
+        "negative": "Enter a positive amount.",
+        "too_many_decimals": "Use at most two decimals (whole cents).",
+        "too_small": "The minimum top-up is {minimum}.",
+        "too_large": "The maximum top-up is {maximum}.",
+    }
+
+    def __init__(self, *args, limits: AmountLimits, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.limits = limits
+        self.fields[
+            "amount"
+        ].help_text = (
+            f"Between {format_cents(limits.min_cents)} and {format_cents(limits.max_cents)}."
+        )
+
+    def clean_amount(self) -> str:
+        raw = self.cleaned_data["amount"]
+        text = raw.replace(" ", "").replace("\u00a0", "")
+        if any(ch.isdigit() and not ("0" <= ch <= "9") for ch in text):
+            raise forms.ValidationError(
+                self.error_messages["non_ascii_digits"], code="non_ascii_digits"
+            )
+        if text.startswith(("-", "$-", "\u2212")):
+            raise forms.ValidationError(self.error_messages["negative"], code="negative")
+        match = AMOUNT_RE.match(text)
+        if not match:
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
+        whole = match["whole"].replace(",", "")
+        cents = match["cents"] or ""
+        if len(cents) > 2:
+            raise forms.ValidationError(
+                self.error_messages["too_many_decimals"], code="too_many_decimals"
+            )
+        if len(whole.lstrip("0")) > MAX_WHOLE_DIGITS:
+            raise self._too_large()
+        amount_cents = int(Decimal(f"{whole}.{cents or '0'}") * 100)
+        self.cleaned_data["amount_cents"] = self.check_limits(amount_cents)
+        return raw
+
+    def check_limits(self, amount_cents: int) -> int:
+        if amount_cents < self.limits.min_cents:
+            raise forms.ValidationError(
+                self.error_messages["too_small"].format(
+                    minimum=format_cents(self.limits.min_cents)
+                ),
+                code="too_small",
+            )
+        if amount_cents > self.limits.max_cents:
+            raise self._too_large()
+        return amount_cents
+
+    def _too_large(self):
+        return forms.ValidationError(
+            self.error_messages["too_large"].format(maximum=format_cents(self.limits.max_cents)),
+            code="too_large",
+        )
+
+
+class ConfirmForm(forms.Form):
+    """Step 2: "Confirm and pay". The request key was minted when the review page rendered."""
+
+    amount_cents = forms.IntegerField(widget=forms.HiddenInput)
+    request_key = forms.UUIDField(widget=forms.HiddenInput)
+
+    def __init__(self, *args, limits: AmountLimits, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.limits = limits
+
+    def clean_amount_cents(self) -> int:
+        amount_cents = self.cleaned_data["amount_cents"]
+        checker = AmountForm(limits=self.limits)
+        checker.cleaned_data = {}
+        return checker.check_limits(amount_cents)
