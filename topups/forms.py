@@ -25,9 +25,12 @@ class AmountForm(forms.Form):
 
     amount = forms.CharField(
         label="Amount in US dollars",
-        max_length=32,
+        max_length=64,
         strip=True,
-        error_messages={"required": "Enter an amount, for example 50 or 49.99."},
+        error_messages={
+            "required": "Enter an amount, for example 50 or 49.99.",
+            "max_length": "Enter an amount in dollars using digits, for example 50 or 49.99.",
+        },
         widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}),
     )
 
