@@ -271,10 +271,18 @@ class BillingEmulator:
         Returns the public PaymentIntent; a decline raises BrowserPaymentError with the intent.
         """
         intent = self._intent_for_secret(client_secret)
-        if intent.status in ("succeeded", "processing", "canceled") or (
-            intent.status == "requires_action" and card is None
-        ):
-            # Nothing to confirm (3-D Secure is finished by the browser against localstripe).
+        if intent.status in ("succeeded", "processing", "canceled"):
+            # As Stripe: a settled intent cannot be confirmed again (e.g. from a second tab).
+            raise BrowserPaymentError(
+                400,
+                "invalid_request_error",
+                "payment_intent_unexpected_state",
+                f"You cannot confirm this PaymentIntent because it has a status of "
+                f"{intent.status}.",
+                self._public(intent),
+            )
+        if intent.status == "requires_action" and card is None:
+            # Nothing to confirm: 3-D Secure is finished by the browser against localstripe.
             return self._public(intent)
 
         if card is not None:

@@ -104,6 +104,11 @@ form.addEventListener("submit", async (event) => {
   } catch {
     result = { error: { type: "integration_error" } };
   }
+  const settled = result.error && result.error.payment_intent;
+  if (settled && (settled.status === "succeeded" || settled.status === "processing")) {
+    // Already paid, e.g. from another tab: nothing was charged again.
+    result = { paymentIntent: settled };
+  }
   if (result.error) {
     showMessage(describe(result.error));
     setBusy(false);

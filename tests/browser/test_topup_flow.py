@@ -325,3 +325,77 @@ def test_viewer_sees_no_top_up_button(app, page):
     expect(page.get_by_role("link", name="Top up")).to_have_count(0)
     response = page.goto(f"{app}/accounts/{DEMO_ACCOUNT_ID}/topup/")
     assert response.status == 403
+
+
+def test_two_tabs_paying_the_same_top_up_charge_once(app, page, sandbox, screenshot):
+    import requests
+
+    sign_in(page, app)
+    open_amount_page(page, app)
+    review(page, "50")
+    confirm_and_pay(page)
+    expect(pay_button(page)).to_be_enabled()
+    second_tab = page.context.new_page()
+    second_tab.goto(page.url)
+    expect(pay_button(second_tab)).to_be_enabled()
+
+    fill_card(page, GOOD)
+    pay_button(page).click()
+    expect(status_panel(page)).to_contain_text("credits added")
+    fill_card(second_tab, GOOD)
+    pay_button(second_tab).click()
+
+    expect(status_panel(second_tab)).to_contain_text("$50.00 of credits added")
+    charges = requests.get(
+        f"{sandbox.localstripe_url}/v1/charges",
+        timeout=10,
+        headers={"Authorization": "Bearer sk_test_sandbox"},
+    ).json()["data"]
+    assert [c["amount"] for c in charges] == [5000]
+    assert TopUp.objects.count() == 1
+
+
+def test_network_pulled_when_paying(app, page, sandbox, screenshot):
+    sign_in(page, app)
+    open_amount_page(page, app)
+    review(page, "50")
+    confirm_and_pay(page)
+    expect(pay_button(page)).to_be_enabled()
+    fill_card(page, GOOD)
+
+    page.context.set_offline(True)
+    pay_button(page).click()
+
+    expect(page.locator("#payment-message")).to_have_text(
+        "We could not reach the payment service. Check your connection and try again."
+    )
+    expect(pay_button(page)).to_be_enabled()
+    screenshot(page, "flow-pay-offline")
+    page.context.set_offline(False)
+    pay_button(page).click()
+    expect(status_panel(page)).to_contain_text("$50.00 of credits added")
+
+
+@pytest.mark.parametrize(
+    ("fault", "text", "name"),
+    [
+        (
+            {"mode": "hang", "hang_seconds": 3, "apply": True},
+            "may or may not have been charged",
+            "unknown",
+        ),
+        ({"mode": "429", "retry_after": 20}, "Try again in 20 seconds.", "rate-limited"),
+    ],
+)
+def test_create_failures_on_a_phone(
+    app, phone_page, sandbox, settings, screenshot, fault, text, name
+):
+    settings.CLOUDFLARE_READ_TIMEOUT = 1
+    sign_in(phone_page, app)
+    open_amount_page(phone_page, app)
+    review(phone_page, "50")
+    sandbox.fault("create", **fault)
+    confirm_and_pay(phone_page)
+    expect(status_panel(phone_page)).to_contain_text(text)
+    screenshot(phone_page, f"flow-create-{name}-phone")
+    assert phone_page.evaluate("document.documentElement.scrollWidth") <= 375

@@ -332,3 +332,24 @@ def test_stripe_js_stand_in_is_served(sandbox):
     assert response.headers["Content-Type"].startswith("application/javascript")
     assert "window.Stripe = Stripe" in response.text
     assert sandbox.localstripe_url in response.text
+
+
+def test_a_paid_intent_cannot_be_confirmed_again(sandbox):
+    result = create(sandbox).json()["result"]
+    pay(sandbox, result["client_secret"]).raise_for_status()
+
+    again = pay(sandbox, result["client_secret"], "4242424242424242")
+
+    assert again.status_code == 400
+    error = again.json()["error"]
+    assert (error["type"], error["code"]) == (
+        "invalid_request_error",
+        "payment_intent_unexpected_state",
+    )
+    assert error["payment_intent"]["status"] == "succeeded"
+    charges = requests.get(
+        f"{sandbox.localstripe_url}/v1/charges",
+        headers={"Authorization": "Bearer sk_test_sandbox"},
+        timeout=10,
+    ).json()
+    assert len(charges["data"]) == 1
