@@ -5,6 +5,7 @@ import uuid
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
 from django.http import JsonResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
@@ -80,6 +81,9 @@ def topup_review(request, account_id):
             "request_key": uuid.uuid4(),
         },
     )
+    duplicate = selectors.topup_open_duplicate(
+        account=membership.account, user=request.user, amount_cents=amount_cents
+    )
     response = render(
         request,
         "topups/review.html",
@@ -89,6 +93,7 @@ def topup_review(request, account_id):
             form=confirm,
             amount_display=format_cents(amount_cents),
             amount_input=request.GET.get("amount", ""),
+            duplicate=duplicate,
         ),
     )
     # Cacheable by this browser only, so "back" shows this same form (and key) again.
@@ -182,6 +187,16 @@ def topup_return(request, account_id, pk):
     require_payer(membership, topup, request.user)
     services.topup_refresh_status(topup=topup, force=True)
     return redirect("topups:detail", account_id=account_id, pk=pk)
+
+
+@login_required
+@require_GET
+def topup_history(request, account_id):
+    membership = membership_or_404(request.user, account_id)
+    page = Paginator(selectors.topup_list_for_account(account=membership.account), 25).get_page(
+        request.GET.get("page")
+    )
+    return render(request, "topups/history.html", _account_context(request, membership, page=page))
 
 
 @login_required

@@ -62,6 +62,10 @@ def test_new_card_happy_path(request, app, sandbox, screenshot, device):
     )
     expect(page.locator("#state-badge")).to_have_text("Completed")
     screenshot(page, f"flow-5-completed-{device}")
+    page.get_by_role("link", name="All top-ups of Acme AI (production)").click()
+    expect(page.get_by_role("row", name=f"#{only_topup().pk}")).to_contain_text("Completed")
+    screenshot(page, f"flow-6-history-{device}")
+    assert page.evaluate("document.documentElement.scrollWidth") <= page.viewport_size["width"]
 
     topup = only_topup()
     assert topup.state == TopUpState.COMPLETED

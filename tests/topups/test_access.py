@@ -34,19 +34,22 @@ def urls(topup):
         "pay": ("get", reverse("topups:pay", kwargs=t)),
         "paid": ("post", reverse("topups:paid", kwargs=t)),
         "return": ("get", reverse("topups:return", kwargs=t)),
+        "history": ("get", reverse("topups:history", kwargs=a)),
     }
 
 
 # What each kind of user gets on each URL of the demo account.
+# fmt: off
 EXPECTED = {
-    #            amount review confirm detail status pay  paid return
-    "admin": (200, 200, 302, 200, 200, 200, 200, 302),
-    "other_admin": (200, 200, 302, 200, 200, 403, 403, 403),
-    "finance": (403, 403, 403, 200, 200, 403, 403, 403),
-    "viewer": (403, 403, 403, 200, 200, 403, 403, 403),
-    "stranger": (404, 404, 404, 404, 404, 404, 404, 404),
+    #              amount review confirm detail status pay  paid return history
+    "admin":       (200,   200,   302,    200,   200,   200, 200, 302,   200),
+    "other_admin": (200,   200,   302,    200,   200,   403, 403, 403,   200),
+    "finance":     (403,   403,   403,    200,   200,   403, 403, 403,   200),
+    "viewer":      (403,   403,   403,    200,   200,   403, 403, 403,   200),
+    "stranger":    (404,   404,   404,    404,   404,   404, 404, 404,   404),
 }
-NAMES = ("amount", "review", "confirm", "detail", "status", "pay", "paid", "return")
+# fmt: on
+NAMES = ("amount", "review", "confirm", "detail", "status", "pay", "paid", "return", "history")
 
 
 @pytest.fixture

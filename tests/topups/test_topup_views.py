@@ -428,3 +428,30 @@ def test_stale_creating_rows_become_unknown(admin_user, account, sandbox_setting
     assert stale.state == TopUpState.UNKNOWN
     assert stale.error_message == services.CREATE_ERROR_MESSAGES["unknown"]
     assert fresh.state == TopUpState.CREATING
+
+
+def test_history_lists_the_accounts_top_ups_newest_first(
+    client, viewer_user, admin_user, account, other_account
+):
+    for cents in (1000, 2000, 3000):
+        TopUp.objects.create(account=account, created_by=admin_user, amount_cents=cents)
+    TopUp.objects.create(account=other_account, created_by=admin_user, amount_cents=9900)
+    client.force_login(viewer_user)
+
+    response = client.get(reverse("topups:history", kwargs=A))
+
+    assert [t.amount_cents for t in response.context["page"].object_list] == [3000, 2000, 1000]
+    assert b"$99.00" not in response.content
+    assert b"New top-up" not in response.content  # viewers cannot top up
+
+
+def test_review_warns_about_an_unfinished_top_up_of_the_same_amount(admin_client, sandbox):
+    confirm(admin_client, amount_cents=5000)
+    topup = TopUp.objects.get()
+
+    same = admin_client.get(reverse("topups:review", kwargs=A), {"amount": "50"})
+    other = admin_client.get(reverse("topups:review", kwargs=A), {"amount": "60"})
+
+    assert same.context["duplicate"] == topup
+    assert f"Continue top-up #{topup.pk}" in same.content.decode()
+    assert other.context["duplicate"] is None
