@@ -308,13 +308,7 @@ class BillingEmulator:
             intent = self.stripe.v1.payment_intents.confirm(intent.id)
         except stripe.CardError as exc:
             intent = self.stripe.v1.payment_intents.retrieve(intent.id)
-            raise BrowserPaymentError(
-                402,
-                "card_error",
-                exc.code or "card_declined",
-                exc.user_message or "Your card was declined.",
-                self._public(intent),
-            ) from exc
+            raise self._declined(exc, intent) from exc
         if intent.status == "succeeded":
             self._make_default(intent)
         return self._public(intent)
@@ -340,14 +334,17 @@ class BillingEmulator:
             # Cloudflare keeps the card for the next top-up: it is saved to the customer.
             self.stripe.v1.payment_methods.attach(method.id, params={"customer": intent.customer})
         except stripe.CardError as exc:
-            raise BrowserPaymentError(
-                402,
-                "card_error",
-                exc.code or "card_declined",
-                exc.user_message or "Your card was declined.",
-                self._public(intent),
-            ) from exc
+            raise self._declined(exc, intent) from exc
         return method
+
+    def _declined(self, exc: stripe.CardError, intent) -> BrowserPaymentError:
+        return BrowserPaymentError(
+            402,
+            "card_error",
+            exc.code or "card_declined",
+            exc.user_message or "Your card was declined.",
+            self._public(intent),
+        )
 
     def make_default_after_authentication(self, client_secret: str) -> dict:
         """Called by the stand-in after 3-D Secure: a succeeded card becomes the default."""

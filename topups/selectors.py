@@ -18,7 +18,7 @@ def topup_list_recent(*, account_ids, limit: int = 5) -> QuerySet[TopUp]:
 
 
 def topup_list_for_account(*, account) -> QuerySet[TopUp]:
-    return TopUp.objects.filter(account=account).select_related("created_by")
+    return TopUp.objects.filter(account=account).select_related("account", "created_by")
 
 
 def topup_open_duplicate(*, account, user, amount_cents: int) -> TopUp | None:

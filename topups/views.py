@@ -129,6 +129,11 @@ def topup_confirm(request, account_id):
     return redirect(_next_url(topup, request.user))
 
 
+def _membership_and_topup(request, account_id, pk):
+    membership = membership_or_404(request.user, account_id)
+    return membership, topup_or_404(membership, pk)
+
+
 def _next_url(topup, user) -> str:
     kwargs = {"account_id": topup.account.account_id, "pk": topup.pk}
     if topup.state == TopUpState.AWAITING_PAYMENT and topup.created_by_id == user.pk:
@@ -140,8 +145,7 @@ def _next_url(topup, user) -> str:
 @never_cache
 @require_GET
 def topup_pay(request, account_id, pk):
-    membership = membership_or_404(request.user, account_id)
-    topup = topup_or_404(membership, pk)
+    membership, topup = _membership_and_topup(request, account_id, pk)
     require_payer(membership, topup, request.user)
     if topup.state != TopUpState.AWAITING_PAYMENT:
         return redirect("topups:detail", account_id=account_id, pk=pk)
@@ -167,8 +171,7 @@ def topup_pay(request, account_id, pk):
 @require_POST
 def topup_paid(request, account_id, pk):
     """Stripe.js says the payment went through: look the truth up at Cloudflare."""
-    membership = membership_or_404(request.user, account_id)
-    topup = topup_or_404(membership, pk)
+    membership, topup = _membership_and_topup(request, account_id, pk)
     require_payer(membership, topup, request.user)
     services.topup_browser_confirmed(
         topup=topup, user=request.user, stripe_status=request.POST.get("stripe_status", "")
@@ -182,8 +185,7 @@ def topup_paid(request, account_id, pk):
 def topup_return(request, account_id, pk):
     """Return URL for redirect-based payment methods. `redirect_status` is not trusted: the
     status is looked up, and the client secret Stripe put in the query string is dropped."""
-    membership = membership_or_404(request.user, account_id)
-    topup = topup_or_404(membership, pk)
+    membership, topup = _membership_and_topup(request, account_id, pk)
     require_payer(membership, topup, request.user)
     services.topup_refresh_status(topup=topup, force=True)
     return redirect("topups:detail", account_id=account_id, pk=pk)
@@ -203,8 +205,7 @@ def topup_history(request, account_id):
 @never_cache
 @require_GET
 def topup_detail(request, account_id, pk):
-    membership = membership_or_404(request.user, account_id)
-    topup = topup_or_404(membership, pk)
+    membership, topup = _membership_and_topup(request, account_id, pk)
     services.topup_refresh_status(topup=topup)
     return render(
         request,
@@ -218,8 +219,7 @@ def topup_detail(request, account_id, pk):
 @require_GET
 def topup_status(request, account_id, pk):
     """The live status the result page polls: state plus the server-rendered status panel."""
-    membership = membership_or_404(request.user, account_id)
-    topup = topup_or_404(membership, pk)
+    _, topup = _membership_and_topup(request, account_id, pk)
     services.topup_refresh_status(topup=topup)
     return _status_response(request, topup)
 

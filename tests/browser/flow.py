@@ -34,6 +34,13 @@ def confirm_and_pay(page: Page):
     page.get_by_role("button", name="Confirm and pay").click()
 
 
+def start_topup(page: Page, base_url: str, amount: str):
+    """From the amount page to whatever follows "Confirm and pay"."""
+    open_amount_page(page, base_url)
+    review(page, amount)
+    confirm_and_pay(page)
+
+
 def fill_card(page: Page, number: str, expiry="12 / 34", cvc="123"):
     page.get_by_label("Card number").fill(number)
     page.get_by_label("Expiration date").fill(expiry)

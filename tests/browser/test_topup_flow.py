@@ -16,6 +16,7 @@ from tests.browser.flow import (
     pay_button,
     review,
     sign_in,
+    start_topup,
     status_panel,
 )
 from topups.models import TopUp
@@ -75,9 +76,7 @@ def test_new_card_happy_path(request, app, sandbox, screenshot, device):
 
 
 def pay_new_card(page, app, amount="50", card=GOOD):
-    open_amount_page(page, app)
-    review(page, amount)
-    confirm_and_pay(page)
+    start_topup(page, app, amount)
     expect(pay_button(page)).to_be_enabled()
     fill_card(page, card)
     pay_button(page).click()
@@ -145,9 +144,7 @@ def test_second_top_up_is_charged_to_the_saved_card(app, page, sandbox, screensh
     expect(status_panel(page)).to_contain_text("credits added")
     sandbox.configure(settle_seconds=2)
 
-    open_amount_page(page, app)
-    review(page, "100")
-    confirm_and_pay(page)
+    start_topup(page, app, "100")
 
     # No card form: straight to the result page while the saved card is charged.
     expect(status_panel(page)).to_contain_text("Charging Visa •••• 4242…")
@@ -166,9 +163,7 @@ def test_saved_card_needing_3ds_offers_pay_with_saved_card(
     page.get_by_role("button", name="Complete authentication").click()
     expect(status_panel(page)).to_contain_text("credits added")
 
-    open_amount_page(page, app)
-    review(page, "40")
-    confirm_and_pay(page)
+    start_topup(page, app, "40")
 
     button = page.get_by_role("button", name="Pay with Visa •••• 3184")
     expect(button).to_be_enabled()
@@ -241,9 +236,7 @@ def test_double_click_on_confirm_and_pay_creates_one_top_up(app, page, sandbox):
 
 def test_back_and_resubmit_lands_on_the_same_top_up(app, page, sandbox):
     sign_in(page, app)
-    open_amount_page(page, app)
-    review(page, "50")
-    confirm_and_pay(page)
+    start_topup(page, app, "50")
     expect(page.get_by_role("heading", name="Pay $50.00")).to_be_visible()
     pay_url = page.url
 
@@ -260,9 +253,7 @@ def test_back_and_resubmit_lands_on_the_same_top_up(app, page, sandbox):
 
 def test_reloading_the_pay_page_never_creates_a_top_up(app, page, sandbox):
     sign_in(page, app)
-    open_amount_page(page, app)
-    review(page, "50")
-    confirm_and_pay(page)
+    start_topup(page, app, "50")
     expect(pay_button(page)).to_be_enabled()
 
     page.reload()
@@ -335,9 +326,7 @@ def test_two_tabs_paying_the_same_top_up_charge_once(app, page, sandbox, screens
     import requests
 
     sign_in(page, app)
-    open_amount_page(page, app)
-    review(page, "50")
-    confirm_and_pay(page)
+    start_topup(page, app, "50")
     expect(pay_button(page)).to_be_enabled()
     second_tab = page.context.new_page()
     second_tab.goto(page.url)
@@ -361,9 +350,7 @@ def test_two_tabs_paying_the_same_top_up_charge_once(app, page, sandbox, screens
 
 def test_network_pulled_when_paying(app, page, sandbox, screenshot):
     sign_in(page, app)
-    open_amount_page(page, app)
-    review(page, "50")
-    confirm_and_pay(page)
+    start_topup(page, app, "50")
     expect(pay_button(page)).to_be_enabled()
     fill_card(page, GOOD)
 
