@@ -35,3 +35,12 @@ def test_sign_out_is_a_post(client, admin_user):
     response = client.post(reverse("logout"))
     assert response.status_code == 302
     assert client.get(reverse("topups:home")).status_code == 302
+
+
+def test_error_pages_look_like_the_site(client, admin_user, settings):
+    settings.DEBUG = False
+    client.force_login(admin_user)
+    response = client.get("/accounts/" + "0" * 32 + "/topup/")
+    assert response.status_code == 404
+    assert b"belongs to an account you are not a member of" in response.content
+    assert b"AI Gateway" in response.content

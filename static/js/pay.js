@@ -13,7 +13,8 @@ const savedCard = document.getElementById("saved-card");
 const useNewCard = document.getElementById("use-new-card");
 const csrfToken = form.querySelector("input[name=csrfmiddlewaretoken]").value;
 
-const stripe = Stripe(config.publishableKey);
+// Stripe.js may be blocked (offline, an extension, a proxy): say so instead of a dead button.
+const stripe = typeof window.Stripe === "function" ? window.Stripe(config.publishableKey) : null;
 let mode = root.dataset.mode; // "saved_card" | "new_card"
 let elements = null;
 let busy = false;
@@ -123,10 +124,14 @@ form.addEventListener("submit", async (event) => {
   await reportPaid(result.paymentIntent);
 });
 
-if (useNewCard) useNewCard.addEventListener("click", mountCardForm);
-
-if (mode === "new_card") {
-  mountCardForm();
+if (!stripe) {
+  showMessage("The payment form could not load. Check your connection, then reload this page.");
+  if (useNewCard) useNewCard.hidden = true;
 } else {
-  button.disabled = false;
+  if (useNewCard) useNewCard.addEventListener("click", mountCardForm);
+  if (mode === "new_card") {
+    mountCardForm();
+  } else {
+    button.disabled = false;
+  }
 }

@@ -390,3 +390,14 @@ def test_create_failures_on_a_phone(
     expect(status_panel(phone_page)).to_contain_text(text)
     screenshot(phone_page, f"flow-create-{name}-phone")
     assert phone_page.evaluate("document.documentElement.scrollWidth") <= 375
+
+
+def test_blocked_stripe_js_is_explained(app, page, sandbox):
+    page.route("**/stripe-js/v3/**", lambda route: route.abort())
+    sign_in(page, app)
+    start_topup(page, app, "50")
+
+    expect(page.locator("#payment-message")).to_have_text(
+        "The payment form could not load. Check your connection, then reload this page."
+    )
+    expect(pay_button(page)).to_be_disabled()
