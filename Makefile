@@ -11,7 +11,7 @@ LOCALSTRIPE_PORT ?= 8420
 SANDBOX_SETTLE_SECONDS ?= 3
 export SANDBOX_API_PORT LOCALSTRIPE_PORT WEB_HOST WEB_PORT
 
-.PHONY: run sandbox test lint format bench install install-dev chromium clean
+.PHONY: run sandbox test test-postgres lint format install install-dev chromium clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is required"'
@@ -60,9 +60,14 @@ format: install-dev
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-## test: the whole suite, browser tests included
+## test: the whole suite, browser tests included, then the database tests again on PostgreSQL
 test: install-dev chromium lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(MAKE) test-postgres
+
+## test-postgres: the domain tests (state machine, races, flow views) on a throwaway PostgreSQL
+test-postgres: install-dev
+	scripts/with-postgres.sh $(BIN)/python -m pytest tests/topups $(PYTEST_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache test-artifacts
