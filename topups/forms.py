@@ -5,6 +5,7 @@ from decimal import Decimal
 
 from django import forms
 
+from topups.money import format_cents
 from topups.services import AmountLimits
 
 # ASCII digits only (str.isdigit also accepts Arabic-Indic or full-width ones), optional "$",
@@ -13,9 +14,24 @@ AMOUNT_RE = re.compile(r"^\$?(?P<whole>[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)(?:\.(?P<
 MAX_WHOLE_DIGITS = 9  # anything longer is refused before it becomes a number at all
 
 
-def format_cents(cents: int) -> str:
-    dollars, rest = divmod(cents, 100)
-    return f"${dollars:,}.{rest:02d}"
+LIMIT_MESSAGES = {
+    "too_small": "The minimum top-up is {minimum}.",
+    "too_large": "The maximum top-up is {maximum}.",
+}
+
+
+def check_limits(amount_cents: int, limits: AmountLimits) -> int:
+    if amount_cents < limits.min_cents:
+        message = LIMIT_MESSAGES["too_small"].format(minimum=format_cents(limits.min_cents))
+        raise forms.ValidationError(message, code="too_small")
+    if amount_cents > limits.max_cents:
+        raise _too_large(limits)
+    return amount_cents
+
+
+def _too_large(limits: AmountLimits) -> forms.ValidationError:
+    message = LIMIT_MESSAGES["too_large"].format(maximum=format_cents(limits.max_cents))
+    return forms.ValidationError(message, code="too_large")
 
 
 class AmountForm(forms.Form):
@@ -39,8 +55,6 @@ class AmountForm(forms.Form):
         "non_ascii_digits": "Use the digits 0 to 9.",
         "negative": "Enter a positive amount.",
         "too_many_decimals": "Use at most two decimals (whole cents).",
-        "too_small": "The minimum top-up is {minimum}.",
-        "too_large": "The maximum top-up is {maximum}.",
     }
 
     def __init__(self, *args, limits: AmountLimits, **kwargs):
@@ -71,28 +85,10 @@ class AmountForm(forms.Form):
                 self.error_messages["too_many_decimals"], code="too_many_decimals"
             )
         if len(whole.lstrip("0")) > MAX_WHOLE_DIGITS:
-            raise self._too_large()
+            raise _too_large(self.limits)
         amount_cents = int(Decimal(f"{whole}.{cents or '0'}") * 100)
-        self.cleaned_data["amount_cents"] = self.check_limits(amount_cents)
+        self.cleaned_data["amount_cents"] = check_limits(amount_cents, self.limits)
         return raw
-
-    def check_limits(self, amount_cents: int) -> int:
-        if amount_cents < self.limits.min_cents:
-            raise forms.ValidationError(
-                self.error_messages["too_small"].format(
-                    minimum=format_cents(self.limits.min_cents)
-                ),
-                code="too_small",
-            )
-        if amount_cents > self.limits.max_cents:
-            raise self._too_large()
-        return amount_cents
-
-    def _too_large(self):
-        return forms.ValidationError(
-            self.error_messages["too_large"].format(maximum=format_cents(self.limits.max_cents)),
-            code="too_large",
-        )
 
 
 class ConfirmForm(forms.Form):
@@ -106,7 +102,4 @@ class ConfirmForm(forms.Form):
         self.limits = limits
 
     def clean_amount_cents(self) -> int:
-        amount_cents = self.cleaned_data["amount_cents"]
-        checker = AmountForm(limits=self.limits)
-        checker.cleaned_data = {}
-        return checker.check_limits(amount_cents)
+        return check_limits(self.cleaned_data["amount_cents"], self.limits)

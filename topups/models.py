@@ -5,6 +5,7 @@ from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
 
+from topups.money import format_cents
 from topups.states import TopUpState
 
 account_id_validator = RegexValidator(
@@ -164,8 +165,7 @@ class TopUp(models.Model):
 
     @property
     def amount_display(self) -> str:
-        dollars, cents = divmod(self.amount_cents, 100)
-        return f"${dollars:,}.{cents:02d}"
+        return format_cents(self.amount_cents)
 
     @property
     def card_display(self) -> str:

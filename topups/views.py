@@ -15,7 +15,8 @@ from django.views.decorators.http import require_GET, require_POST
 
 from topups import selectors, services
 from topups.access import membership_or_404, require_admin, require_payer, topup_or_404
-from topups.forms import AmountForm, ConfirmForm, format_cents
+from topups.forms import AmountForm, ConfirmForm
+from topups.money import format_cents
 from topups.states import FINAL_STATES, PENDING_STATES, TopUpState
 
 
