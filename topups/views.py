@@ -97,8 +97,9 @@ def topup_review(request, account_id):
             duplicate=duplicate,
         ),
     )
-    # Cacheable by this browser only, so "back" shows this same form (and key) again.
-    response["Cache-Control"] = "private, max-age=600"
+    # Back/forward shows this same form (and key) again from the browser's history, while any
+    # new visit revalidates and gets a fresh key: a deliberate second top-up is a new one.
+    response["Cache-Control"] = "private, no-cache"
     return response
 
 

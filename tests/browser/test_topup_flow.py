@@ -401,3 +401,18 @@ def test_blocked_stripe_js_is_explained(app, page, sandbox):
         "The payment form could not load. Check your connection, then reload this page."
     )
     expect(pay_button(page)).to_be_disabled()
+
+
+def test_a_deliberate_second_top_up_of_the_same_amount_is_a_new_one(app, page, sandbox):
+    sign_in(page, app)
+    pay_new_card(page, app, "50", GOOD)
+    expect(status_panel(page)).to_contain_text("credits added")
+
+    first = only_topup()
+
+    start_topup(page, app, "50")  # same amount, same links, minutes later
+
+    second = TopUp.objects.exclude(pk=first.pk).get()
+    expect(page.get_by_role("heading", name=f"Top-up #{second.pk}")).to_be_visible()
+    expect(page.get_by_text("already submitted")).to_have_count(0)
+    assert len(sandbox.requests("create")) == 2

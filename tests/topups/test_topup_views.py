@@ -94,7 +94,7 @@ def test_good_amounts_reach_the_review(admin_client, amount, cents):
     response = admin_client.get(reverse("topups:review", kwargs=A), {"amount": amount})
     assert response.status_code == 200
     assert response.context["form"].initial["amount_cents"] == cents
-    assert response["Cache-Control"] == "private, max-age=600"
+    assert response["Cache-Control"] == "private, no-cache"
 
 
 def test_limits_come_from_cloudflare_and_are_cached_in_the_database(admin_client, sandbox, account):
