@@ -3,6 +3,19 @@ from django.contrib import admin
 from topups.models import CloudflareAccount, Membership, TopUp, TopUpEvent
 
 
+class ReadOnlyAdminMixin:
+    """Money and audit records are written by the services only; the admin just shows them."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 class MembershipInline(admin.TabularInline):
     model = Membership
     extra = 0
@@ -25,23 +38,16 @@ class MembershipAdmin(admin.ModelAdmin):
     autocomplete_fields = ["user", "account"]
 
 
-class TopUpEventInline(admin.TabularInline):
+class TopUpEventInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = TopUpEvent
     extra = 0
-    can_delete = False
     fields = ["created_at", "kind", "from_state", "to_state", "actor", "detail"]
     readonly_fields = fields
     ordering = ["created_at", "id"]
 
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(TopUp)
-class TopUpAdmin(admin.ModelAdmin):
+class TopUpAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """Money fields are read-only: state changes go through the services and their audit trail."""
 
     list_display = [
@@ -129,28 +135,10 @@ class TopUpAdmin(admin.ModelAdmin):
     def confirmed(self, obj):
         return obj.confirmed_at is not None
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(TopUpEvent)
-class TopUpEventAdmin(admin.ModelAdmin):
+class TopUpEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["created_at", "topup", "kind", "from_state", "to_state", "actor"]
     list_filter = ["kind", "to_state"]
     search_fields = ["topup__payment_intent_id", "topup__id", "actor__username"]
     list_select_related = ["topup", "actor"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

@@ -43,19 +43,18 @@ def topup_amount(request, account_id):
     require_admin(membership)
     limits = services.account_limits(account=membership.account)
     form = AmountForm(limits=limits, initial={"amount": request.GET.get("amount", "")})
-    return render(
-        request,
-        "topups/amount.html",
-        _account_context(request, membership, form=form, presets=_presets(limits)),
-    )
+    return _render_amount_page(request, membership, form)
 
 
-def _presets(limits):
-    return [
+def _render_amount_page(request, membership, form, status=200):
+    limits = form.limits
+    presets = [
         (cents, format_cents(cents))
         for cents in AmountForm.PRESETS
         if limits.min_cents <= cents <= limits.max_cents
     ]
+    context = _account_context(request, membership, form=form, presets=presets)
+    return render(request, "topups/amount.html", context, status=status)
 
 
 @login_required
@@ -66,12 +65,7 @@ def topup_review(request, account_id):
     limits = services.account_limits(account=membership.account)
     form = AmountForm(request.GET, limits=limits)
     if not form.is_valid():
-        return render(
-            request,
-            "topups/amount.html",
-            _account_context(request, membership, form=form, presets=_presets(limits)),
-            status=400,
-        )
+        return _render_amount_page(request, membership, form, status=400)
     amount_cents = form.cleaned_data["amount_cents"]
     confirm = ConfirmForm(
         limits=limits,
