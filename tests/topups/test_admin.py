@@ -20,10 +20,15 @@ def operator(client):
 
 @pytest.fixture
 def topup(account, admin_user):
-    topup = TopUp.objects.create(
-        account=account, created_by=admin_user, amount_cents=5000, client_secret="pi_1_secret_2"
+    topup = TopUp.objects.create(account=account, created_by=admin_user, amount_cents=5000)
+    topup_transition(
+        topup=topup,
+        to_state=TopUpState.AWAITING_PAYMENT,
+        detail={"payment_intent_id": "in_1"},
+        client_secret="pi_1_secret_2",
+        payment_intent_id="in_1",
     )
-    topup_transition(topup=topup, to_state=TopUpState.UNKNOWN, detail={"reason": "test"})
+    assert TopUp.objects.get().client_secret == "pi_1_secret_2"  # still in the database
     return topup
 
 
