@@ -54,7 +54,6 @@ class TopUpRecord:
     payment_intent_id: str  # the `in_...` id handed to the client
     stripe_payment_intent: str
     account_id: str
-    amount: int
 
 
 class BrowserPaymentError(Exception):
@@ -154,7 +153,7 @@ class BillingEmulator:
 
         invoice_id = _mint_invoice_id()
         with self._lock:
-            self._topups[invoice_id] = TopUpRecord(invoice_id, intent.id, account_id, amount)
+            self._topups[invoice_id] = TopUpRecord(invoice_id, intent.id, account_id)
 
         if method is None:
             return {

@@ -17,7 +17,6 @@ Retry policy, and why:
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import random
 import threading
@@ -194,12 +193,6 @@ class Credentials:
         if self.api_token:
             return {"Authorization": f"Bearer {self.api_token}"}
         return {"X-Auth-Email": self.email, "X-Auth-Key": self.api_key}
-
-    @property
-    def fingerprint(self) -> str:
-        """A stable, non-secret name for these credentials (the rate limit is per token)."""
-        secret = self.api_token or f"{self.email}:{self.api_key}"
-        return hashlib.sha256(secret.encode()).hexdigest()[:16]
 
 
 # --- The client -------------------------------------------------------------------------------

@@ -85,10 +85,6 @@ class Membership(models.Model):
     def can_top_up(self) -> bool:
         return self.role == self.Role.ADMIN
 
-    @property
-    def can_confirm(self) -> bool:
-        return self.role == self.Role.FINANCE
-
 
 class TopUp(models.Model):
     """One attempt to add credits, from the click on "Confirm and pay" to Cloudflare's verdict.

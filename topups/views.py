@@ -27,6 +27,13 @@ def home(request):
     return render(request, "topups/home.html", {"memberships": memberships, "recent": recent})
 
 
+def _admin_membership(request, account_id):
+    """The user's membership of the URL's account, which must let them top up."""
+    membership = membership_or_404(request.user, account_id)
+    require_admin(membership)
+    return membership
+
+
 def _account_context(request, membership, **extra):
     return {
         "membership": membership,
@@ -39,8 +46,7 @@ def _account_context(request, membership, **extra):
 @login_required
 @require_GET
 def topup_amount(request, account_id):
-    membership = membership_or_404(request.user, account_id)
-    require_admin(membership)
+    membership = _admin_membership(request, account_id)
     limits = services.account_limits(account=membership.account)
     form = AmountForm(limits=limits, initial={"amount": request.GET.get("amount", "")})
     return _render_amount_page(request, membership, form)
@@ -60,8 +66,7 @@ def _render_amount_page(request, membership, form, status=200):
 @login_required
 @require_GET
 def topup_review(request, account_id):
-    membership = membership_or_404(request.user, account_id)
-    require_admin(membership)
+    membership = _admin_membership(request, account_id)
     limits = services.account_limits(account=membership.account)
     form = AmountForm(request.GET, limits=limits)
     if not form.is_valid():
@@ -100,8 +105,7 @@ def topup_review(request, account_id):
 @login_required
 @require_POST
 def topup_confirm(request, account_id):
-    membership = membership_or_404(request.user, account_id)
-    require_admin(membership)
+    membership = _admin_membership(request, account_id)
     form = ConfirmForm(request.POST, limits=services.account_limits(account=membership.account))
     if not form.is_valid():
         for errors in form.errors.values():
