@@ -4,7 +4,7 @@ Everything that differs between a laptop and production comes from the environme
 file beside manage.py), using the variable names Cloudflare's own tools use. Sandbox mode
 (`BILLING_SANDBOX=true`) points every integration at the local emulator; it is off by default so a
 production deploy never talks to the emulator by accident. Contradictory or missing live settings
-are reported by the system checks in `topups/checks.py`, which also run when the WSGI app starts.
+are reported by the system checks in `accounts/checks.py`, which also run when the WSGI app starts.
 """
 
 from pathlib import Path
@@ -32,6 +32,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "accounts.apps.AccountsConfig",
     "topups.apps.TopupsConfig",
 ]
 
@@ -58,7 +59,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "topups.context_processors.billing_mode",
+                "accounts.context_processors.billing_mode",
             ],
         },
     },

@@ -12,6 +12,6 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "billing_portal.settings")
 
 application = get_wsgi_application()
 
-from topups.checks import raise_on_configuration_errors  # noqa: E402
+from accounts.checks import raise_on_configuration_errors  # noqa: E402
 
 raise_on_configuration_errors()

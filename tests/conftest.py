@@ -1,9 +1,9 @@
 import pytest
 from django.contrib.auth import get_user_model
 
+from accounts.models import CloudflareAccount, Membership
+from cloudflare_client import CloudflareClient, Credentials
 from tests.sandbox_process import Sandbox, start_sandbox, stop
-from topups.cloudflare import CloudflareClient, Credentials, RetryPolicy
-from topups.models import CloudflareAccount, Membership
 
 DEMO_ACCOUNT_ID = "023e105f4ecef8ad9ca31a8372d0c353"
 STAGING_ACCOUNT_ID = "4f1e5cfd2e7a4b9a8c3d6e0f1a2b3c4d"
@@ -35,31 +35,16 @@ def sandbox_settings(settings, sandbox):
     return settings
 
 
-class RecordingSleep:
-    """Stands in for time.sleep so retry tests record the waits instead of sleeping them."""
-
-    def __init__(self):
-        self.calls: list[float] = []
-
-    def __call__(self, seconds: float) -> None:
-        self.calls.append(seconds)
-
-
 @pytest.fixture
-def recorded_sleep():
-    return RecordingSleep()
+def client_factory(sandbox):
+    """A client of this run's sandbox; fast backoff, so retry tests do not wait long."""
 
-
-@pytest.fixture
-def client_factory(sandbox, recorded_sleep):
-    def make(**kwargs) -> CloudflareClient:
-        kwargs.setdefault("credentials", Credentials(api_token=SANDBOX_TOKEN))
-        kwargs.setdefault("base_url", sandbox.api_url)
-        kwargs.setdefault("connect_timeout", 2)
-        kwargs.setdefault("read_timeout", 5)
-        kwargs.setdefault("retry", RetryPolicy(attempts=3, backoff_base=0.01))
-        kwargs.setdefault("sleep", recorded_sleep)
-        return CloudflareClient(**kwargs)
+    def make(credentials=None, **options) -> CloudflareClient:
+        options.setdefault("base_url", sandbox.api_url)
+        options.setdefault("connect_timeout", 2)
+        options.setdefault("read_timeout", 5)
+        options.setdefault("backoff_factor", 0.01)
+        return CloudflareClient(credentials or Credentials(api_token=SANDBOX_TOKEN), **options)
 
     return make
 

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from topups.models import CloudflareAccount, Membership, TopUp, TopUpEvent
+from topups.models import TopUp, TopUpEvent
 
 
 class ReadOnlyAdminMixin:
@@ -14,28 +14,6 @@ class ReadOnlyAdminMixin:
 
     def has_delete_permission(self, request, obj=None):
         return False
-
-
-class MembershipInline(admin.TabularInline):
-    model = Membership
-    extra = 0
-    autocomplete_fields = ["user"]
-
-
-@admin.register(CloudflareAccount)
-class CloudflareAccountAdmin(admin.ModelAdmin):
-    list_display = ["name", "account_id", "credential", "created_at"]
-    list_filter = ["credential"]
-    search_fields = ["name", "account_id"]
-    inlines = [MembershipInline]
-
-
-@admin.register(Membership)
-class MembershipAdmin(admin.ModelAdmin):
-    list_display = ["user", "account", "role", "created_at"]
-    list_filter = ["role", "account"]
-    search_fields = ["user__username", "user__email", "account__name", "account__account_id"]
-    autocomplete_fields = ["user", "account"]
 
 
 class TopUpEventInline(ReadOnlyAdminMixin, admin.TabularInline):
@@ -58,13 +36,11 @@ class TopUpAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         "state",
         "created_by",
         "card",
-        "confirmed",
     ]
     list_filter = [
         "state",
         "account",
         "onboarding",
-        ("confirmed_at", admin.EmptyFieldListFilter),
         "created_at",
     ]
     search_fields = [
@@ -95,9 +71,6 @@ class TopUpAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         "updated_at",
         "status_checked_at",
         "completed_at",
-        "confirmed_by",
-        "confirmed_at",
-        "confirmation_note",
     ]
     exclude = ["client_secret"]
     fieldsets = [
@@ -120,7 +93,6 @@ class TopUpAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             },
         ),
         ("Timeline", {"fields": ["created_at", "updated_at", "status_checked_at", "completed_at"]}),
-        ("Finance", {"fields": ["confirmed_by", "confirmed_at", "confirmation_note"]}),
     ]
 
     @admin.display(description="Amount", ordering="amount_cents")
@@ -130,10 +102,6 @@ class TopUpAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     @admin.display(description="Card")
     def card(self, obj):
         return obj.card_display or "—"
-
-    @admin.display(description="Confirmed", boolean=True, ordering="confirmed_at")
-    def confirmed(self, obj):
-        return obj.confirmed_at is not None
 
 
 @admin.register(TopUpEvent)

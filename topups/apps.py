@@ -5,6 +5,3 @@ class TopupsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "topups"
     verbose_name = "Top-ups"
-
-    def ready(self):
-        from topups import checks  # noqa: F401  (registers the configuration checks)

@@ -5,8 +5,8 @@ from decimal import Decimal
 
 from django import forms
 
-from topups.money import format_cents
-from topups.services import AmountLimits
+from accounts.money import format_cents
+from accounts.services import AmountLimits
 
 # ASCII digits only (str.isdigit also accepts Arabic-Indic or full-width ones), optional "$",
 # optional thousands commas, at most two decimals. No signs, no exponents, no inner spaces.

@@ -1,96 +1,19 @@
 import uuid
 
 from django.conf import settings
-from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
 
-from topups.money import format_cents
+from accounts.models import CloudflareAccount
+from accounts.money import format_cents
 from topups.states import TopUpState
-
-account_id_validator = RegexValidator(
-    r"^[0-9a-f]{32}$", "A Cloudflare account ID is 32 lowercase hexadecimal characters."
-)
-
-
-class CloudflareAccount(models.Model):
-    """A Cloudflare account whose AI Gateway credits this portal tops up."""
-
-    class Credential(models.TextChoices):
-        API_TOKEN = "api_token", "API token (CLOUDFLARE_API_TOKEN)"
-        GLOBAL_KEY = "global_key", "Global API key (CLOUDFLARE_EMAIL + CLOUDFLARE_API_KEY)"
-
-    name = models.CharField(max_length=100)
-    account_id = models.CharField(
-        "Cloudflare account ID", max_length=32, unique=True, validators=[account_id_validator]
-    )
-    # Which of the configured credentials to call Cloudflare with. Secrets stay in the environment.
-    credential = models.CharField(
-        max_length=20, choices=Credential.choices, default=Credential.API_TOKEN
-    )
-    created_at = models.DateTimeField(auto_now_add=True)
-    # Cloudflare's top-up limits, cached here so every worker shares one copy and the amount
-    # page does not spend API budget on each render (see services.account_limits).
-    limits_min_cents = models.PositiveIntegerField(null=True, blank=True, editable=False)
-    limits_max_cents = models.PositiveIntegerField(null=True, blank=True, editable=False)
-    limits_checked_at = models.DateTimeField(null=True, blank=True, editable=False)
-
-    class Meta:
-        ordering = ["name"]
-        constraints = [
-            models.CheckConstraint(
-                condition=Q(account_id__regex=r"^[0-9a-f]{32}$"),
-                name="account_id_is_32_hex",
-            ),
-            models.CheckConstraint(
-                condition=Q(credential__in=["api_token", "global_key"]),
-                name="account_credential_valid",
-            ),
-        ]
-
-    def __str__(self):
-        return self.name
-
-
-class Membership(models.Model):
-    """A user's role on one account. Roles do not nest: each lists what it may do."""
-
-    class Role(models.TextChoices):
-        ADMIN = "admin", "Admin (top up, view)"
-        FINANCE = "finance", "Finance (view, confirm, export)"
-        VIEWER = "viewer", "Viewer (view)"
-
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
-    )
-    account = models.ForeignKey(
-        CloudflareAccount, on_delete=models.CASCADE, related_name="memberships"
-    )
-    role = models.CharField(max_length=10, choices=Role.choices)
-    created_at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        ordering = ["account__name", "user__username"]
-        constraints = [
-            models.UniqueConstraint(fields=["user", "account"], name="one_membership_per_account"),
-            models.CheckConstraint(
-                condition=Q(role__in=["admin", "finance", "viewer"]), name="membership_role_valid"
-            ),
-        ]
-
-    def __str__(self):
-        return f"{self.user} · {self.get_role_display()} · {self.account}"
-
-    @property
-    def can_top_up(self) -> bool:
-        return self.role == self.Role.ADMIN
 
 
 class TopUp(models.Model):
     """One attempt to add credits, from the click on "Confirm and pay" to Cloudflare's verdict.
 
-    Change `state` only through `topups.services.topup_transition`, which enforces the state
-    machine in `topups/states.py` with a conditional UPDATE and writes the audit trail.
+    Change `state` only through `topups.services.transitions.topup_transition`, which enforces
+    the state machine in `topups/states.py` with a conditional UPDATE and writes the audit trail.
     """
 
     account = models.ForeignKey(CloudflareAccount, on_delete=models.PROTECT, related_name="topups")
@@ -122,17 +45,6 @@ class TopUp(models.Model):
     status_checked_at = models.DateTimeField(null=True, blank=True)
     completed_at = models.DateTimeField(null=True, blank=True)
 
-    # Finance's confirmation that the money arrived (reconciliation).
-    confirmed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="topups_confirmed",
-    )
-    confirmed_at = models.DateTimeField(null=True, blank=True)
-    confirmation_note = models.TextField(blank=True)
-
     class Meta:
         ordering = ["-created_at", "-id"]
         constraints = [
@@ -148,10 +60,6 @@ class TopUp(models.Model):
             models.CheckConstraint(
                 condition=~Q(state=TopUpState.COMPLETED) | Q(completed_at__isnull=False),
                 name="topup_completed_has_timestamp",
-            ),
-            models.CheckConstraint(
-                condition=Q(confirmed_at__isnull=True) | Q(confirmed_by__isnull=False),
-                name="topup_confirmation_has_author",
             ),
         ]
         indexes = [models.Index(fields=["account", "-created_at"], name="topup_account_recent")]
@@ -171,7 +79,7 @@ class TopUp(models.Model):
 
 
 class TopUpEvent(models.Model):
-    """Append-only audit trail of a top-up. `detail` never holds secrets (see services)."""
+    """Append-only audit trail of a top-up. `detail` never holds secrets (see `audit_detail`)."""
 
     class Kind(models.TextChoices):
         CREATED = "created", "Created"
@@ -180,8 +88,6 @@ class TopUpEvent(models.Model):
         CREATE_OUTCOME_UNKNOWN = "create_outcome_unknown", "Create outcome unknown"
         STATE_CHANGED = "state_changed", "State changed"
         STATUS_CHECKED = "status_checked", "Status checked"
-        FINANCE_CONFIRMED = "finance_confirmed", "Confirmed by finance"
-        NOTE = "note", "Note"
 
     topup = models.ForeignKey(TopUp, on_delete=models.PROTECT, related_name="events")
     actor = models.ForeignKey(

@@ -5,12 +5,8 @@ from datetime import timedelta
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from topups.models import Membership, TopUp
+from topups.models import TopUp
 from topups.states import TopUpState
-
-
-def membership_list_for_user(*, user) -> QuerySet[Membership]:
-    return Membership.objects.filter(user=user).select_related("account").order_by("account__name")
 
 
 def topup_list_recent(*, account_ids, limit: int = 5) -> QuerySet[TopUp]:

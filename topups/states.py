@@ -1,21 +1,22 @@
-"""The top-up state machine: every state, and every transition the code may make.
+"""The top-up state machine: every state, and every transition the code makes.
 
     creating ──► awaiting_payment ──► processing ──► completed
-       │               │   │               │            ▲
-       │               │   └───────────────┼────────────┤
-       ├──► processing ┘                   │            │
-       ├──► failed ◄───────────────────────┘            │
-       └──► unknown ──► completed / failed (finance) ───┘
+       │                │                                ▲
+       │                └────────────────────────────────┤
+       ├──► processing ──────────────────────────────────┘
+       ├──► failed
+       └──► unknown
 
 - creating: the row exists and Cloudflare's create has been (or is being) called. The row is
   written *before* the call so that no answer, however lost, leaves a payment untracked.
 - awaiting_payment: create returned a client_secret; the browser must confirm with Stripe.js.
+  A status check may find it completed directly (paid from another tab, or a redirect).
 - processing: the money is moving (charged server-side, or confirmed in the browser) and only
   Cloudflare's status endpoint may say it is done.
 - completed: the status endpoint said `completed`. Final.
-- failed: Cloudflare refused the create, or finance closed a payment that never went through. Final.
+- failed: Cloudflare refused the create; nothing was charged. Final.
 - unknown: the create request may have reached Cloudflare but its answer was lost; the card may
-  or may not be charged. Never retried automatically; finance reconciles it by hand.
+  or may not be charged. Never retried automatically; nothing in the code moves it on yet.
 """
 
 from django.db import models
@@ -39,18 +40,18 @@ ALLOWED_TRANSITIONS: dict[str, frozenset[str]] = {
             TopUpState.UNKNOWN,
         }
     ),
-    TopUpState.AWAITING_PAYMENT: frozenset(
-        {TopUpState.PROCESSING, TopUpState.COMPLETED, TopUpState.FAILED}
-    ),
-    TopUpState.PROCESSING: frozenset({TopUpState.COMPLETED, TopUpState.FAILED}),
-    TopUpState.UNKNOWN: frozenset({TopUpState.COMPLETED, TopUpState.FAILED}),
+    TopUpState.AWAITING_PAYMENT: frozenset({TopUpState.PROCESSING, TopUpState.COMPLETED}),
+    TopUpState.PROCESSING: frozenset({TopUpState.COMPLETED}),
+    TopUpState.UNKNOWN: frozenset(),
     TopUpState.COMPLETED: frozenset(),
     TopUpState.FAILED: frozenset(),
 }
 
-FINAL_STATES = frozenset(state for state, targets in ALLOWED_TRANSITIONS.items() if not targets)
+FINAL_STATES = frozenset({TopUpState.COMPLETED, TopUpState.FAILED})
 # States whose truth lives at Cloudflare: a status check can move them on.
 PENDING_STATES = frozenset({TopUpState.AWAITING_PAYMENT, TopUpState.PROCESSING})
+# States that move on by themselves, so a page showing one keeps asking.
+LIVE_STATES = PENDING_STATES | {TopUpState.CREATING}
 
 
 def can_transition(from_state: str, to_state: str) -> bool:

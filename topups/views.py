@@ -13,16 +13,21 @@ from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
-from topups import selectors, services
-from topups.access import membership_or_404, require_admin, require_payer, topup_or_404
+from accounts.access import membership_or_404
+from accounts.money import format_cents
+from accounts.selectors import membership_list_for_user
+from accounts.services import account_limits
+from topups import selectors, user_messages
+from topups.access import require_admin, require_payer, topup_or_404
 from topups.forms import AmountForm, ConfirmForm
-from topups.money import format_cents
-from topups.states import FINAL_STATES, PENDING_STATES, TopUpState
+from topups.services.create import TopUpNotYours, topup_start, topup_submit
+from topups.services.status import topup_browser_confirmed, topup_refresh_status
+from topups.states import LIVE_STATES, PENDING_STATES, TopUpState
 
 
 @login_required
 def home(request):
-    memberships = list(selectors.membership_list_for_user(user=request.user))
+    memberships = list(membership_list_for_user(user=request.user))
     recent = selectors.topup_list_recent(account_ids=[m.account_id for m in memberships])
     return render(request, "topups/home.html", {"memberships": memberships, "recent": recent})
 
@@ -38,7 +43,7 @@ def _account_context(request, membership, **extra):
     return {
         "membership": membership,
         "account": membership.account,
-        "memberships": selectors.membership_list_for_user(user=request.user),
+        "memberships": membership_list_for_user(user=request.user),
         **extra,
     }
 
@@ -47,7 +52,7 @@ def _account_context(request, membership, **extra):
 @require_GET
 def topup_amount(request, account_id):
     membership = _admin_membership(request, account_id)
-    limits = services.account_limits(account=membership.account)
+    limits = account_limits(account=membership.account)
     form = AmountForm(limits=limits, initial={"amount": request.GET.get("amount", "")})
     return _render_amount_page(request, membership, form)
 
@@ -67,7 +72,7 @@ def _render_amount_page(request, membership, form, status=200):
 @require_GET
 def topup_review(request, account_id):
     membership = _admin_membership(request, account_id)
-    limits = services.account_limits(account=membership.account)
+    limits = account_limits(account=membership.account)
     form = AmountForm(request.GET, limits=limits)
     if not form.is_valid():
         return _render_amount_page(request, membership, form, status=400)
@@ -106,26 +111,26 @@ def topup_review(request, account_id):
 @require_POST
 def topup_confirm(request, account_id):
     membership = _admin_membership(request, account_id)
-    form = ConfirmForm(request.POST, limits=services.account_limits(account=membership.account))
+    form = ConfirmForm(request.POST, limits=account_limits(account=membership.account))
     if not form.is_valid():
         for errors in form.errors.values():
             for error in errors:
                 messages.error(request, error)
         return redirect("topups:amount", account_id=account_id)
     try:
-        topup, created = services.topup_start(
+        topup, created = topup_start(
             account=membership.account,
             user=request.user,
             amount_cents=form.cleaned_data["amount_cents"],
             request_key=form.cleaned_data["request_key"],
         )
-    except services.TopUpNotYours:
-        messages.error(request, "That form was already used. Start a new top-up.")
+    except TopUpNotYours:
+        messages.error(request, user_messages.FORM_ALREADY_USED)
         return redirect("topups:amount", account_id=account_id)
     if created:
-        services.topup_submit(topup=topup)
+        topup_submit(topup=topup)
     else:
-        messages.info(request, "This top-up was already submitted; here it is.")
+        messages.info(request, user_messages.ALREADY_SUBMITTED)
     return redirect(_next_url(topup, request.user))
 
 
@@ -173,7 +178,7 @@ def topup_paid(request, account_id, pk):
     """Stripe.js says the payment went through: look the truth up at Cloudflare."""
     membership, topup = _membership_and_topup(request, account_id, pk)
     require_payer(membership, topup, request.user)
-    services.topup_browser_confirmed(
+    topup_browser_confirmed(
         topup=topup, user=request.user, stripe_status=request.POST.get("stripe_status", "")
     )
     return _status_response(request, topup)
@@ -187,7 +192,7 @@ def topup_return(request, account_id, pk):
     status is looked up, and the client secret Stripe put in the query string is dropped."""
     membership, topup = _membership_and_topup(request, account_id, pk)
     require_payer(membership, topup, request.user)
-    services.topup_refresh_status(topup=topup, force=True)
+    topup_refresh_status(topup=topup, force=True)
     return redirect("topups:detail", account_id=account_id, pk=pk)
 
 
@@ -206,7 +211,7 @@ def topup_history(request, account_id):
 @require_GET
 def topup_detail(request, account_id, pk):
     membership, topup = _membership_and_topup(request, account_id, pk)
-    services.topup_refresh_status(topup=topup)
+    topup_refresh_status(topup=topup)
     return render(
         request,
         "topups/detail.html",
@@ -220,7 +225,7 @@ def topup_detail(request, account_id, pk):
 def topup_status(request, account_id, pk):
     """The live status the result page polls: state plus the server-rendered status panel."""
     _, topup = _membership_and_topup(request, account_id, pk)
-    services.topup_refresh_status(topup=topup)
+    topup_refresh_status(topup=topup)
     return _status_response(request, topup)
 
 
@@ -231,7 +236,7 @@ def _status_context(request, topup) -> dict:
         "is_payer": is_payer,
         "pay_url": reverse("topups:pay", kwargs=kwargs) if is_payer else "",
         "status_url": reverse("topups:status", kwargs=kwargs),
-        "live": topup.state not in FINAL_STATES,
+        "live": topup.state in LIVE_STATES,
     }
 
 
@@ -241,7 +246,8 @@ def _status_response(request, topup) -> JsonResponse:
         {
             "state": topup.state,
             "label": topup.get_state_display(),
-            "final": topup.state in FINAL_STATES,
+            # Nothing more changes by itself: the page stops asking.
+            "final": topup.state not in LIVE_STATES,
             "pending": topup.state in PENDING_STATES,
             "next_url": context["pay_url"] if topup.state == TopUpState.AWAITING_PAYMENT else "",
             "html": render_to_string("topups/_status.html", context, request=request),

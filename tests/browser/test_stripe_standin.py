@@ -50,7 +50,7 @@ def settled(page):
 
 
 def test_card_payment_succeeds(stripe_page, cf, screenshot):
-    created = cf.create_topup(DEMO_ACCOUNT_ID, amount_cents=5000)
+    created = cf.topups.create(DEMO_ACCOUNT_ID, amount_cents=5000)
     mount(stripe_page, created.client_secret)
     fill_card(stripe_page, GOOD)
     expect(stripe_page.get_by_label("Card number")).to_have_value("4242 4242 4242 4242")
@@ -62,12 +62,12 @@ def test_card_payment_succeeds(stripe_page, cf, screenshot):
     assert "error" not in result
     intent = result["paymentIntent"]
     assert (intent["status"], intent["amount"], intent["currency"]) == ("succeeded", 5000, "usd")
-    assert cf.topup_status(DEMO_ACCOUNT_ID, created.payment_intent_id).is_completed
+    assert cf.topups.status(DEMO_ACCOUNT_ID, created.payment_intent_id).is_completed
     assert stripe_page.console_errors == []
 
 
 def test_three_d_secure_completed(stripe_page, cf, screenshot):
-    created = cf.create_topup(DEMO_ACCOUNT_ID, amount_cents=2500)
+    created = cf.topups.create(DEMO_ACCOUNT_ID, amount_cents=2500)
     mount(stripe_page, created.client_secret)
     fill_card(stripe_page, THREE_DS)
     confirm_payment(stripe_page)
@@ -82,12 +82,12 @@ def test_three_d_secure_completed(stripe_page, cf, screenshot):
     assert result["paymentIntent"]["status"] == "succeeded"
     expect(dialog).to_be_hidden()
     # The authenticated card is saved: the next top-up needs the customer again (3-D Secure).
-    again = cf.create_topup(DEMO_ACCOUNT_ID, amount_cents=1000)
+    again = cf.topups.create(DEMO_ACCOUNT_ID, amount_cents=1000)
     assert (again.needs_browser_confirmation, again.last4) == (True, "3184")
 
 
 def test_three_d_secure_failed(stripe_page, cf):
-    created = cf.create_topup(DEMO_ACCOUNT_ID, amount_cents=2500)
+    created = cf.topups.create(DEMO_ACCOUNT_ID, amount_cents=2500)
     mount(stripe_page, created.client_secret)
     fill_card(stripe_page, THREE_DS)
     confirm_payment(stripe_page)
@@ -98,28 +98,28 @@ def test_three_d_secure_failed(stripe_page, cf):
     assert error["code"] == "payment_intent_authentication_failure"
     assert error["type"] == "invalid_request_error"
     assert error["payment_intent"]["status"] == "requires_payment_method"
-    assert not cf.topup_status(DEMO_ACCOUNT_ID, created.payment_intent_id).is_completed
+    assert not cf.topups.status(DEMO_ACCOUNT_ID, created.payment_intent_id).is_completed
 
 
 def test_saved_card_needing_3ds_is_confirmed_with_confirm_card_payment(stripe_page, cf):
-    first = cf.create_topup(DEMO_ACCOUNT_ID, amount_cents=2500)
+    first = cf.topups.create(DEMO_ACCOUNT_ID, amount_cents=2500)
     mount(stripe_page, first.client_secret)
     fill_card(stripe_page, THREE_DS)
     confirm_payment(stripe_page)
     stripe_page.get_by_role("button", name="Complete authentication").click()
     settled(stripe_page)
 
-    second = cf.create_topup(DEMO_ACCOUNT_ID, amount_cents=4000)
+    second = cf.topups.create(DEMO_ACCOUNT_ID, amount_cents=4000)
     stripe_page.evaluate("s => run(stripe.confirmCardPayment(s))", second.client_secret)
     stripe_page.get_by_role("button", name="Complete authentication").click()
 
     assert settled(stripe_page)["paymentIntent"]["status"] == "succeeded"
-    assert cf.topup_status(DEMO_ACCOUNT_ID, second.payment_intent_id).is_completed
+    assert cf.topups.status(DEMO_ACCOUNT_ID, second.payment_intent_id).is_completed
 
 
 @pytest.mark.parametrize("number", [DECLINED_ON_SAVE, DECLINED_ON_CHARGE])
 def test_declined_card_is_a_card_error_and_a_good_card_then_pays(stripe_page, cf, number):
-    created = cf.create_topup(DEMO_ACCOUNT_ID, amount_cents=5000)
+    created = cf.topups.create(DEMO_ACCOUNT_ID, amount_cents=5000)
     mount(stripe_page, created.client_secret)
     fill_card(stripe_page, number)
     confirm_payment(stripe_page)
@@ -152,7 +152,7 @@ def test_declined_card_is_a_card_error_and_a_good_card_then_pays(stripe_page, cf
 def test_validation_errors_use_stripes_codes(
     stripe_page, cf, sandbox, number, expiry, cvc, code, message
 ):
-    created = cf.create_topup(DEMO_ACCOUNT_ID, amount_cents=5000)
+    created = cf.topups.create(DEMO_ACCOUNT_ID, amount_cents=5000)
     mount(stripe_page, created.client_secret)
     fill_card(stripe_page, number, expiry, cvc)
     confirm_payment(stripe_page)
@@ -165,7 +165,7 @@ def test_validation_errors_use_stripes_codes(
 
 
 def test_retrieve_payment_intent(stripe_page, cf):
-    created = cf.create_topup(DEMO_ACCOUNT_ID, amount_cents=5000)
+    created = cf.topups.create(DEMO_ACCOUNT_ID, amount_cents=5000)
     mount(stripe_page, created.client_secret)
     stripe_page.evaluate("s => run(stripe.retrievePaymentIntent(s))", created.client_secret)
     intent = settled(stripe_page)["paymentIntent"]

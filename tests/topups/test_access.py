@@ -3,8 +3,9 @@
 import pytest
 from django.urls import reverse
 
+from accounts.models import Membership
 from tests.conftest import DEMO_ACCOUNT_ID, STAGING_ACCOUNT_ID, _member
-from topups.models import Membership, TopUp
+from topups.models import TopUp
 from topups.states import TopUpState
 
 pytestmark = pytest.mark.django_db

@@ -5,7 +5,7 @@ from django.contrib.auth import get_user_model
 from django.urls import reverse
 
 from topups.models import TopUp
-from topups.services import topup_transition
+from topups.services.transitions import topup_transition
 from topups.states import TopUpState
 
 pytestmark = pytest.mark.django_db
@@ -37,8 +37,8 @@ def topup(account, admin_user):
     [
         "admin:topups_topup_changelist",
         "admin:topups_topupevent_changelist",
-        "admin:topups_cloudflareaccount_changelist",
-        "admin:topups_membership_changelist",
+        "admin:accounts_cloudflareaccount_changelist",
+        "admin:accounts_membership_changelist",
     ],
 )
 def test_changelists_open(operator, topup, url):

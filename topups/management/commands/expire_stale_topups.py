@@ -6,7 +6,7 @@ answer; whether Cloudflare charged the card is then unknown and finance must rec
 
 from django.core.management.base import BaseCommand
 
-from topups.services import topup_expire_stale
+from topups.services.create import topup_expire_stale
 
 
 class Command(BaseCommand):

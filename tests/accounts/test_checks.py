@@ -7,8 +7,8 @@ import sys
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
+from accounts.checks import check_billing_settings, raise_on_configuration_errors
 from tests.sandbox_process import ROOT
-from topups.checks import check_billing_settings, raise_on_configuration_errors
 
 
 @pytest.fixture

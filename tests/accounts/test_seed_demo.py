@@ -2,7 +2,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 
-from topups.models import CloudflareAccount, Membership
+from accounts.models import CloudflareAccount, Membership
 
 pytestmark = pytest.mark.django_db
 

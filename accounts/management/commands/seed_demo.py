@@ -5,7 +5,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from topups.models import CloudflareAccount, Membership
+from accounts.models import CloudflareAccount, Membership
 
 DEMO_ACCOUNTS = [
     # (Cloudflare account id, name) — the ids the sandbox knows (sandbox/config.py).

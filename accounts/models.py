@@ -1,0 +1,81 @@
+from django.conf import settings
+from django.core.validators import RegexValidator
+from django.db import models
+from django.db.models import Q
+
+account_id_validator = RegexValidator(
+    r"^[0-9a-f]{32}$", "A Cloudflare account ID is 32 lowercase hexadecimal characters."
+)
+
+
+class CloudflareAccount(models.Model):
+    """A Cloudflare account whose AI Gateway credits this portal tops up."""
+
+    class Credential(models.TextChoices):
+        API_TOKEN = "api_token", "API token (CLOUDFLARE_API_TOKEN)"
+        GLOBAL_KEY = "global_key", "Global API key (CLOUDFLARE_EMAIL + CLOUDFLARE_API_KEY)"
+
+    name = models.CharField(max_length=100)
+    account_id = models.CharField(
+        "Cloudflare account ID", max_length=32, unique=True, validators=[account_id_validator]
+    )
+    # Which of the configured credentials to call Cloudflare with. Secrets stay in the environment.
+    credential = models.CharField(
+        max_length=20, choices=Credential.choices, default=Credential.API_TOKEN
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    # Cloudflare's top-up limits, cached here so every worker shares one copy and the amount
+    # page does not spend API budget on each render (see accounts.services.account_limits).
+    limits_min_cents = models.PositiveIntegerField(null=True, blank=True, editable=False)
+    limits_max_cents = models.PositiveIntegerField(null=True, blank=True, editable=False)
+    limits_checked_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(account_id__regex=r"^[0-9a-f]{32}$"),
+                name="account_id_is_32_hex",
+            ),
+            models.CheckConstraint(
+                condition=Q(credential__in=["api_token", "global_key"]),
+                name="account_credential_valid",
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class Membership(models.Model):
+    """A user's role on one account. Roles do not nest: each lists what it may do."""
+
+    class Role(models.TextChoices):
+        ADMIN = "admin", "Admin (top up, view)"
+        FINANCE = "finance", "Finance (view)"
+        VIEWER = "viewer", "Viewer (view)"
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
+    )
+    account = models.ForeignKey(
+        CloudflareAccount, on_delete=models.CASCADE, related_name="memberships"
+    )
+    role = models.CharField(max_length=10, choices=Role.choices)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["account__name", "user__username"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "account"], name="one_membership_per_account"),
+            models.CheckConstraint(
+                condition=Q(role__in=["admin", "finance", "viewer"]), name="membership_role_valid"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.user} · {self.get_role_display()} · {self.account}"
+
+    @property
+    def can_top_up(self) -> bool:
+        return self.role == self.Role.ADMIN

@@ -1,0 +1,52 @@
+"""A typed client for Cloudflare's AI Gateway billing API. Plain Python: no Django in here.
+
+    client = CloudflareClient(Credentials(api_token="..."))
+    created = client.topups.create(account_id, amount_cents=5000)
+
+Every answer is parsed into a frozen dataclass (`types`), every failure is one of the
+`CloudflareError` subclasses (`errors`), and `transport` holds the timeouts and retry policy.
+One module per resource of the API.
+"""
+
+from cloudflare_client.errors import (
+    ApiMessage,
+    CloudflareAuthError,
+    CloudflareConfigurationError,
+    CloudflareError,
+    CloudflareNotFound,
+    CloudflareOutcomeUnknown,
+    CloudflareRateLimited,
+    CloudflareUnavailable,
+    CloudflareValidationError,
+)
+from cloudflare_client.topups import TopUps
+from cloudflare_client.transport import LIVE_BASE_URL, Transport
+from cloudflare_client.types import Credentials, TopUpCreated, TopUpLimits, TopUpStatus
+
+
+class CloudflareClient:
+    """One credential against one base URL; one attribute per resource."""
+
+    def __init__(self, credentials: Credentials, **transport_options):
+        self.transport = Transport(credentials, **transport_options)
+        self.topups = TopUps(self.transport)
+
+
+__all__ = [
+    "LIVE_BASE_URL",
+    "ApiMessage",
+    "CloudflareAuthError",
+    "CloudflareClient",
+    "CloudflareConfigurationError",
+    "CloudflareError",
+    "CloudflareNotFound",
+    "CloudflareOutcomeUnknown",
+    "CloudflareRateLimited",
+    "CloudflareUnavailable",
+    "CloudflareValidationError",
+    "Credentials",
+    "TopUpCreated",
+    "TopUpLimits",
+    "TopUpStatus",
+    "TopUps",
+]

@@ -1,0 +1,253 @@
+"""HTTP to Cloudflare's API v4: sessions, explicit timeouts, the envelope, and the retry policy.
+
+Retry policy, and why:
+- Reads are idempotent. urllib3's `Retry` repeats them on connection errors, read timeouts,
+  429 and 5xx, with exponential backoff and jitter, honouring `Retry-After` up to
+  `max_retry_after` seconds; a longer `Retry-After` is not waited out inside a web request but
+  raised at once as `CloudflareRateLimited`, for the caller to decide.
+- A call that moves money is sent exactly once. If it may have reached Cloudflare and no usable
+  answer came back (read timeout, dropped connection, 5xx, an unreadable or incomplete success),
+  the card may already have been charged: `CloudflareOutcomeUnknown`, never a second try. Only
+  failures that prove the request never arrived (connection refused, connect timeout) or that
+  Cloudflare refused it (4xx, 429) are reported as definite.
+
+requests fixes retries per adapter, so the two policies live in two sessions.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import requests
+import urllib3
+from requests.adapters import HTTPAdapter
+from urllib3.exceptions import MaxRetryError, ResponseError
+from urllib3.util.retry import Retry
+
+from cloudflare_client.errors import (
+    ApiMessage,
+    CloudflareAuthError,
+    CloudflareNotFound,
+    CloudflareOutcomeUnknown,
+    CloudflareRateLimited,
+    CloudflareUnavailable,
+    CloudflareValidationError,
+)
+from cloudflare_client.parsing import MalformedResult
+from cloudflare_client.types import Credentials
+
+logger = logging.getLogger(__name__)
+
+LIVE_BASE_URL = "https://api.cloudflare.com/client/v4"
+USER_AGENT = "cloudflare-billing-portal/0.1 (+python-requests)"
+RETRYABLE_STATUSES = frozenset({429, 500, 502, 503, 504})
+Parsed = TypeVar("Parsed")
+
+
+class ReadRetry(Retry):
+    """urllib3's Retry, except that a `Retry-After` longer than `max_retry_after` ends the retries
+    at once (urllib3 would wait it out, or clamp it and ask again too early)."""
+
+    def __init__(self, *args, max_retry_after: float = 10.0, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.max_retry_after = max_retry_after
+
+    def new(self, **kwargs) -> ReadRetry:
+        kwargs.setdefault("max_retry_after", self.max_retry_after)
+        return super().new(**kwargs)
+
+    def increment(self, method=None, url=None, response=None, error=None, **kwargs) -> ReadRetry:
+        retry_after = self.get_retry_after(response) if response is not None else None
+        if retry_after is not None and retry_after > self.max_retry_after:
+            # With raise_on_status=False the pool hands back this response: a 429 for the caller.
+            raise MaxRetryError(kwargs.get("_pool"), url, ResponseError("Retry-After too long"))
+        return super().increment(method, url, response, error, **kwargs)
+
+
+def _session(max_retries: Retry | int) -> requests.Session:
+    session = requests.Session()
+    adapter = HTTPAdapter(pool_connections=4, pool_maxsize=10, max_retries=max_retries)
+    session.mount("https://", adapter)
+    session.mount("http://", adapter)
+    session.headers.update({"User-Agent": USER_AGENT, "Accept": "application/json"})
+    return session
+
+
+class Transport:
+    """Sends calls to one base URL with one credential. Not shared between threads: requests'
+    sessions are not documented as thread-safe (the Django adapter keeps one per thread)."""
+
+    def __init__(
+        self,
+        credentials: Credentials,
+        *,
+        base_url: str = LIVE_BASE_URL,
+        connect_timeout: float = 3.05,
+        read_timeout: float = 20.0,
+        read_attempts: int = 3,
+        backoff_factor: float = 0.5,
+        backoff_max: float = 8.0,
+        max_retry_after: float = 10.0,
+    ):
+        self.credentials = credentials
+        self.base_url = base_url.rstrip("/")
+        self.timeout = (connect_timeout, read_timeout)
+        read_retry = ReadRetry(
+            total=read_attempts - 1,
+            redirect=0,
+            status_forcelist=RETRYABLE_STATUSES,
+            # The status call is a POST that only reads; this session never sends a write.
+            allowed_methods=frozenset({"GET", "POST"}),
+            backoff_factor=backoff_factor,
+            backoff_max=backoff_max,
+            backoff_jitter=backoff_factor,
+            raise_on_status=False,
+            raise_on_redirect=False,
+            max_retry_after=max_retry_after,
+        )
+        self._reads = _session(read_retry)
+        self._writes = _session(0)
+
+    def read(
+        self, method: str, path: str, body: Any = None, *, parse: Callable[[Any], Parsed]
+    ) -> Parsed:
+        """An idempotent call, retried by urllib3 as the module doc says."""
+        result = self._send(self._reads, method, path, body, moves_money=False)
+        try:
+            return parse(result)
+        except MalformedResult as exc:
+            raise CloudflareUnavailable(f"Unreadable answer from Cloudflare: {exc}") from exc
+
+    def send_once(
+        self,
+        method: str,
+        path: str,
+        body: Any = None,
+        *,
+        parse: Callable[[Any], Parsed],
+        moves_money: bool,
+    ) -> Parsed:
+        """A write, sent exactly once. A lost answer to a money-moving call is OutcomeUnknown."""
+        result = self._send(self._writes, method, path, body, moves_money=moves_money)
+        try:
+            return parse(result)
+        except MalformedResult as exc:
+            if moves_money:
+                logger.error(
+                    "%s %s answered success without a usable result: %s", method, path, exc
+                )
+                raise CloudflareOutcomeUnknown(
+                    f"Cloudflare's answer was incomplete: {exc}"
+                ) from exc
+            raise CloudflareUnavailable(f"Unreadable answer from Cloudflare: {exc}") from exc
+
+    def _send(
+        self, session: requests.Session, method: str, path: str, body: Any, *, moves_money: bool
+    ) -> Any:
+        started = time.monotonic()
+        try:
+            response = session.request(
+                method,
+                f"{self.base_url}{path}",
+                json=body,
+                headers=self.credentials.headers(),
+                timeout=self.timeout,
+                allow_redirects=False,
+            )
+        except requests.RequestException as exc:
+            if _never_sent(exc):
+                raise CloudflareUnavailable(f"Could not connect to Cloudflare: {exc}") from exc
+            if moves_money:
+                logger.error("%s %s sent but no answer arrived: %s", method, path, exc)
+                raise CloudflareOutcomeUnknown(f"No answer to {method} {path}: {exc}") from exc
+            raise CloudflareUnavailable(f"No answer from Cloudflare: {exc}") from exc
+        logger.debug(
+            "%s %s -> %s in %.0fms",
+            method,
+            path,
+            response.status_code,
+            (time.monotonic() - started) * 1000,
+        )
+        return _unwrap(response, moves_money=moves_money)
+
+
+def _never_sent(exc: requests.RequestException) -> bool:
+    """True only when the request provably never reached the server."""
+    if isinstance(exc, requests.ConnectTimeout):
+        return True
+    seen = set()
+    cause: BaseException | None = exc
+    while cause is not None and id(cause) not in seen:
+        seen.add(id(cause))
+        # NewConnectionError (refused, DNS failure) subclasses ConnectTimeoutError in urllib3.
+        if isinstance(cause, urllib3.exceptions.ConnectTimeoutError):
+            return True
+        nested = getattr(cause, "reason", None)
+        if nested is None and cause.args and isinstance(cause.args[0], BaseException):
+            nested = cause.args[0]
+        cause = nested or cause.__cause__ or cause.__context__
+    return False
+
+
+def _retry_after_seconds(response: requests.Response) -> float | None:
+    value = response.headers.get("Retry-After")
+    if not value:
+        return None
+    # urllib3 parses both forms (seconds and HTTP date) the same way it does when retrying.
+    try:
+        return Retry().parse_retry_after(value)
+    except urllib3.exceptions.InvalidHeader:
+        return None
+
+
+def _messages(raw) -> tuple[ApiMessage, ...]:
+    if not isinstance(raw, list):
+        return ()
+    return tuple(
+        ApiMessage(
+            code=item["code"] if isinstance(item.get("code"), int) else 0,
+            message=str(item.get("message") or ""),
+        )
+        for item in raw
+        if isinstance(item, dict)
+    )
+
+
+def _unwrap(response: requests.Response, *, moves_money: bool) -> Any:
+    """Turn an HTTP answer into the envelope's `result`, or the right exception."""
+    status = response.status_code
+    try:
+        payload = response.json()
+    except ValueError:
+        payload = None
+    envelope = (
+        payload if isinstance(payload, dict) and isinstance(payload.get("success"), bool) else None
+    )
+    errors = _messages(envelope.get("errors")) if envelope else ()
+
+    if status == 429:
+        # Rejected before processing: nothing was charged, whatever the call.
+        raise CloudflareRateLimited(
+            retry_after=_retry_after_seconds(response), status_code=status, errors=errors
+        )
+    if status in (401, 403):
+        raise CloudflareAuthError(status_code=status, errors=errors)
+    if 400 <= status < 500 and envelope is not None and not envelope["success"]:
+        error_class = CloudflareNotFound if status == 404 else CloudflareValidationError
+        raise error_class(status_code=status, errors=errors)
+    if status < 300 and envelope is not None:
+        if envelope["success"]:
+            return envelope.get("result")
+        if errors:
+            raise CloudflareValidationError(status_code=status, errors=errors)
+
+    # 5xx, a redirect, an HTML error page, malformed JSON, or an envelope that breaks the
+    # contract: nothing here tells whether a write was carried out.
+    description = f"HTTP {status} with an unreadable or unexpected body"
+    if moves_money:
+        logger.error("A money-moving call answered %s; outcome unknown", description)
+        raise CloudflareOutcomeUnknown(description, status_code=status, errors=errors)
+    raise CloudflareUnavailable(description, status_code=status, errors=errors)

@@ -1,0 +1,197 @@
+"""Confirm and pay: the row first, one create, repeats land on the same top-up, and every
+create outcome becomes a state with a plain message. Against the sandbox over HTTP."""
+
+import threading
+import uuid
+
+import pytest
+import requests
+from django.urls import reverse
+
+from tests.topups.steps import A, confirm, pay_with_card
+from topups.models import TopUp
+from topups.states import TopUpState
+from topups.user_messages import CREATE_ERROR_MESSAGES
+
+pytestmark = pytest.mark.django_db
+
+
+def test_confirm_writes_the_row_then_records_the_answer(admin_client, sandbox, admin_user):
+    response = confirm(admin_client)
+
+    topup = TopUp.objects.get()
+    assert response["Location"] == reverse("topups:pay", kwargs={**A, "pk": topup.pk})
+    assert topup.state == TopUpState.AWAITING_PAYMENT
+    assert topup.payment_intent_id.startswith("in_")
+    assert topup.client_secret.startswith("pi_")
+    assert topup.created_by == admin_user
+    assert [e.kind for e in topup.events.all()] == ["created", "create_answered"]
+    assert [e.to_state for e in topup.events.all()] == ["creating", "awaiting_payment"]
+    assert sandbox.requests("create")[0]["body"] == {"amount": 5000}
+
+
+def test_same_request_key_twice_is_one_create(admin_client, sandbox):
+    key = uuid.uuid4()
+    first = confirm(admin_client, request_key=key)
+    second = confirm(admin_client, request_key=key)
+
+    assert first["Location"] == second["Location"]
+    assert TopUp.objects.count() == 1
+    assert len(sandbox.requests("create")) == 1
+
+
+def test_someone_elses_request_key_is_refused(client, admin_user, sandbox_settings, account):
+    from tests.conftest import _member
+
+    other = _member("olga-admin", account, "admin")
+    client.force_login(admin_user)
+    key = uuid.uuid4()
+    confirm(client, request_key=key)
+    client.force_login(other)
+
+    response = confirm(client, request_key=key)
+
+    assert response["Location"] == reverse("topups:amount", kwargs=A)
+    assert TopUp.objects.get().created_by == admin_user
+
+
+@pytest.mark.django_db(transaction=True)
+def test_twenty_concurrent_posts_of_one_form_make_one_create(
+    live_server, admin_user, sandbox, sandbox_settings, client
+):
+    sandbox.configure(latency_ms=200)  # widen the window: every POST arrives mid-create
+    client.force_login(admin_user)
+    session = requests.Session()
+    session.cookies.set("sessionid", client.cookies["sessionid"].value)
+    review = session.get(f"{live_server.url}{reverse('topups:review', kwargs=A)}?amount=50")
+    csrf = review.text.split('name="csrfmiddlewaretoken" value="')[1].split('"')[0]
+    key = str(uuid.uuid4())
+    barrier = threading.Barrier(20)
+    landed, errors = [], []
+
+    def post():
+        barrier.wait()
+        try:
+            response = session.post(
+                f"{live_server.url}{reverse('topups:confirm', kwargs=A)}",
+                data={"csrfmiddlewaretoken": csrf, "amount_cents": 5000, "request_key": key},
+                headers={"Referer": live_server.url},
+                allow_redirects=False,
+                timeout=30,
+            )
+            landed.append((response.status_code, response.headers.get("Location")))
+        except Exception as exc:  # noqa: BLE001 - collected and asserted below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=post) for _ in range(20)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert errors == []
+    topup = TopUp.objects.get()
+    assert len(landed) == 20
+    # Every repeat lands on the one top-up (its pay page, or its page while still creating).
+    own_pages = {
+        reverse(name, kwargs={**A, "pk": topup.pk}) for name in ("topups:pay", "topups:detail")
+    }
+    assert {status for status, _ in landed} == {302}
+    assert {location for _, location in landed} <= own_pages
+    assert len(sandbox.requests("create")) == 1
+
+
+@pytest.mark.parametrize(
+    ("fault", "state", "message"),
+    [
+        ({"mode": "500"}, "unknown", CREATE_ERROR_MESSAGES["unknown"]),
+        ({"mode": "html_502"}, "unknown", CREATE_ERROR_MESSAGES["unknown"]),
+        ({"mode": "malformed_json"}, "unknown", CREATE_ERROR_MESSAGES["unknown"]),
+        (
+            {"mode": "429", "retry_after": 1},
+            "failed",
+            CREATE_ERROR_MESSAGES["rate_limited"].format(seconds="1 second"),
+        ),
+        (
+            {"mode": "success_false"},
+            "failed",
+            "Cloudflare refused this top-up: Internal server error",
+        ),
+    ],
+    ids=["500", "html_502", "malformed_json", "429", "success_false"],
+)
+def test_create_faults_become_states_with_plain_messages(
+    admin_client, sandbox, fault, state, message
+):
+    sandbox.fault("create", **fault)
+    response = confirm(admin_client)
+
+    topup = TopUp.objects.get()
+    assert topup.state == state
+    assert topup.error_message == message
+    assert response["Location"] == reverse("topups:detail", kwargs={**A, "pk": topup.pk})
+    page = admin_client.get(response["Location"])
+    assert message.encode() in page.content.replace(b"&#x27;", b"'")
+    assert len(sandbox.requests("create")) == 1
+
+
+def test_cloudflare_validation_error_is_shown_in_its_words(admin_client, sandbox, settings):
+    settings.TOPUP_MAX_CENTS = 10_000_000
+    sandbox.configure(limits_enabled=False)  # our max is above Cloudflare's: Cloudflare refuses
+    confirm(admin_client, amount_cents=2_000_000)
+    topup = TopUp.objects.get()
+    assert topup.state == TopUpState.FAILED
+    assert topup.error_code == 10002
+    assert topup.error_message == (
+        "Cloudflare refused this top-up: amount must be at most 1000000 cents"
+    )
+
+
+def test_bad_credentials_fail_with_an_operator_message(admin_client, sandbox, settings):
+    settings.CLOUDFLARE_API_TOKEN = "revoked"
+    confirm(admin_client)
+    topup = TopUp.objects.get()
+    assert (topup.state, topup.error_message) == (
+        TopUpState.FAILED,
+        CREATE_ERROR_MESSAGES["auth"],
+    )
+
+
+def test_saved_card_charge_goes_to_processing_then_completes(admin_client, sandbox):
+    confirm(admin_client)
+    pay_with_card(sandbox, TopUp.objects.get().client_secret)
+    sandbox.configure(settle_seconds=30)
+
+    response = confirm(admin_client, amount_cents=2500)
+
+    second = TopUp.objects.latest("pk")
+    assert response["Location"] == reverse("topups:detail", kwargs={**A, "pk": second.pk})
+    assert (second.state, second.card_display, second.client_secret) == (
+        TopUpState.PROCESSING,
+        "Visa •••• 4242",
+        "",
+    )
+    assert "Charging Visa •••• 4242…" in admin_client.get(response["Location"]).content.decode()
+    sandbox.configure(settle_seconds=0)
+    TopUp.objects.filter(pk=second.pk).update(status_checked_at=None)  # the interval has passed
+    data = admin_client.get(reverse("topups:status", kwargs={**A, "pk": second.pk})).json()
+    assert data["state"] == "completed"
+
+
+def test_stale_creating_rows_become_unknown(admin_user, account, sandbox_settings):
+    from datetime import timedelta
+
+    from django.core.management import call_command
+    from django.utils import timezone
+
+    stale = TopUp.objects.create(account=account, created_by=admin_user, amount_cents=5000)
+    fresh = TopUp.objects.create(account=account, created_by=admin_user, amount_cents=5000)
+    TopUp.objects.filter(pk=stale.pk).update(created_at=timezone.now() - timedelta(minutes=5))
+
+    call_command("expire_stale_topups", stdout=open("/dev/null", "w"))  # noqa: SIM115
+
+    stale.refresh_from_db()
+    fresh.refresh_from_db()
+    assert stale.state == TopUpState.UNKNOWN
+    assert stale.error_message == CREATE_ERROR_MESSAGES["unknown"]
+    assert fresh.state == TopUpState.CREATING

@@ -1,0 +1,173 @@
+"""Creating a top-up: the row first, then the one create call, then Cloudflare's answer."""
+
+import logging
+from datetime import timedelta
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from accounts.cloudflare import client_for_account
+from accounts.models import CloudflareAccount
+from cloudflare_client import (
+    CloudflareAuthError,
+    CloudflareConfigurationError,
+    CloudflareError,
+    CloudflareOutcomeUnknown,
+    CloudflareRateLimited,
+    CloudflareValidationError,
+)
+from topups.models import TopUp, TopUpEvent
+from topups.services.transitions import topup_event_record, topup_transition
+from topups.states import TopUpState
+from topups.user_messages import CREATE_ERROR_MESSAGES
+
+logger = logging.getLogger(__name__)
+
+# Longer than any create could take to answer (the read timeout): a row still `creating` after
+# this was left by a process that died between sending create and recording the answer.
+STALE_CREATING_AFTER = timedelta(minutes=2)
+
+
+class TopUpNotYours(Exception):
+    """A request key that belongs to someone else's top-up."""
+
+
+def topup_start(*, account: CloudflareAccount, user, amount_cents: int, request_key) -> tuple:
+    """Write the row (state `creating`) before anything is sent to Cloudflare.
+
+    Returns (top-up, created). A repeated request key — double click, resubmitted form, a second
+    tab — returns the existing top-up with created=False, so only one create is ever sent.
+    """
+    try:
+        with transaction.atomic():
+            topup = TopUp.objects.create(
+                account=account,
+                created_by=user,
+                amount_cents=amount_cents,
+                request_key=request_key,
+            )
+            topup_event_record(
+                topup=topup,
+                kind=TopUpEvent.Kind.CREATED,
+                actor=user,
+                to_state=TopUpState.CREATING,
+                detail={"amount_cents": amount_cents},
+            )
+        return topup, True
+    except IntegrityError:
+        existing = TopUp.objects.filter(request_key=request_key).first()
+        if existing is None:  # another constraint failed: not a repeat
+            raise
+        if existing.account_id != account.pk or existing.created_by_id != user.pk:
+            raise TopUpNotYours() from None
+        return existing, False
+
+
+def topup_submit(*, topup: TopUp) -> TopUp:
+    """Send the one create call for a freshly started top-up and record Cloudflare's answer."""
+    if topup.state != TopUpState.CREATING:
+        return topup
+    try:
+        created = client_for_account(topup.account).topups.create(
+            topup.account.account_id, amount_cents=topup.amount_cents
+        )
+    except CloudflareOutcomeUnknown as exc:
+        logger.error("Top-up %s: create outcome unknown (%s)", topup.pk, exc)
+        _record_outcome_unknown(topup, {"reason": str(exc)[:300], "http_status": exc.status_code})
+        return topup
+    except CloudflareError as exc:
+        _record_refusal(topup, exc)
+        return topup
+
+    fields = {
+        "payment_intent_id": created.payment_intent_id,
+        "card_brand": created.brand or "",
+        "card_last4": created.last4 or "",
+        "onboarding": created.onboarding,
+    }
+    detail = {
+        "payment_intent_id": created.payment_intent_id,
+        "needs_browser": created.needs_browser_confirmation,
+        "onboarding": created.onboarding,
+        "card": f"{created.brand} {created.last4}" if created.last4 else "",
+    }
+    if created.needs_browser_confirmation:
+        to_state, fields["client_secret"] = TopUpState.AWAITING_PAYMENT, created.client_secret
+    else:
+        to_state = TopUpState.PROCESSING
+    try:
+        topup_transition(
+            topup=topup,
+            to_state=to_state,
+            kind=TopUpEvent.Kind.CREATE_ANSWERED,
+            detail=detail,
+            **fields,
+        )
+    except IntegrityError:
+        # Cloudflare handed out an id another row of this account already has: keep the money
+        # trail intact and let finance look at it.
+        logger.error("Top-up %s: duplicate payment_intent_id from Cloudflare", topup.pk)
+        topup.refresh_from_db()
+        _record_outcome_unknown(topup, {"reason": "duplicate payment_intent_id", **detail})
+    return topup
+
+
+def _record_outcome_unknown(topup: TopUp, detail: dict) -> None:
+    topup_transition(
+        topup=topup,
+        to_state=TopUpState.UNKNOWN,
+        kind=TopUpEvent.Kind.CREATE_OUTCOME_UNKNOWN,
+        detail=detail,
+        error_message=CREATE_ERROR_MESSAGES["unknown"],
+    )
+
+
+def _refusal_message(exc: CloudflareError) -> str:
+    if isinstance(exc, CloudflareRateLimited):
+        seconds = round(exc.retry_after) if exc.retry_after else None
+        wait = f"{seconds} second{'s' if seconds != 1 else ''}" if seconds else "a minute"
+        return CREATE_ERROR_MESSAGES["rate_limited"].format(seconds=wait)
+    if isinstance(exc, CloudflareValidationError):
+        return CREATE_ERROR_MESSAGES["refused"].format(reason=exc.user_message)
+    if isinstance(exc, CloudflareAuthError):
+        return CREATE_ERROR_MESSAGES["auth"]
+    if isinstance(exc, CloudflareConfigurationError):
+        return CREATE_ERROR_MESSAGES["configuration"]
+    return CREATE_ERROR_MESSAGES["unavailable"]
+
+
+def _record_refusal(topup: TopUp, exc: CloudflareError) -> None:
+    """Create definitely did not happen: the row fails with a message that says why."""
+    logger.warning("Top-up %s: create refused (%s: %s)", topup.pk, type(exc).__name__, exc)
+    topup_transition(
+        topup=topup,
+        to_state=TopUpState.FAILED,
+        kind=TopUpEvent.Kind.CREATE_REFUSED,
+        detail={
+            "error": type(exc).__name__,
+            "http_status": exc.status_code,
+            "errors": [{"code": e.code, "message": e.message} for e in exc.errors],
+        },
+        error_code=exc.errors[0].code if exc.errors else None,
+        error_message=_refusal_message(exc),
+    )
+
+
+def topup_expire_if_stale(*, topup: TopUp) -> None:
+    """A row still `creating` long after any create could have answered: the process that sent
+    it died. Whether it reached Cloudflare is unknown."""
+    if (
+        topup.state == TopUpState.CREATING
+        and topup.created_at < timezone.now() - STALE_CREATING_AFTER
+    ):
+        _record_outcome_unknown(topup, {"reason": "no answer was recorded for create"})
+
+
+def topup_expire_stale(*, now=None) -> int:
+    """Mark every stale `creating` row unknown (run from cron: `manage.py expire_stale_topups`)."""
+    cutoff = (now or timezone.now()) - STALE_CREATING_AFTER
+    count = 0
+    for topup in TopUp.objects.filter(state=TopUpState.CREATING, created_at__lt=cutoff):
+        topup_expire_if_stale(topup=topup)
+        count += topup.state == TopUpState.UNKNOWN
+    return count
