@@ -12,6 +12,7 @@ const elementBox = document.getElementById("payment-element");
 const savedCard = document.getElementById("saved-card");
 const useNewCard = document.getElementById("use-new-card");
 const csrfToken = form.querySelector("input[name=csrfmiddlewaretoken]").value;
+const reportFailed = document.getElementById("report-failed");
 
 // Stripe.js may be blocked (offline, an extension, a proxy): say so instead of a dead button.
 const stripe = typeof window.Stripe === "function" ? window.Stripe(config.publishableKey) : null;
@@ -62,7 +63,7 @@ function mountCardForm() {
   }
 }
 
-async function confirm() {
+async function confirmWithStripe() {
   if (mode === "saved_card") return stripe.confirmCardPayment(config.clientSecret);
   return stripe.confirmPayment({
     elements,
@@ -71,27 +72,41 @@ async function confirm() {
   });
 }
 
-// Tell the server; retry while offline, since the payment itself has gone through.
+// Telling the server is only a trigger for it to ask Cloudflare: the payment itself has gone
+// through whatever happens here. Worth retrying only while offline or on a server error (5xx).
+const REPORT_ATTEMPTS = 4; // waits of 1, 2 and 4 seconds between them
+
+async function sendPaid(body) {
+  try {
+    const response = await fetch(root.dataset.paidUrl, {
+      method: "POST",
+      headers: { "X-CSRFToken": csrfToken },
+      body,
+      redirect: "manual", // a redirect to the sign-in page is not a success
+      signal: AbortSignal.timeout(15000),
+    });
+    return { ok: response.ok, retry: response.status >= 500 };
+  } catch {
+    return { ok: false, retry: true }; // offline or timed out
+  }
+}
+
 async function reportPaid(paymentIntent) {
   const body = new URLSearchParams({ stripe_status: paymentIntent.status });
-  for (let attempt = 0, delay = 1000; ; attempt += 1, delay = Math.min(delay * 2, 15000)) {
-    try {
-      const response = await fetch(root.dataset.paidUrl, {
-        method: "POST",
-        headers: { "X-CSRFToken": csrfToken },
-        body,
-        signal: AbortSignal.timeout(15000),
-      });
-      if (response.ok) break;
-    } catch {
-      // offline or timed out: keep trying below
+  for (let attempt = 1, delay = 1000; attempt <= REPORT_ATTEMPTS; attempt += 1, delay *= 2) {
+    const outcome = await sendPaid(body);
+    if (outcome.ok) {
+      window.location.assign(root.dataset.detailUrl);
+      return;
     }
-    if (attempt === 1) {
-      showMessage("Your payment was accepted. We are waiting for the connection to record it…");
-    }
+    if (!outcome.retry || attempt === REPORT_ATTEMPTS) break;
+    showMessage("Your payment was accepted. Recording it here…");
     await new Promise((resolve) => setTimeout(resolve, delay));
   }
-  window.location.assign(root.dataset.detailUrl);
+  // Nothing is left to do on this page: no card form, no button, only what happened.
+  form.hidden = true;
+  reportFailed.hidden = false;
+  reportFailed.querySelector("a").focus();
 }
 
 form.addEventListener("submit", async (event) => {
@@ -101,7 +116,7 @@ form.addEventListener("submit", async (event) => {
   showMessage("");
   let result;
   try {
-    result = await confirm();
+    result = await confirmWithStripe();
   } catch {
     result = { error: { type: "integration_error" } };
   }

@@ -7,6 +7,7 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+from django.core.management import call_command
 from playwright.sync_api import sync_playwright
 
 from tests.sandbox_process import ARTIFACTS
@@ -97,3 +98,9 @@ def harness_url():
     threading.Thread(target=server.serve_forever, daemon=True).start()
     yield f"http://127.0.0.1:{server.server_address[1]}/index.html"
     server.shutdown()
+
+
+@pytest.fixture
+def app(live_server, transactional_db, sandbox_settings, sandbox):
+    call_command("seed_demo", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    return live_server.url

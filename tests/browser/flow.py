@@ -2,6 +2,8 @@
 
 from playwright.sync_api import Page, expect
 
+from topups.models import TopUp
+
 DEMO_ACCOUNT_ID = "023e105f4ecef8ad9ca31a8372d0c353"
 GOOD, THREE_DS, DECLINED_ON_SAVE, DECLINED_ON_CHARGE = (
     "4242424242424242",
@@ -53,3 +55,15 @@ def pay_button(page: Page):
 
 def status_panel(page: Page):
     return page.locator("#topup-status")
+
+
+def only_topup() -> TopUp:
+    (topup,) = TopUp.objects.all()
+    return topup
+
+
+def pay_new_card(page, app, amount="50", card=GOOD):
+    start_topup(page, app, amount)
+    expect(pay_button(page)).to_be_enabled()
+    fill_card(page, card)
+    pay_button(page).click()
