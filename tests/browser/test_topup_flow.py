@@ -4,23 +4,7 @@ cards, 3-D Secure, declines, saved cards, and the amount page."""
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.flow import (
-    DECLINED_ON_CHARGE,
-    DECLINED_ON_SAVE,
-    DEMO_ACCOUNT_ID,
-    GOOD,
-    THREE_DS,
-    confirm_and_pay,
-    fill_card,
-    only_topup,
-    open_amount_page,
-    pay_button,
-    pay_new_card,
-    review,
-    sign_in,
-    start_topup,
-    status_panel,
-)
+from tests.browser import flow
 from topups.models import TopUp
 from topups.states import TopUpState
 
@@ -29,37 +13,37 @@ from topups.states import TopUpState
 def test_new_card_happy_path(request, app, sandbox, screenshot, device):
     page = request.getfixturevalue("page" if device == "desktop" else "phone_page")
     sandbox.configure(settle_seconds=1.5)
-    sign_in(page, app)
-    open_amount_page(page, app)
+    flow.sign_in(page, app)
+    flow.open_amount_page(page, app)
     screenshot(page, f"flow-1-amount-{device}")
-    review(page, "50")
+    flow.review(page, "50")
     expect(
         page.get_by_text("Add $50.00 of AI Gateway credits to Acme AI (production)")
     ).to_be_visible()
     screenshot(page, f"flow-2-review-{device}")
 
-    confirm_and_pay(page)
+    flow.confirm_and_pay(page)
 
     expect(page.get_by_role("heading", name="Pay $50.00")).to_be_visible()
-    expect(pay_button(page)).to_be_enabled()
-    fill_card(page, GOOD)
+    expect(flow.pay_button(page)).to_be_enabled()
+    flow.fill_card(page, flow.GOOD)
     screenshot(page, f"flow-3-pay-{device}")
-    pay_button(page).click()
+    flow.pay_button(page).click()
 
-    expect(page.get_by_role("heading", name=f"Top-up #{only_topup().pk}")).to_be_visible()
-    expect(status_panel(page)).to_contain_text("Waiting for Cloudflare to confirm")
+    expect(page.get_by_role("heading", name=f"Top-up #{flow.only_topup().pk}")).to_be_visible()
+    expect(flow.status_panel(page)).to_contain_text("Waiting for Cloudflare to confirm")
     screenshot(page, f"flow-4-processing-{device}")
-    expect(status_panel(page)).to_contain_text(
+    expect(flow.status_panel(page)).to_contain_text(
         "$50.00 of credits added to Acme AI (production).", timeout=15_000
     )
     expect(page.locator("#state-badge")).to_have_text("Completed")
     screenshot(page, f"flow-5-completed-{device}")
     page.get_by_role("link", name="All top-ups of Acme AI (production)").click()
-    expect(page.get_by_role("row", name=f"#{only_topup().pk}")).to_contain_text("Completed")
+    expect(page.get_by_role("row", name=f"#{flow.only_topup().pk}")).to_contain_text("Completed")
     screenshot(page, f"flow-6-history-{device}")
     assert page.evaluate("document.documentElement.scrollWidth") <= page.viewport_size["width"]
 
-    topup = only_topup()
+    topup = flow.only_topup()
     assert topup.state == TopUpState.COMPLETED
     assert topup.client_secret == ""
     assert len(sandbox.requests("create")) == 1
@@ -67,74 +51,74 @@ def test_new_card_happy_path(request, app, sandbox, screenshot, device):
 
 
 def test_three_d_secure_completed(app, page, sandbox, screenshot):
-    sign_in(page, app)
-    pay_new_card(page, app, "25", THREE_DS)
+    flow.sign_in(page, app)
+    flow.pay_new_card(page, app, "25", flow.THREE_DS)
 
     dialog = page.get_by_role("dialog", name="3-D Secure authentication")
     expect(dialog).to_be_visible()
-    expect(pay_button(page)).to_be_disabled()
-    expect(pay_button(page)).to_have_text("Processing…")
+    expect(flow.pay_button(page)).to_be_disabled()
+    expect(flow.pay_button(page)).to_have_text("Processing…")
     screenshot(page, "flow-3ds-dialog")
     dialog.get_by_role("button", name="Complete authentication").click()
 
-    expect(status_panel(page)).to_contain_text("$25.00 of credits added")
-    assert only_topup().state == TopUpState.COMPLETED
+    expect(flow.status_panel(page)).to_contain_text("$25.00 of credits added")
+    assert flow.only_topup().state == TopUpState.COMPLETED
 
 
 def test_three_d_secure_failed_then_paid_with_another_card_on_the_same_top_up(
     app, page, sandbox, screenshot
 ):
-    sign_in(page, app)
-    pay_new_card(page, app, "25", THREE_DS)
+    flow.sign_in(page, app)
+    flow.pay_new_card(page, app, "25", flow.THREE_DS)
     page.get_by_role("button", name="Fail authentication").click()
 
     message = page.locator("#payment-message")
     expect(message).to_have_text(
         "Your bank could not authenticate this payment. Try again with a card below."
     )
-    expect(pay_button(page)).to_be_enabled()
+    expect(flow.pay_button(page)).to_be_enabled()
     screenshot(page, "flow-3ds-failed")
-    assert only_topup().state == TopUpState.AWAITING_PAYMENT
+    assert flow.only_topup().state == TopUpState.AWAITING_PAYMENT
 
-    fill_card(page, GOOD)
-    pay_button(page).click()
+    flow.fill_card(page, flow.GOOD)
+    flow.pay_button(page).click()
 
-    expect(status_panel(page)).to_contain_text("$25.00 of credits added")
+    expect(flow.status_panel(page)).to_contain_text("$25.00 of credits added")
     assert len(sandbox.requests("create")) == 1
 
 
 @pytest.mark.parametrize(
-    "card", [DECLINED_ON_SAVE, DECLINED_ON_CHARGE], ids=["on-save", "on-charge"]
+    "card", [flow.DECLINED_ON_SAVE, flow.DECLINED_ON_CHARGE], ids=["on-save", "on-charge"]
 )
 def test_declined_card_then_retried_with_a_good_card(app, page, sandbox, screenshot, card):
-    sign_in(page, app)
-    pay_new_card(page, app, "50", card)
+    flow.sign_in(page, app)
+    flow.pay_new_card(page, app, "50", card)
 
     expect(page.locator("#payment-message")).to_have_text("Your card was declined.")
-    expect(pay_button(page)).to_have_text("Pay $50.00")
+    expect(flow.pay_button(page)).to_have_text("Pay $50.00")
     screenshot(page, f"flow-declined-{card[-4:]}")
 
-    fill_card(page, GOOD)
-    pay_button(page).click()
+    flow.fill_card(page, flow.GOOD)
+    flow.pay_button(page).click()
 
-    expect(status_panel(page)).to_contain_text("$50.00 of credits added")
+    expect(flow.status_panel(page)).to_contain_text("$50.00 of credits added")
     assert len(sandbox.requests("create")) == 1
     assert TopUp.objects.count() == 1
 
 
 def test_second_top_up_is_charged_to_the_saved_card(app, page, sandbox, screenshot):
-    sign_in(page, app)
-    pay_new_card(page, app, "50", GOOD)
-    expect(status_panel(page)).to_contain_text("credits added")
+    flow.sign_in(page, app)
+    flow.pay_new_card(page, app, "50", flow.GOOD)
+    expect(flow.status_panel(page)).to_contain_text("credits added")
     sandbox.configure(settle_seconds=2)
 
-    start_topup(page, app, "100")
+    flow.start_topup(page, app, "100")
 
     # No card form: straight to the result page while the saved card is charged.
-    expect(status_panel(page)).to_contain_text("Charging Visa •••• 4242…")
+    expect(flow.status_panel(page)).to_contain_text("Charging Visa •••• 4242…")
     expect(page.get_by_label("Card number")).to_have_count(0)
     screenshot(page, "flow-saved-card-charging")
-    expect(status_panel(page)).to_contain_text("$100.00 of credits added", timeout=15_000)
+    expect(flow.status_panel(page)).to_contain_text("$100.00 of credits added", timeout=15_000)
     screenshot(page, "flow-saved-card-completed")
     assert "/pay/" not in page.url
 
@@ -142,12 +126,12 @@ def test_second_top_up_is_charged_to_the_saved_card(app, page, sandbox, screensh
 def test_saved_card_needing_3ds_offers_pay_with_saved_card(
     app, page, phone_page, sandbox, screenshot
 ):
-    sign_in(page, app)
-    pay_new_card(page, app, "25", THREE_DS)
+    flow.sign_in(page, app)
+    flow.pay_new_card(page, app, "25", flow.THREE_DS)
     page.get_by_role("button", name="Complete authentication").click()
-    expect(status_panel(page)).to_contain_text("credits added")
+    expect(flow.status_panel(page)).to_contain_text("credits added")
 
-    start_topup(page, app, "40")
+    flow.start_topup(page, app, "40")
 
     button = page.get_by_role("button", name="Pay with Visa •••• 3184")
     expect(button).to_be_enabled()
@@ -156,13 +140,13 @@ def test_saved_card_needing_3ds_offers_pay_with_saved_card(
     button.click()
     page.get_by_role("button", name="Complete authentication").click()
 
-    expect(status_panel(page)).to_contain_text("$40.00 of credits added")
+    expect(flow.status_panel(page)).to_contain_text("$40.00 of credits added")
     assert len(sandbox.requests("create")) == 2
 
 
 def test_amount_errors_are_shown_without_calling_cloudflare(app, page, sandbox, screenshot):
-    sign_in(page, app)
-    open_amount_page(page, app)
+    flow.sign_in(page, app)
+    flow.open_amount_page(page, app)
     page.get_by_label("Or enter an amount").fill("5")
     page.get_by_role("button", name="Review top-up").click()
 
@@ -176,8 +160,8 @@ def test_amount_errors_are_shown_without_calling_cloudflare(app, page, sandbox, 
 
 
 def test_preset_goes_straight_to_review(app, page):
-    sign_in(page, app)
-    open_amount_page(page, app)
+    flow.sign_in(page, app)
+    flow.open_amount_page(page, app)
     page.get_by_role("link", name="$25.00").click()
     expect(
         page.get_by_text("Add $25.00 of AI Gateway credits to Acme AI (production)")
@@ -185,8 +169,8 @@ def test_preset_goes_straight_to_review(app, page):
 
 
 def test_account_switcher(app, page):
-    sign_in(page, app)
-    open_amount_page(page, app)
+    flow.sign_in(page, app)
+    flow.open_amount_page(page, app)
     page.get_by_text("Switch account").click()
     page.get_by_role("link", name="Acme AI (staging)").click()
     expect(page.locator(".account-bar")).to_contain_text("Acme AI (staging)")
@@ -194,8 +178,8 @@ def test_account_switcher(app, page):
 
 
 def test_viewer_sees_no_top_up_button(app, page):
-    sign_in(page, app, "viewer", "viewer-sandbox")
+    flow.sign_in(page, app, "viewer", "viewer-sandbox")
     expect(page.get_by_role("heading", name="Acme AI (production)")).to_be_visible()
     expect(page.get_by_role("link", name="Top up")).to_have_count(0)
-    response = page.goto(f"{app}/accounts/{DEMO_ACCOUNT_ID}/topup/")
+    response = page.goto(f"{app}/accounts/{flow.DEMO_ACCOUNT_ID}/topup/")
     assert response.status == 403

@@ -3,28 +3,15 @@
 import requests
 from playwright.sync_api import expect
 
-from tests.browser.flow import (
-    DEMO_ACCOUNT_ID,
-    GOOD,
-    confirm_and_pay,
-    fill_card,
-    only_topup,
-    open_amount_page,
-    pay_button,
-    pay_new_card,
-    review,
-    sign_in,
-    start_topup,
-    status_panel,
-)
+from tests.browser import flow
 from topups.models import TopUp
 
 
 def test_double_click_on_confirm_and_pay_creates_one_top_up(app, page, sandbox):
     sandbox.configure(latency_ms=500)  # keep the first request in flight while the second lands
-    sign_in(page, app)
-    open_amount_page(page, app)
-    review(page, "50")
+    flow.sign_in(page, app)
+    flow.open_amount_page(page, app)
+    flow.review(page, "50")
 
     posts = []
     page.on(
@@ -43,9 +30,9 @@ def test_two_posts_of_one_review_form_reach_the_server_and_make_one_top_up(app, 
     """Without the page's guard (an old browser, a script, a proxy replaying): the server alone
     must turn two POSTs of the same form into one top-up and one create."""
     sandbox.configure(latency_ms=500)  # the second POST lands while the first is mid-create
-    sign_in(page, app)
-    open_amount_page(page, app)
-    review(page, "50")
+    flow.sign_in(page, app)
+    flow.open_amount_page(page, app)
+    flow.review(page, "50")
 
     landed = page.evaluate("""async () => {
         const form = document.querySelector("form[data-submit-once]");
@@ -54,9 +41,9 @@ def test_two_posts_of_one_review_form_reach_the_server_and_make_one_top_up(app, 
         return answers.map((answer) => [answer.status, new URL(answer.url).pathname]);
     }""")
 
-    topup = only_topup()
-    pay_path = f"/accounts/{DEMO_ACCOUNT_ID}/topups/{topup.pk}/pay/"
-    detail_path = f"/accounts/{DEMO_ACCOUNT_ID}/topups/{topup.pk}/"
+    topup = flow.only_topup()
+    pay_path = f"/accounts/{flow.DEMO_ACCOUNT_ID}/topups/{topup.pk}/pay/"
+    detail_path = f"/accounts/{flow.DEMO_ACCOUNT_ID}/topups/{topup.pk}/"
     assert len(landed) == 2
     assert {status for status, _ in landed} == {200}
     assert {path for _, path in landed} <= {pay_path, detail_path}
@@ -65,14 +52,14 @@ def test_two_posts_of_one_review_form_reach_the_server_and_make_one_top_up(app, 
 
 
 def test_back_and_resubmit_lands_on_the_same_top_up(app, page, sandbox):
-    sign_in(page, app)
-    start_topup(page, app, "50")
+    flow.sign_in(page, app)
+    flow.start_topup(page, app, "50")
     expect(page.get_by_role("heading", name="Pay $50.00")).to_be_visible()
     pay_url = page.url
 
     page.go_back()
     expect(page.get_by_role("heading", name="Review your top-up")).to_be_visible()
-    confirm_and_pay(page)
+    flow.confirm_and_pay(page)
 
     expect(page.get_by_role("heading", name="Pay $50.00")).to_be_visible()
     assert page.url == pay_url
@@ -82,34 +69,34 @@ def test_back_and_resubmit_lands_on_the_same_top_up(app, page, sandbox):
 
 
 def test_reloading_the_pay_page_never_creates_a_top_up(app, page, sandbox):
-    sign_in(page, app)
-    start_topup(page, app, "50")
-    expect(pay_button(page)).to_be_enabled()
+    flow.sign_in(page, app)
+    flow.start_topup(page, app, "50")
+    expect(flow.pay_button(page)).to_be_enabled()
 
     page.reload()
     page.reload()
 
-    expect(pay_button(page)).to_be_enabled()
+    expect(flow.pay_button(page)).to_be_enabled()
     assert TopUp.objects.count() == 1
     assert len(sandbox.requests("create")) == 1
 
 
 def test_two_tabs_paying_the_same_top_up_charge_once(app, page, sandbox, screenshot):
 
-    sign_in(page, app)
-    start_topup(page, app, "50")
-    expect(pay_button(page)).to_be_enabled()
+    flow.sign_in(page, app)
+    flow.start_topup(page, app, "50")
+    expect(flow.pay_button(page)).to_be_enabled()
     second_tab = page.context.new_page()
     second_tab.goto(page.url)
-    expect(pay_button(second_tab)).to_be_enabled()
+    expect(flow.pay_button(second_tab)).to_be_enabled()
 
-    fill_card(page, GOOD)
-    pay_button(page).click()
-    expect(status_panel(page)).to_contain_text("credits added")
-    fill_card(second_tab, GOOD)
-    pay_button(second_tab).click()
+    flow.fill_card(page, flow.GOOD)
+    flow.pay_button(page).click()
+    expect(flow.status_panel(page)).to_contain_text("credits added")
+    flow.fill_card(second_tab, flow.GOOD)
+    flow.pay_button(second_tab).click()
 
-    expect(status_panel(second_tab)).to_contain_text("$50.00 of credits added")
+    expect(flow.status_panel(second_tab)).to_contain_text("$50.00 of credits added")
     charges = requests.get(
         f"{sandbox.localstripe_url}/v1/charges",
         timeout=10,
@@ -120,13 +107,13 @@ def test_two_tabs_paying_the_same_top_up_charge_once(app, page, sandbox, screens
 
 
 def test_a_deliberate_second_top_up_of_the_same_amount_is_a_new_one(app, page, sandbox):
-    sign_in(page, app)
-    pay_new_card(page, app, "50", GOOD)
-    expect(status_panel(page)).to_contain_text("credits added")
+    flow.sign_in(page, app)
+    flow.pay_new_card(page, app, "50", flow.GOOD)
+    expect(flow.status_panel(page)).to_contain_text("credits added")
 
-    first = only_topup()
+    first = flow.only_topup()
 
-    start_topup(page, app, "50")  # same amount, same links, minutes later
+    flow.start_topup(page, app, "50")  # same amount, same links, minutes later
 
     second = TopUp.objects.exclude(pk=first.pk).get()
     expect(page.get_by_role("heading", name=f"Top-up #{second.pk}")).to_be_visible()
