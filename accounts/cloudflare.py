@@ -1,13 +1,15 @@
 """The Django side of `cloudflare_client`: settings and an account row in, a client out.
 
 A client (and its pooled HTTP sessions) is kept per thread and per configuration, so a worker
-reuses connections to Cloudflare instead of opening one per call.
+reuses connections to Cloudflare instead of opening one per call. Every client spends its
+credential's API budget, held in the database (accounts.budget).
 """
 
 import threading
 
 from django.conf import settings
 
+from accounts.budget import DatabaseBudget, credential_fingerprint
 from cloudflare_client import CloudflareClient, CloudflareConfigurationError, Credentials
 
 _per_thread = threading.local()
@@ -40,5 +42,6 @@ def client_for_account(account) -> CloudflareClient:
     key = (credentials, *options.values())
     clients = _per_thread.__dict__.setdefault("clients", {})
     if key not in clients:
-        clients[key] = CloudflareClient(credentials, **options)
+        gate = DatabaseBudget(credential_fingerprint(credentials, settings.CLOUDFLARE_BASE_URL))
+        clients[key] = CloudflareClient(credentials, gate=gate, **options)
     return clients[key]

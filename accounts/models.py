@@ -79,3 +79,23 @@ class Membership(models.Model):
     @property
     def can_top_up(self) -> bool:
         return self.role == self.Role.ADMIN
+
+
+class ApiBudget(models.Model):
+    """Calls sent to Cloudflare with one credential in the current window, and any cool-down
+    Cloudflare asked for: one row per credential, shared by every worker and machine.
+
+    Cloudflare limits each token to about 1,200 calls per 5 minutes and blocks *every* call for
+    5 minutes past that, top-ups included; see accounts.budget for how the row is spent."""
+
+    # A fingerprint of the credential and base URL (accounts.budget), never the secret itself.
+    credential = models.CharField(max_length=64, unique=True)
+    window_started_at = models.DateTimeField()
+    calls = models.PositiveIntegerField(default=0)
+    cooldown_until = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "Cloudflare API budget"
+
+    def __str__(self):
+        return f"{self.credential[:12]}… · {self.calls} calls since {self.window_started_at:%H:%M}"

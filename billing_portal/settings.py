@@ -132,9 +132,19 @@ CLOUDFLARE_ACCOUNT_ID = env(
 )
 CLOUDFLARE_CONNECT_TIMEOUT = env.float("CLOUDFLARE_CONNECT_TIMEOUT", default=3.05)
 CLOUDFLARE_READ_TIMEOUT = env.float("CLOUDFLARE_READ_TIMEOUT", default=20.0)
+# One budget per credential, shared by every worker through the database (accounts/budget.py).
+# Cloudflare allows about 1,200 calls per 5 minutes; fixed windows can be spent back to back, so
+# the budget stays at half of that. The reserve is kept for creates: polling never spends it.
+CLOUDFLARE_API_BUDGET = env.int("CLOUDFLARE_API_BUDGET", default=600)
+CLOUDFLARE_API_BUDGET_RESERVE = env.int("CLOUDFLARE_API_BUDGET_RESERVE", default=100)
+CLOUDFLARE_API_BUDGET_WINDOW = env.int("CLOUDFLARE_API_BUDGET_WINDOW", default=300)
 # Used when the limits endpoint does not answer; Cloudflare's documented minimum is 1000 cents.
 TOPUP_MIN_CENTS_FALLBACK = 1000
 TOPUP_MAX_CENTS = env.int("TOPUP_MAX_CENTS", default=1_000_000)
+# A top-up still pending after this long needs a person: it is marked stale for finance.
+TOPUP_STALE_AFTER_MINUTES = env.int("TOPUP_STALE_AFTER_MINUTES", default=120)
+# How many status checks one request (or the refresh command) sends to Cloudflare at once.
+TOPUP_REFRESH_CONCURRENCY = env.int("TOPUP_REFRESH_CONCURRENCY", default=4)
 
 # --- Stripe.js (the browser half of the payment) ----------------------------------------------
 STRIPE_LIVE_JS_URL = "https://js.stripe.com/v3/"

@@ -11,6 +11,7 @@ One module per resource of the API.
 from cloudflare_client.errors import (
     ApiMessage,
     CloudflareAuthError,
+    CloudflareBudgetExhausted,
     CloudflareConfigurationError,
     CloudflareError,
     CloudflareNotFound,
@@ -20,7 +21,7 @@ from cloudflare_client.errors import (
     CloudflareValidationError,
 )
 from cloudflare_client.topups import TopUps
-from cloudflare_client.transport import LIVE_BASE_URL, Transport
+from cloudflare_client.transport import LIVE_BASE_URL, CallGate, Transport
 from cloudflare_client.types import Credentials, TopUpCreated, TopUpLimits, TopUpStatus
 
 
@@ -35,7 +36,9 @@ class CloudflareClient:
 __all__ = [
     "LIVE_BASE_URL",
     "ApiMessage",
+    "CallGate",
     "CloudflareAuthError",
+    "CloudflareBudgetExhausted",
     "CloudflareClient",
     "CloudflareConfigurationError",
     "CloudflareError",

@@ -76,6 +76,11 @@ class CloudflareRateLimited(CloudflareError):
         super().__init__(message, **kwargs)
 
 
+class CloudflareBudgetExhausted(CloudflareRateLimited):
+    """Not sent: this portal's own share of the API budget is spent, or Cloudflare asked everyone
+    to wait (a recent 429). Nothing reached Cloudflare, so nothing was charged."""
+
+
 class CloudflareUnavailable(CloudflareError):
     """Cloudflare could not be reached or gave an answer that cannot be read (a read, or a write
     that provably never left this machine)."""

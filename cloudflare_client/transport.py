@@ -12,6 +12,10 @@ Retry policy, and why:
   Cloudflare refused it (4xx, 429) are reported as definite.
 
 requests fixes retries per adapter, so the two policies live in two sessions.
+
+A `CallGate` (optional) is asked before every call that would reach Cloudflare, retries
+included, and told of every 429: the Django side keeps one budget per credential in the database
+so that every worker and machine shares Cloudflare's rate limit.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import requests
 import urllib3
@@ -30,6 +34,7 @@ from urllib3.util.retry import Retry
 from cloudflare_client.errors import (
     ApiMessage,
     CloudflareAuthError,
+    CloudflareBudgetExhausted,
     CloudflareNotFound,
     CloudflareOutcomeUnknown,
     CloudflareRateLimited,
@@ -47,23 +52,40 @@ RETRYABLE_STATUSES = frozenset({429, 500, 502, 503, 504})
 Parsed = TypeVar("Parsed")
 
 
-class ReadRetry(Retry):
-    """urllib3's Retry, except that a `Retry-After` longer than `max_retry_after` ends the retries
-    at once (urllib3 would wait it out, or clamp it and ask again too early)."""
+class CallGate(Protocol):
+    def admit(self, *, moves_money: bool) -> None:
+        """Raise CloudflareBudgetExhausted to keep a call from being sent."""
 
-    def __init__(self, *args, max_retry_after: float = 10.0, **kwargs):
-        super().__init__(*args, **kwargs)
+    def rate_limited(self, retry_after: float | None) -> None:
+        """Cloudflare answered 429, asking to wait `retry_after` seconds (None: it did not say)."""
+
+
+class ReadRetry(Retry):
+    """urllib3's Retry, except that a retry must also pass the gate, and a `Retry-After` longer
+    than `max_retry_after` ends the retries at once (urllib3 would wait it out, or clamp it and
+    ask again too early). Ending the retries hands the last answer back to the caller."""
+
+    def __init__(self, *args, max_retry_after: float = 10.0, gate: CallGate | None = None, **kw):
+        super().__init__(*args, **kw)
         self.max_retry_after = max_retry_after
+        self.gate = gate
 
     def new(self, **kwargs) -> ReadRetry:
         kwargs.setdefault("max_retry_after", self.max_retry_after)
+        kwargs.setdefault("gate", self.gate)
         return super().new(**kwargs)
 
     def increment(self, method=None, url=None, response=None, error=None, **kwargs) -> ReadRetry:
         retry_after = self.get_retry_after(response) if response is not None else None
+        if response is not None and response.status == 429 and self.gate is not None:
+            self.gate.rate_limited(retry_after)
         if retry_after is not None and retry_after > self.max_retry_after:
-            # With raise_on_status=False the pool hands back this response: a 429 for the caller.
             raise MaxRetryError(kwargs.get("_pool"), url, ResponseError("Retry-After too long"))
+        if self.gate is not None:
+            try:
+                self.gate.admit(moves_money=False)
+            except CloudflareBudgetExhausted:
+                raise MaxRetryError(kwargs.get("_pool"), url, ResponseError("no budget")) from None
         return super().increment(method, url, response, error, **kwargs)
 
 
@@ -91,8 +113,10 @@ class Transport:
         backoff_factor: float = 0.5,
         backoff_max: float = 8.0,
         max_retry_after: float = 10.0,
+        gate: CallGate | None = None,
     ):
         self.credentials = credentials
+        self.gate = gate
         self.base_url = base_url.rstrip("/")
         self.timeout = (connect_timeout, read_timeout)
         read_retry = ReadRetry(
@@ -107,6 +131,7 @@ class Transport:
             raise_on_status=False,
             raise_on_redirect=False,
             max_retry_after=max_retry_after,
+            gate=gate,
         )
         self._reads = _session(read_retry)
         self._writes = _session(0)
@@ -147,6 +172,8 @@ class Transport:
     def _send(
         self, session: requests.Session, method: str, path: str, body: Any, *, moves_money: bool
     ) -> Any:
+        if self.gate is not None:
+            self.gate.admit(moves_money=moves_money)
         started = time.monotonic()
         try:
             response = session.request(
@@ -171,7 +198,12 @@ class Transport:
             response.status_code,
             (time.monotonic() - started) * 1000,
         )
-        return _unwrap(response, moves_money=moves_money)
+        try:
+            return _unwrap(response, moves_money=moves_money)
+        except CloudflareRateLimited as exc:
+            if self.gate is not None:
+                self.gate.rate_limited(exc.retry_after)
+            raise
 
 
 def _never_sent(exc: requests.RequestException) -> bool:

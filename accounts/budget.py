@@ -1,0 +1,86 @@
+"""One Cloudflare API budget per credential, kept in the database so that every gunicorn worker
+on every machine spends the same one.
+
+- Fixed windows of CLOUDFLARE_API_BUDGET_WINDOW seconds (300). A call is admitted by one
+  conditional UPDATE that increments the window's count only while it is under the limit, so
+  concurrent workers can never overspend. Two adjacent windows can both be spent within any
+  5 minutes, so the limit (CLOUDFLARE_API_BUDGET, 600) stays at half of Cloudflare's 1,200.
+- Creates move money and a person is waiting: they may use the whole window. Everything else
+  (status checks, reads) stops CLOUDFLARE_API_BUDGET_RESERVE calls short of it, so polling can
+  never spend the budget a top-up needs.
+- A 429 from Cloudflare starts a cool-down (its Retry-After, or a minute) during which nothing
+  but a create is sent: a create is the customer's explicit act, and if Cloudflare refuses it
+  with a 429 nothing was charged.
+"""
+
+import hashlib
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from accounts.models import ApiBudget
+from cloudflare_client import CloudflareBudgetExhausted, Credentials
+
+DEFAULT_COOLDOWN = timedelta(seconds=60)
+
+
+def credential_fingerprint(credentials: Credentials, base_url: str) -> str:
+    secret = credentials.api_token or f"{credentials.email}\n{credentials.api_key}"
+    return hashlib.sha256(f"{base_url}\n{secret}".encode()).hexdigest()
+
+
+class DatabaseBudget:
+    """The `cloudflare_client.CallGate` of one credential."""
+
+    def __init__(self, fingerprint: str):
+        self.fingerprint = fingerprint
+
+    def admit(self, *, moves_money: bool) -> None:
+        now = timezone.now()
+        window_seconds = settings.CLOUDFLARE_API_BUDGET_WINDOW
+        window = _window_start(now, window_seconds)
+        self._ensure_row(window)
+        ApiBudget.objects.filter(credential=self.fingerprint, window_started_at__lt=window).update(
+            window_started_at=window, calls=0
+        )
+
+        limit = settings.CLOUDFLARE_API_BUDGET
+        admitted = ApiBudget.objects.filter(credential=self.fingerprint, window_started_at=window)
+        if not moves_money:
+            limit -= settings.CLOUDFLARE_API_BUDGET_RESERVE
+            admitted = admitted.filter(Q(cooldown_until__isnull=True) | Q(cooldown_until__lte=now))
+        if admitted.filter(calls__lt=limit).update(calls=F("calls") + 1):
+            return
+        row = ApiBudget.objects.get(credential=self.fingerprint)
+        window_ends = row.window_started_at + timedelta(seconds=window_seconds)
+        cooling = row.cooldown_until if row.cooldown_until and row.cooldown_until > now else None
+        wait = (cooling or window_ends) - now
+        raise CloudflareBudgetExhausted(
+            "Cloudflare asked us to wait" if cooling else "This portal's API budget is spent",
+            retry_after=max(1.0, wait.total_seconds()),
+        )
+
+    def rate_limited(self, retry_after: float | None) -> None:
+        now = timezone.now()
+        until = now + (timedelta(seconds=retry_after) if retry_after else DEFAULT_COOLDOWN)
+        self._ensure_row(_window_start(now, settings.CLOUDFLARE_API_BUDGET_WINDOW))
+        ApiBudget.objects.filter(credential=self.fingerprint).filter(
+            Q(cooldown_until__isnull=True) | Q(cooldown_until__lt=until)
+        ).update(cooldown_until=until)
+
+    def _ensure_row(self, window) -> None:
+        if ApiBudget.objects.filter(credential=self.fingerprint).exists():
+            return
+        try:
+            with transaction.atomic():
+                ApiBudget.objects.create(credential=self.fingerprint, window_started_at=window)
+        except IntegrityError:
+            pass  # another worker created it first
+
+
+def _window_start(now, window_seconds: int):
+    epoch = int(now.timestamp())
+    return now.fromtimestamp(epoch - epoch % window_seconds, tz=now.tzinfo)

@@ -1,0 +1,128 @@
+"""The shared API budget: one row per credential in the database, spent by a conditional UPDATE,
+with headroom kept for creates and a cool-down after Cloudflare's 429."""
+
+import threading
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.utils import timezone
+
+from accounts.budget import DatabaseBudget, credential_fingerprint
+from accounts.models import ApiBudget
+from cloudflare_client import CloudflareBudgetExhausted, CloudflareRateLimited, Credentials
+from tests.conftest import DEMO_ACCOUNT_ID, SANDBOX_TOKEN
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def small_budget(settings):
+    settings.CLOUDFLARE_API_BUDGET = 5
+    settings.CLOUDFLARE_API_BUDGET_RESERVE = 2
+    settings.CLOUDFLARE_API_BUDGET_WINDOW = 300
+    return DatabaseBudget("f" * 64)
+
+
+def spend(budget, *, moves_money: bool, times: int) -> int:
+    admitted = 0
+    for _ in range(times):
+        try:
+            budget.admit(moves_money=moves_money)
+            admitted += 1
+        except CloudflareBudgetExhausted:
+            pass
+    return admitted
+
+
+def test_reads_stop_short_of_the_reserve_that_creates_may_use(small_budget):
+    assert spend(small_budget, moves_money=False, times=10) == 3
+    assert spend(small_budget, moves_money=True, times=10) == 2
+    assert ApiBudget.objects.get().calls == 5
+
+
+def test_an_exhausted_budget_says_when_the_window_ends(small_budget):
+    spend(small_budget, moves_money=True, times=5)
+    with pytest.raises(CloudflareBudgetExhausted) as info:
+        small_budget.admit(moves_money=True)
+    assert 1 <= info.value.retry_after <= 300
+    assert isinstance(info.value, CloudflareRateLimited)  # callers treat it as a 429
+
+
+def test_a_new_window_starts_from_zero(small_budget):
+    spend(small_budget, moves_money=True, times=5)
+    ApiBudget.objects.update(window_started_at=timezone.now() - timedelta(seconds=301))
+    assert spend(small_budget, moves_money=False, times=1) == 1
+    assert ApiBudget.objects.get().calls == 1
+
+
+def test_a_cool_down_stops_reads_but_not_creates(small_budget):
+    small_budget.rate_limited(30)
+    with pytest.raises(CloudflareBudgetExhausted) as info:
+        small_budget.admit(moves_money=False)
+    assert 28 <= info.value.retry_after <= 30
+    small_budget.admit(moves_money=True)
+
+    ApiBudget.objects.update(cooldown_until=timezone.now() - timedelta(seconds=1))
+    small_budget.admit(moves_money=False)
+
+
+def test_a_shorter_cool_down_never_shortens_a_longer_one(small_budget):
+    small_budget.rate_limited(120)
+    small_budget.rate_limited(5)
+    remaining = ApiBudget.objects.get().cooldown_until - timezone.now()
+    assert remaining > timedelta(seconds=100)
+
+
+def test_credentials_and_base_urls_have_budgets_of_their_own():
+    token = Credentials(api_token="t1")
+    assert credential_fingerprint(token, "https://a") != credential_fingerprint(token, "https://b")
+    assert credential_fingerprint(token, "https://a") != credential_fingerprint(
+        Credentials(api_token="t2"), "https://a"
+    )
+    assert "t1" not in credential_fingerprint(token, "https://a")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_workers_racing_for_the_last_calls_never_overspend(small_budget):
+    """Sixteen threads, each with its own database connection, ask at once for five calls."""
+    barrier = threading.Barrier(16)
+    admitted, errors = [], []
+
+    def worker():
+        try:
+            barrier.wait()
+            admitted.append(spend(small_budget, moves_money=True, times=1))
+        except Exception as exc:  # noqa: BLE001 - collected and asserted below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker) for _ in range(16)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert errors == []
+    assert sum(admitted) == 5
+    assert ApiBudget.objects.get().calls == 5
+
+
+def test_a_429_pauses_status_calls_while_a_create_still_goes_through(
+    client_factory, sandbox, small_budget
+):
+    """Against the sandbox: the client asks the gate before every call, retries included."""
+    cf = client_factory(gate=DatabaseBudget("e" * 64))
+    created = cf.topups.create(DEMO_ACCOUNT_ID, amount_cents=5000)
+    sandbox.fault("status", "429", retry_after=3)
+
+    with pytest.raises(CloudflareRateLimited):
+        cf.topups.status(DEMO_ACCOUNT_ID, created.payment_intent_id)
+    with pytest.raises(CloudflareBudgetExhausted):
+        cf.topups.status(DEMO_ACCOUNT_ID, created.payment_intent_id)
+    second = cf.topups.create(DEMO_ACCOUNT_ID, amount_cents=2500)
+
+    assert second.payment_intent_id
+    assert [r["endpoint"] for r in sandbox.requests()] == ["create", "status", "create"]
+    assert SANDBOX_TOKEN not in str(list(ApiBudget.objects.values()))
