@@ -7,6 +7,7 @@ from django import forms
 
 from accounts.money import format_cents
 from accounts.services import AmountLimits
+from topups.states import TopUpState
 
 # ASCII digits only (str.isdigit also accepts Arabic-Indic or full-width ones), optional "$",
 # optional thousands commas, at most two decimals. No signs, no exponents, no inner spaces.
@@ -103,3 +104,44 @@ class ConfirmForm(forms.Form):
 
     def clean_amount_cents(self) -> int:
         return check_limits(self.cleaned_data["amount_cents"], self.limits)
+
+
+class HistoryFilterForm(forms.Form):
+    """The history's filters. They travel in the query string, so they survive pagination and
+    can be bookmarked; dates are UTC days."""
+
+    state = forms.ChoiceField(
+        choices=[("", "Any state"), *TopUpState.choices], required=False, label="State"
+    )
+    created_from = forms.DateField(
+        required=False, label="From", widget=forms.DateInput(attrs={"type": "date"})
+    )
+    created_to = forms.DateField(
+        required=False, label="To", widget=forms.DateInput(attrs={"type": "date"})
+    )
+    creator = forms.ModelChoiceField(
+        queryset=None,
+        required=False,
+        label="Started by",
+        empty_label="Anyone",
+        to_field_name="username",
+    )
+
+    error_messages = {"backwards": "The end date is before the start date."}
+
+    def __init__(self, *args, creators, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["creator"].queryset = creators
+
+    def clean(self):
+        cleaned = super().clean()
+        start, end = cleaned.get("created_from"), cleaned.get("created_to")
+        if start and end and end < start:
+            raise forms.ValidationError(self.error_messages["backwards"], code="backwards")
+        return cleaned
+
+    def filters(self) -> dict:
+        """What to pass to the selector: the valid filters, none when the form is invalid."""
+        if not self.is_bound or not self.is_valid():
+            return {}
+        return {name: value for name, value in self.cleaned_data.items() if value}

@@ -44,6 +44,28 @@ class TopUp(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
     status_checked_at = models.DateTimeField(null=True, blank=True)
     completed_at = models.DateTimeField(null=True, blank=True)
+    # Why the row needs attention (state `stale`), in words for finance.
+    stale_reason = models.CharField(max_length=200, blank=True)
+
+    # Finance: who confirmed the money arrived, and who settled an unknown or stale top-up by
+    # hand. Never the person who created it (the services check it; so does the database).
+    confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="topups_confirmed",
+    )
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="topups_resolved",
+    )
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolution_note = models.TextField(blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -60,6 +82,31 @@ class TopUp(models.Model):
             models.CheckConstraint(
                 condition=~Q(state=TopUpState.COMPLETED) | Q(completed_at__isnull=False),
                 name="topup_completed_has_timestamp",
+            ),
+            models.CheckConstraint(
+                condition=Q(confirmed_at__isnull=True, confirmed_by__isnull=True)
+                | Q(
+                    confirmed_at__isnull=False,
+                    confirmed_by__isnull=False,
+                    state=TopUpState.COMPLETED,
+                ),
+                name="topup_confirmed_when_completed_and_by_someone",
+            ),
+            models.CheckConstraint(
+                condition=Q(resolved_at__isnull=True, resolved_by__isnull=True)
+                | (
+                    Q(resolved_at__isnull=False, resolved_by__isnull=False) & ~Q(resolution_note="")
+                ),
+                name="topup_resolution_has_author_and_note",
+            ),
+            # Four eyes: whoever started a top-up neither confirms nor resolves it.
+            models.CheckConstraint(
+                condition=~Q(confirmed_by=models.F("created_by")),
+                name="topup_not_confirmed_by_its_creator",
+            ),
+            models.CheckConstraint(
+                condition=~Q(resolved_by=models.F("created_by")),
+                name="topup_not_resolved_by_its_creator",
             ),
         ]
         indexes = [models.Index(fields=["account", "-created_at"], name="topup_account_recent")]
@@ -88,6 +135,9 @@ class TopUpEvent(models.Model):
         CREATE_OUTCOME_UNKNOWN = "create_outcome_unknown", "Create outcome unknown"
         STATE_CHANGED = "state_changed", "State changed"
         STATUS_CHECKED = "status_checked", "Status checked"
+        MARKED_STALE = "marked_stale", "Marked as needing attention"
+        FINANCE_CONFIRMED = "finance_confirmed", "Payment confirmed by finance"
+        FINANCE_RESOLVED = "finance_resolved", "Resolved by finance"
 
     topup = models.ForeignKey(TopUp, on_delete=models.PROTECT, related_name="events")
     actor = models.ForeignKey(

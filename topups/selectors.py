@@ -1,7 +1,8 @@
 """Reads."""
 
-from datetime import timedelta
+from datetime import date, timedelta
 
+from django.contrib.auth import get_user_model
 from django.db.models import QuerySet
 from django.utils import timezone
 
@@ -13,8 +14,37 @@ def topup_list_recent(*, account_ids, limit: int = 5) -> QuerySet[TopUp]:
     return TopUp.objects.filter(account_id__in=account_ids).select_related("account")[:limit]
 
 
-def topup_list_for_account(*, account) -> QuerySet[TopUp]:
-    return TopUp.objects.filter(account=account).select_related("account", "created_by")
+def topup_list_for_user(
+    *,
+    user,
+    account=None,
+    state: str = "",
+    created_from: date | None = None,
+    created_to: date | None = None,
+    creator=None,
+) -> QuerySet[TopUp]:
+    """Top-ups of `account`, or of every account `user` is a member of, newest first. Only
+    accounts of the user's memberships are ever reachable: another tenant's rows never are."""
+    topups = TopUp.objects.filter(account__memberships__user=user)
+    if account is not None:
+        topups = topups.filter(account=account)
+    if state:
+        topups = topups.filter(state=state)
+    if created_from:
+        topups = topups.filter(created_at__date__gte=created_from)
+    if created_to:
+        topups = topups.filter(created_at__date__lte=created_to)
+    if creator is not None:
+        topups = topups.filter(created_by=creator)
+    return topups.select_related("account", "created_by", "confirmed_by")
+
+
+def topup_creator_list(*, user, account=None) -> QuerySet:
+    """The people who started a top-up on the accounts `user` may see (for the creator filter)."""
+    topups = TopUp.objects.filter(account__memberships__user=user)
+    if account is not None:
+        topups = topups.filter(account=account)
+    return get_user_model().objects.filter(pk__in=topups.values("created_by")).order_by("username")
 
 
 def topup_open_duplicate(*, account, user, amount_cents: int) -> TopUp | None:

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from topups import views
+from topups.views import flow, history
 
 app_name = "topups"
 
@@ -8,14 +8,17 @@ account = "accounts/<str:account_id>/"
 topup = account + "topups/<int:pk>/"
 
 urlpatterns = [
-    path("", views.home, name="home"),
-    path(account + "topup/", views.topup_amount, name="amount"),
-    path(account + "topup/review/", views.topup_review, name="review"),
-    path(account + "topup/confirm/", views.topup_confirm, name="confirm"),
-    path(account + "topups/", views.topup_history, name="history"),
-    path(topup, views.topup_detail, name="detail"),
-    path(topup + "pay/", views.topup_pay, name="pay"),
-    path(topup + "paid/", views.topup_paid, name="paid"),
-    path(topup + "return/", views.topup_return, name="return"),
-    path(topup + "status/", views.topup_status, name="status"),
+    path("", flow.home, name="home"),
+    path("topups/", history.topup_history, name="history_all"),
+    path("topups/live/", history.topup_history_live, name="history_live_all"),
+    path(account + "topup/", flow.topup_amount, name="amount"),
+    path(account + "topup/review/", flow.topup_review, name="review"),
+    path(account + "topup/confirm/", flow.topup_confirm, name="confirm"),
+    path(account + "topups/", history.topup_history, name="history"),
+    path(account + "topups/live/", history.topup_history_live, name="history_live"),
+    path(topup, flow.topup_detail, name="detail"),
+    path(topup + "pay/", flow.topup_pay, name="pay"),
+    path(topup + "paid/", flow.topup_paid, name="paid"),
+    path(topup + "return/", flow.topup_return, name="return"),
+    path(topup + "status/", flow.topup_status, name="status"),
 ]

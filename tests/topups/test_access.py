@@ -3,6 +3,7 @@
 import pytest
 from django.urls import reverse
 
+from accounts.cloudflare import client_for_account
 from accounts.models import Membership
 from tests.conftest import DEMO_ACCOUNT_ID, STAGING_ACCOUNT_ID, _member
 from topups.models import TopUp
@@ -12,14 +13,16 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def topup(account, admin_user):
+def topup(account, admin_user, sandbox_settings):
+    """Awaiting payment, with an id Cloudflare (the sandbox) really issued."""
+    created = client_for_account(account).topups.create(DEMO_ACCOUNT_ID, amount_cents=5000)
     return TopUp.objects.create(
         account=account,
         created_by=admin_user,
         amount_cents=5000,
         state=TopUpState.AWAITING_PAYMENT,
-        payment_intent_id="in_x",
-        client_secret="pi_abc_secret_def",
+        payment_intent_id=created.payment_intent_id,
+        client_secret=created.client_secret,
     )
 
 

@@ -176,22 +176,3 @@ def test_saved_card_charge_goes_to_processing_then_completes(admin_client, sandb
     TopUp.objects.filter(pk=second.pk).update(status_checked_at=None)  # the interval has passed
     data = admin_client.get(reverse("topups:status", kwargs={**A, "pk": second.pk})).json()
     assert data["state"] == "completed"
-
-
-def test_stale_creating_rows_become_unknown(admin_user, account, sandbox_settings):
-    from datetime import timedelta
-
-    from django.core.management import call_command
-    from django.utils import timezone
-
-    stale = TopUp.objects.create(account=account, created_by=admin_user, amount_cents=5000)
-    fresh = TopUp.objects.create(account=account, created_by=admin_user, amount_cents=5000)
-    TopUp.objects.filter(pk=stale.pk).update(created_at=timezone.now() - timedelta(minutes=5))
-
-    call_command("expire_stale_topups", stdout=open("/dev/null", "w"))  # noqa: SIM115
-
-    stale.refresh_from_db()
-    fresh.refresh_from_db()
-    assert stale.state == TopUpState.UNKNOWN
-    assert stale.error_message == CREATE_ERROR_MESSAGES["unknown"]
-    assert fresh.state == TopUpState.CREATING

@@ -22,7 +22,13 @@ ALLOWED = [
     ("creating", "unknown"),
     ("awaiting_payment", "processing"),
     ("awaiting_payment", "completed"),
+    ("awaiting_payment", "stale"),
     ("processing", "completed"),
+    ("processing", "stale"),
+    ("unknown", "completed"),
+    ("unknown", "failed"),
+    ("stale", "completed"),
+    ("stale", "failed"),
 ]
 ALL_PAIRS = list(itertools.product(TopUpState.values, repeat=2))
 FORBIDDEN = [pair for pair in ALL_PAIRS if pair not in ALLOWED]

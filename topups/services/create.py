@@ -161,13 +161,3 @@ def topup_expire_if_stale(*, topup: TopUp) -> None:
         and topup.created_at < timezone.now() - STALE_CREATING_AFTER
     ):
         _record_outcome_unknown(topup, {"reason": "no answer was recorded for create"})
-
-
-def topup_expire_stale(*, now=None) -> int:
-    """Mark every stale `creating` row unknown (run from cron: `manage.py expire_stale_topups`)."""
-    cutoff = (now or timezone.now()) - STALE_CREATING_AFTER
-    count = 0
-    for topup in TopUp.objects.filter(state=TopUpState.CREATING, created_at__lt=cutoff):
-        topup_expire_if_stale(topup=topup)
-        count += topup.state == TopUpState.UNKNOWN
-    return count

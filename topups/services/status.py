@@ -1,25 +1,47 @@
-"""After create: the browser's word that it paid, and Cloudflare's status, which is the truth."""
+"""After create: the browser's word that it paid, and Cloudflare's status, which is the truth.
+
+Status checks are rationed twice over. Per top-up, the right to ask is claimed in the database
+(at most one call per interval, however many tabs, workers or machines ask). Per credential,
+every call spends the shared API budget (accounts.budget), which stops status checks well before
+a create could be refused.
+"""
 
 import logging
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
+from django.conf import settings
+from django.db import close_old_connections
 from django.db.models import Q
 from django.utils import timezone
 
 from accounts.cloudflare import client_for_account
-from cloudflare_client import CloudflareError
+from cloudflare_client import CloudflareError, CloudflareNotFound
 from topups.models import TopUp, TopUpEvent
 from topups.services.create import topup_expire_if_stale
 from topups.services.transitions import topup_transition
-from topups.states import TopUpState
+from topups.states import PENDING_STATES, TopUpState
 
 logger = logging.getLogger(__name__)
 
 # How often one top-up's status may be asked of Cloudflare, whoever asks (all workers share the
-# claim in the database). Awaiting payment means the customer has not paid yet: ask rarely.
+# claim in the database). A top-up's own page is watched by the person who just paid: ask often.
+# Awaiting payment means the customer has not paid yet: ask rarely.
 STATUS_CHECK_INTERVAL = {
     TopUpState.PROCESSING: timedelta(seconds=2),
     TopUpState.AWAITING_PAYMENT: timedelta(seconds=10),
+}
+# Lists (the history, the refresh command) ask about many rows nobody is staring at.
+LIST_CHECK_INTERVAL = {
+    TopUpState.PROCESSING: timedelta(seconds=15),
+    TopUpState.AWAITING_PAYMENT: timedelta(seconds=30),
+}
+# Past this age a pending top-up is asked about at most once a minute, whoever asks.
+SLOW_AFTER, SLOW_INTERVAL = timedelta(minutes=10), timedelta(seconds=60)
+STALE_REASONS = {
+    "age": "Still pending after {minutes} minutes.",
+    "not_found": "Cloudflare no longer knows this top-up's id.",
 }
 
 
@@ -36,17 +58,21 @@ def topup_browser_confirmed(*, topup: TopUp, user, stripe_status: str) -> TopUp:
     return topup_refresh_status(topup=topup, force=True)
 
 
-def topup_refresh_status(*, topup: TopUp, force: bool = False) -> TopUp:
+def topup_refresh_status(
+    *, topup: TopUp, force: bool = False, intervals=STATUS_CHECK_INTERVAL
+) -> TopUp:
     """Ask Cloudflare for the status of a pending top-up, unless someone asked very recently.
 
     The right to ask is claimed with a conditional UPDATE of `status_checked_at`, so however many
     browsers, workers or machines poll one top-up, Cloudflare sees at most one call per interval.
     """
     topup_expire_if_stale(topup=topup)
-    interval = STATUS_CHECK_INTERVAL.get(topup.state)
-    if interval is None or not topup.payment_intent_id:
+    if _mark_stale_if_too_old(topup):
         return topup
     now = timezone.now()
+    interval = _interval(topup, intervals, now)
+    if interval is None:
+        return topup
     due = Q(status_checked_at__isnull=True) | Q(status_checked_at__lte=now - interval)
     if force:
         due |= Q(status_checked_at__lte=now - timedelta(seconds=1))
@@ -57,18 +83,104 @@ def topup_refresh_status(*, topup: TopUp, force: bool = False) -> TopUp:
         topup.refresh_from_db()
         return topup
     topup.status_checked_at = now
+    _ask_cloudflare(topup)
+    return topup
+
+
+def topup_check_now(*, topup: TopUp, actor=None) -> bool:
+    """Ask Cloudflare now, whatever the interval (finance confirming a payment). Returns whether
+    Cloudflare said completed; the row is completed if it was still pending or stale."""
+    TopUp.objects.filter(pk=topup.pk).update(status_checked_at=timezone.now())
+    return _ask_cloudflare(topup, actor=actor)
+
+
+def topup_refresh_many(*, topups: Iterable[TopUp]) -> list[TopUp]:
+    """Refresh the due ones among `topups`, at most TOPUP_REFRESH_CONCURRENCY at a time. Rows
+    nobody may ask about yet are skipped without a query each."""
+    now = timezone.now()
+    due = [topup for topup in topups if _is_due(topup, now)]
+    run_bounded(lambda topup: topup_refresh_status(topup=topup, intervals=LIST_CHECK_INTERVAL), due)
+    return due
+
+
+def run_bounded(work: Callable, items: list, *, workers: int | None = None) -> list:
+    """`work(item)` for each item, several at a time; each thread closes its own database
+    connection. One item, or one worker, runs right here."""
+    workers = min(workers or settings.TOPUP_REFRESH_CONCURRENCY, len(items))
+    if workers <= 1:
+        return [work(item) for item in items]
+
+    def in_thread(item):
+        try:
+            return work(item)
+        finally:
+            close_old_connections()
+
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="topup-refresh") as pool:
+        return list(pool.map(in_thread, items))
+
+
+def _interval(topup: TopUp, intervals, now) -> timedelta | None:
+    """How long after the last check this top-up may be asked about again; None: never."""
+    interval = intervals.get(topup.state)
+    if interval is None or not topup.payment_intent_id:
+        return None
+    return max(interval, SLOW_INTERVAL) if now - topup.created_at > SLOW_AFTER else interval
+
+
+def _is_due(topup: TopUp, now) -> bool:
+    if topup.state == TopUpState.CREATING:
+        return True  # may need expiring
+    if topup.state in PENDING_STATES and _too_old(topup, now):
+        return True  # to be marked stale
+    interval = _interval(topup, LIST_CHECK_INTERVAL, now)
+    if interval is None:
+        return False
+    return topup.status_checked_at is None or topup.status_checked_at <= now - interval
+
+
+def _too_old(topup: TopUp, now) -> bool:
+    return topup.created_at < now - timedelta(minutes=settings.TOPUP_STALE_AFTER_MINUTES)
+
+
+def _ask_cloudflare(topup: TopUp, actor=None) -> bool:
     try:
         status = client_for_account(topup.account).topups.status(
             topup.account.account_id, topup.payment_intent_id
         )
+    except CloudflareNotFound:
+        logger.warning("Top-up %s: Cloudflare does not know %s", topup.pk, topup.payment_intent_id)
+        _mark_stale(topup, STALE_REASONS["not_found"])
+        return False
     except CloudflareError as exc:
         logger.warning("Top-up %s: status check failed (%s)", topup.pk, exc)
-        return topup
-    if status.is_completed:
+        return False
+    if status.is_completed and topup.state in (*PENDING_STATES, TopUpState.STALE):
         topup_transition(
             topup=topup,
             to_state=TopUpState.COMPLETED,
+            actor=actor,
             kind=TopUpEvent.Kind.STATUS_CHECKED,
             detail={"status": status.status},
+            stale_reason="",
         )
-    return topup
+    return status.is_completed
+
+
+def _mark_stale_if_too_old(topup: TopUp) -> bool:
+    if topup.state in PENDING_STATES and _too_old(topup, timezone.now()):
+        minutes = settings.TOPUP_STALE_AFTER_MINUTES
+        _mark_stale(topup, STALE_REASONS["age"].format(minutes=minutes))
+        return True
+    return False
+
+
+def _mark_stale(topup: TopUp, reason: str) -> None:
+    if topup.state in PENDING_STATES:
+        topup_transition(
+            topup=topup,
+            to_state=TopUpState.STALE,
+            kind=TopUpEvent.Kind.MARKED_STALE,
+            detail={"reason": reason},
+            stale_reason=reason,
+        )

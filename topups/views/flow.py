@@ -1,11 +1,10 @@
-"""Thin views: resolve access from the URL, validate with a form, call one service, render."""
+"""The top-up flow: amount → review → confirm (create) → pay → result, and its live status."""
 
 import uuid
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.http import JsonResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
@@ -39,7 +38,7 @@ def _admin_membership(request, account_id):
     return membership
 
 
-def _account_context(request, membership, **extra):
+def account_context(request, membership, **extra):
     return {
         "membership": membership,
         "account": membership.account,
@@ -64,7 +63,7 @@ def _render_amount_page(request, membership, form, status=200):
         for cents in AmountForm.PRESETS
         if limits.min_cents <= cents <= limits.max_cents
     ]
-    context = _account_context(request, membership, form=form, presets=presets)
+    context = account_context(request, membership, form=form, presets=presets)
     return render(request, "topups/amount.html", context, status=status)
 
 
@@ -92,7 +91,7 @@ def topup_review(request, account_id):
     response = render(
         request,
         "topups/review.html",
-        _account_context(
+        account_context(
             request,
             membership,
             form=confirm,
@@ -158,7 +157,7 @@ def topup_pay(request, account_id, pk):
     return render(
         request,
         "topups/pay.html",
-        _account_context(
+        account_context(
             request,
             membership,
             topup=topup,
@@ -197,16 +196,6 @@ def topup_return(request, account_id, pk):
 
 
 @login_required
-@require_GET
-def topup_history(request, account_id):
-    membership = membership_or_404(request.user, account_id)
-    page = Paginator(selectors.topup_list_for_account(account=membership.account), 25).get_page(
-        request.GET.get("page")
-    )
-    return render(request, "topups/history.html", _account_context(request, membership, page=page))
-
-
-@login_required
 @never_cache
 @require_GET
 def topup_detail(request, account_id, pk):
@@ -215,7 +204,7 @@ def topup_detail(request, account_id, pk):
     return render(
         request,
         "topups/detail.html",
-        _account_context(request, membership, topup=topup, **_status_context(request, topup)),
+        account_context(request, membership, topup=topup, **_status_context(request, topup)),
     )
 
 

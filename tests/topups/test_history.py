@@ -1,0 +1,198 @@
+"""The history: per account and across accounts, filters that survive pagination, and the one
+live request that refreshes every unfinished row of a page."""
+
+from datetime import timedelta
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts.cloudflare import client_for_account
+from accounts.models import Membership
+from tests.conftest import DEMO_ACCOUNT_ID, _member
+from tests.topups.steps import A, pay_with_card
+from topups.models import TopUp
+from topups.states import TopUpState
+
+pytestmark = pytest.mark.django_db
+
+
+def make(account, user, cents=5000, **fields):
+    return TopUp.objects.create(account=account, created_by=user, amount_cents=cents, **fields)
+
+
+def amounts(response):
+    return [t.amount_cents for t in response.context["page"].object_list]
+
+
+def test_history_lists_the_accounts_top_ups_newest_first(
+    client, viewer_user, admin_user, account, other_account
+):
+    for cents in (1000, 2000, 3000):
+        make(account, admin_user, cents)
+    make(other_account, admin_user, 9900)
+    client.force_login(viewer_user)
+
+    response = client.get(reverse("topups:history", kwargs=A))
+
+    assert amounts(response) == [3000, 2000, 1000]
+    assert b"$99.00" not in response.content
+    assert b"New top-up" not in response.content  # viewers cannot top up
+
+
+def test_all_accounts_history_shows_every_account_of_the_user_and_no_other(
+    client, admin_user, account, other_account
+):
+    _member("third", other_account, None)
+    Membership.objects.create(user=admin_user, account=other_account, role="viewer")
+    stranger_account = type(account).objects.create(name="Elsewhere", account_id="a" * 32)
+    make(account, admin_user, 1000)
+    make(other_account, admin_user, 2000)
+    make(stranger_account, admin_user, 7700)
+    client.force_login(admin_user)
+
+    response = client.get(reverse("topups:history_all"))
+
+    assert amounts(response) == [2000, 1000]
+    assert "Elsewhere" not in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ({"state": "completed"}, [3000]),
+        ({"state": "failed"}, [2000]),
+        ({"creator": "olga"}, [2000]),
+        ({"created_from": "2026-01-02"}, [3000, 2000]),
+        ({"created_to": "2026-01-01"}, [1000]),
+        ({"created_from": "2026-01-02", "created_to": "2026-01-02"}, [2000]),
+    ],
+)
+def test_filters(client, admin_user, account, query, expected):
+    olga = _member("olga", account, "admin")
+    rows = [
+        make(account, admin_user, 1000),
+        make(account, olga, 2000, state=TopUpState.FAILED),
+        make(account, admin_user, 3000, state=TopUpState.COMPLETED, completed_at=timezone.now()),
+    ]
+    for day, row in enumerate(rows, start=1):
+        TopUp.objects.filter(pk=row.pk).update(created_at=f"2026-01-0{day}T12:00:00Z")
+    client.force_login(admin_user)
+
+    assert amounts(client.get(reverse("topups:history", kwargs=A), query)) == expected
+
+
+def test_bad_filters_are_explained_and_ignored(client, admin_user, account):
+    make(account, admin_user)
+    client.force_login(admin_user)
+    response = client.get(
+        reverse("topups:history", kwargs=A),
+        {"created_from": "2026-02-01", "created_to": "2026-01-01", "state": "nope"},
+    )
+    assert response.status_code == 200
+    assert amounts(response) == [5000]
+    page = response.content.decode()
+    assert "The end date is before the start date." in page
+    assert "Select a valid choice." in page
+
+
+def test_filters_survive_pagination(client, admin_user, account):
+    for _ in range(30):
+        make(account, admin_user, state=TopUpState.FAILED)
+    make(account, admin_user, 1234)
+    client.force_login(admin_user)
+
+    response = client.get(reverse("topups:history", kwargs=A), {"state": "failed"})
+
+    assert 'href="?state=failed&amp;page=2"' in response.content.decode()
+    second = client.get(reverse("topups:history", kwargs=A), {"state": "failed", "page": 2})
+    assert len(second.context["page"].object_list) == 5
+
+
+# --- the live request ------------------------------------------------------------------------
+
+
+def live(client, *topups, account_id=DEMO_ACCOUNT_ID):
+    rows = ",".join(f"{t.pk}:{t.state}" for t in topups)
+    url = reverse("topups:history_live", kwargs={"account_id": account_id})
+    return client.get(url, {"rows": rows})
+
+
+@pytest.fixture
+def paid(account, admin_user, sandbox, sandbox_settings):
+    """A top-up paid with a card, still `processing` on our side."""
+    created = client_for_account(account).topups.create(DEMO_ACCOUNT_ID, amount_cents=5000)
+    pay_with_card(sandbox, created.client_secret)
+    return make(
+        account,
+        admin_user,
+        state=TopUpState.PROCESSING,
+        payment_intent_id=created.payment_intent_id,
+    )
+
+
+@pytest.mark.django_db(transaction=True)  # the rows are refreshed in threads of their own
+def test_live_answers_only_the_rows_that_changed_as_html(client, admin_user, account, paid):
+    waiting = make(account, admin_user, 2500, state=TopUpState.CREATING)
+    client.force_login(admin_user)
+
+    data = live(client, paid, waiting).json()
+
+    assert list(data["rows"]) == [str(paid.pk)]
+    assert 'data-state="completed"' in data["rows"][str(paid.pk)]
+    assert data["live"] == [waiting.pk]
+    paid.refresh_from_db()
+    assert paid.state == TopUpState.COMPLETED
+
+
+def test_live_asks_cloudflare_once_per_interval_however_often_it_is_asked(
+    client, admin_user, paid, sandbox
+):
+    sandbox.configure(settle_seconds=60)
+    client.force_login(admin_user)
+    for _ in range(5):
+        assert live(client, paid).json()["rows"] == {}
+    assert len(sandbox.requests("status")) == 1
+
+
+def test_a_row_cloudflare_does_not_know_needs_attention(
+    client, admin_user, account, sandbox_settings, sandbox
+):
+    lost = make(account, admin_user, state=TopUpState.PROCESSING, payment_intent_id="in_gone")
+    client.force_login(admin_user)
+
+    data = live(client, lost).json()
+
+    assert "Needs attention" in data["rows"][str(lost.pk)]
+    assert data["live"] == []
+    lost.refresh_from_db()
+    assert (lost.state, lost.stale_reason) == (
+        TopUpState.STALE,
+        "Cloudflare no longer knows this top-up's id.",
+    )
+
+
+def test_a_row_pending_too_long_needs_attention_without_asking_cloudflare(
+    client, admin_user, account, sandbox, sandbox_settings
+):
+    sandbox_settings.TOPUP_STALE_AFTER_MINUTES = 30
+    old = make(account, admin_user, state=TopUpState.AWAITING_PAYMENT, payment_intent_id="in_1")
+    TopUp.objects.filter(pk=old.pk).update(created_at=timezone.now() - timedelta(minutes=31))
+    client.force_login(admin_user)
+
+    data = live(client, old).json()
+
+    assert data["live"] == []
+    old.refresh_from_db()
+    assert (old.state, old.stale_reason) == ("stale", "Still pending after 30 minutes.")
+    assert sandbox.requests("status") == []
+
+
+def test_live_refuses_another_tenants_rows_and_bad_input(client, admin_user, other_account):
+    foreign = make(other_account, admin_user, state=TopUpState.PROCESSING)
+    client.force_login(admin_user)
+    assert live(client, foreign).status_code == 404
+    url = reverse("topups:history_live_all")
+    assert client.get(url, {"rows": f"{foreign.pk}:processing"}).status_code == 404
+    assert client.get(url, {"rows": "x:processing"}).status_code == 400
+    assert client.get(url, {"rows": ""}).status_code == 400

@@ -1,0 +1,110 @@
+"""`manage.py refresh_topups`: every unfinished top-up refreshed within the API budget, safe to
+run from several machines at once. Rows are refreshed in threads, so these tests commit."""
+
+import io
+import threading
+from datetime import timedelta
+
+import pytest
+from django.core.management import call_command
+from django.db import connection
+from django.utils import timezone
+
+from accounts.cloudflare import client_for_account
+from accounts.models import ApiBudget
+from tests.conftest import DEMO_ACCOUNT_ID
+from tests.topups.steps import pay_with_card
+from topups.models import TopUp
+from topups.states import TopUpState
+from topups.user_messages import CREATE_ERROR_MESSAGES
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def run() -> str:
+    out = io.StringIO()
+    call_command("refresh_topups", stdout=out)
+    return out.getvalue()
+
+
+@pytest.fixture
+def paid_rows(account, admin_user, sandbox, sandbox_settings):
+    """Six top-ups paid (the first with a new card, the rest charged to it as the saved card),
+    still `processing` on our side."""
+    rows = []
+    for _ in range(6):
+        created = client_for_account(account).topups.create(DEMO_ACCOUNT_ID, amount_cents=5000)
+        if created.client_secret:
+            pay_with_card(sandbox, created.client_secret)
+        rows.append(
+            TopUp.objects.create(
+                account=account,
+                created_by=admin_user,
+                amount_cents=5000,
+                state=TopUpState.PROCESSING,
+                payment_intent_id=created.payment_intent_id,
+            )
+        )
+    sandbox.control("DELETE", "requests")
+    return rows
+
+
+def test_completes_what_cloudflare_completed_and_says_so(paid_rows, sandbox):
+    output = run()
+
+    assert {t.state for t in TopUp.objects.all()} == {TopUpState.COMPLETED}
+    assert len(sandbox.requests("status")) == 6
+    assert output.splitlines()[-1] == (
+        "6 unfinished, 6 due for a check: 6 completed, 0 need attention, 0 outcome unknown, "
+        "0 still unfinished."
+    )
+
+
+def test_two_runs_at_once_ask_about_each_top_up_once(paid_rows, sandbox):
+    sandbox.configure(latency_ms=300)  # both runs are mid-flight together
+    barrier = threading.Barrier(2)
+    outputs, errors = [], []
+
+    def machine():
+        try:
+            barrier.wait()
+            outputs.append(run())
+        except Exception as exc:  # noqa: BLE001 - collected and asserted below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=machine) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert errors == []
+    assert len(outputs) == 2
+    status_calls = [r["body"]["payment_intent_id"] for r in sandbox.requests("status")]
+    assert sorted(status_calls) == sorted(t.payment_intent_id for t in paid_rows)
+    assert {t.state for t in TopUp.objects.all()} == {TopUpState.COMPLETED}
+
+
+def test_stale_creating_rows_become_unknown(admin_user, account, sandbox_settings):
+    stale = TopUp.objects.create(account=account, created_by=admin_user, amount_cents=5000)
+    fresh = TopUp.objects.create(account=account, created_by=admin_user, amount_cents=5000)
+    TopUp.objects.filter(pk=stale.pk).update(created_at=timezone.now() - timedelta(minutes=5))
+
+    assert "1 outcome unknown" in run()
+
+    stale.refresh_from_db()
+    fresh.refresh_from_db()
+    assert stale.state == TopUpState.UNKNOWN
+    assert stale.error_message == CREATE_ERROR_MESSAGES["unknown"]
+    assert fresh.state == TopUpState.CREATING
+
+
+def test_a_spent_budget_stops_status_checks(paid_rows, sandbox, settings):
+    ApiBudget.objects.all().delete()  # forget the creates of the fixture
+    settings.CLOUDFLARE_API_BUDGET = 3
+    settings.CLOUDFLARE_API_BUDGET_RESERVE = 1
+    run()
+    assert len(sandbox.requests("status")) == 2
+    assert TopUp.objects.filter(state=TopUpState.PROCESSING).count() == 4

@@ -1,0 +1,45 @@
+"""Refresh every unfinished top-up from Cloudflare (run from cron or a systemd timer).
+
+Safe to run from several machines at once: each status check is claimed in the database first,
+so a top-up is asked about once per interval whoever runs this, and every call spends the same
+per-credential API budget as the web pages (a spent budget ends the run early, never a create).
+"""
+
+from django.core.management.base import BaseCommand
+
+from topups.models import TopUp
+from topups.services.status import topup_refresh_many
+from topups.states import LIVE_STATES, TopUpState
+
+BATCH = 50
+
+
+class Command(BaseCommand):
+    help = "Ask Cloudflare for the status of unfinished top-ups, within the shared API budget."
+
+    def handle(self, *args, verbosity=1, **options):
+        pks = list(
+            TopUp.objects.filter(state__in=LIVE_STATES)
+            .order_by("created_at")
+            .values_list("pk", flat=True)
+        )
+        before = dict(TopUp.objects.filter(pk__in=pks).values_list("pk", "state"))
+        checked = 0
+        for start in range(0, len(pks), BATCH):
+            batch = list(
+                TopUp.objects.filter(pk__in=pks[start : start + BATCH]).select_related("account")
+            )
+            checked += len(topup_refresh_many(topups=batch))
+            if verbosity:
+                self.stdout.write(f"  {min(start + BATCH, len(pks))}/{len(pks)} looked at")
+        after = dict(TopUp.objects.filter(pk__in=pks).values_list("pk", "state"))
+        moved = {state: 0 for state in (TopUpState.COMPLETED, TopUpState.STALE, TopUpState.UNKNOWN)}
+        for pk, state in after.items():
+            if state != before[pk] and state in moved:
+                moved[state] += 1
+        self.stdout.write(
+            f"{len(pks)} unfinished, {checked} due for a check: "
+            f"{moved[TopUpState.COMPLETED]} completed, {moved[TopUpState.STALE]} need attention, "
+            f"{moved[TopUpState.UNKNOWN]} outcome unknown, "
+            f"{sum(1 for state in after.values() if state in LIVE_STATES)} still unfinished."
+        )

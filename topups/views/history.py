@@ -1,0 +1,98 @@
+"""The history of top-ups, per account or across all of the user's accounts, whose unfinished
+rows refresh themselves: the page sends one request for all of them (see history-live.js)."""
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import BadRequest
+from django.core.paginator import Paginator
+from django.http import Http404, JsonResponse
+from django.shortcuts import render
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+from accounts.access import membership_or_404
+from accounts.selectors import membership_list_for_user
+from topups import selectors
+from topups.forms import HistoryFilterForm
+from topups.services.status import topup_refresh_many
+from topups.states import LIVE_STATES, TopUpState
+from topups.views.flow import account_context
+
+PAGE_SIZE = 25
+MAX_LIVE_ROWS = 100  # more than a page can show
+
+
+@login_required
+@require_GET
+def topup_history(request, account_id=None):
+    membership = membership_or_404(request.user, account_id) if account_id else None
+    account = membership.account if membership else None
+    form = HistoryFilterForm(
+        request.GET or None,
+        creators=selectors.topup_creator_list(user=request.user, account=account),
+    )
+    topups = selectors.topup_list_for_user(user=request.user, account=account, **form.filters())
+    page = Paginator(topups, PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    live_url = (
+        reverse("topups:history_live", args=[account.account_id])
+        if account
+        else reverse("topups:history_live_all")
+    )
+    context = {
+        "form": form,
+        "page": page,
+        "filter_query": query.urlencode(),
+        "filtered": bool(form.filters()),
+        "live_url": live_url,
+        "live_states": LIVE_STATES,
+    }
+    if membership:
+        return render(
+            request, "topups/history.html", account_context(request, membership, **context)
+        )
+    memberships = membership_list_for_user(user=request.user)
+    return render(request, "topups/history.html", {**context, "memberships": memberships})
+
+
+@login_required
+@never_cache
+@require_GET
+def topup_history_live(request, account_id=None):
+    """`?rows=12:processing,13:creating` — the unfinished rows a page shows, with the state it
+    shows. Refreshes the due ones (within the API budget) and answers the rows that changed as
+    server-rendered HTML, plus which are still unfinished."""
+    account = membership_or_404(request.user, account_id).account if account_id else None
+    shown = _parse_rows(request.GET.get("rows", ""))
+    topups = list(
+        selectors.topup_list_for_user(user=request.user, account=account).filter(pk__in=shown)
+    )
+    if len(topups) != len(shown):
+        raise Http404("No such top-up.")  # another tenant's, or never existed: the same answer
+    topup_refresh_many(topups=[topup for topup in topups if topup.state in LIVE_STATES])
+    changed = {
+        str(topup.pk): render_to_string(
+            "topups/_history_row.html", {"topup": topup, "live_states": LIVE_STATES}
+        )
+        for topup in topups
+        if topup.state != shown[topup.pk]
+    }
+    response = JsonResponse(
+        {"rows": changed, "live": [t.pk for t in topups if t.state in LIVE_STATES]}
+    )
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def _parse_rows(raw: str) -> dict[int, str]:
+    shown = {}
+    for item in filter(None, raw.split(",")):
+        pk, _, state = item.partition(":")
+        if not pk.isdecimal() or state not in TopUpState.values:
+            raise BadRequest("rows must look like 12:processing,13:creating")
+        shown[int(pk)] = state
+    if not shown or len(shown) > MAX_LIVE_ROWS:
+        raise BadRequest(f"Between 1 and {MAX_LIVE_ROWS} rows.")
+    return shown
