@@ -1,6 +1,23 @@
 from django.conf import settings
+from django.utils.functional import SimpleLazyObject
+
+from accounts.models import Membership
 
 
 def billing_mode(request):
     """Lets every page say plainly when it is running against the sandbox."""
     return {"billing_sandbox": settings.BILLING_SANDBOX}
+
+
+def navigation(request):
+    """Whether the signed-in user has a finance role anywhere (the navigation shows the desk).
+    Asked only when a template looks."""
+    user = request.user
+
+    def has_finance_role():
+        return (
+            user.is_authenticated
+            and Membership.objects.filter(user=user, role=Membership.Role.FINANCE).exists()
+        )
+
+    return {"nav_finance": SimpleLazyObject(has_finance_role)}

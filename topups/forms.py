@@ -106,32 +106,17 @@ class ConfirmForm(forms.Form):
         return check_limits(self.cleaned_data["amount_cents"], self.limits)
 
 
-class HistoryFilterForm(forms.Form):
-    """The history's filters. They travel in the query string, so they survive pagination and
-    can be bookmarked; dates are UTC days."""
+class DateRangeMixin(forms.Form):
+    """A range of UTC days, both ends optional."""
 
-    state = forms.ChoiceField(
-        choices=[("", "Any state"), *TopUpState.choices], required=False, label="State"
-    )
     created_from = forms.DateField(
         required=False, label="From", widget=forms.DateInput(attrs={"type": "date"})
     )
     created_to = forms.DateField(
         required=False, label="To", widget=forms.DateInput(attrs={"type": "date"})
     )
-    creator = forms.ModelChoiceField(
-        queryset=None,
-        required=False,
-        label="Started by",
-        empty_label="Anyone",
-        to_field_name="username",
-    )
 
     error_messages = {"backwards": "The end date is before the start date."}
-
-    def __init__(self, *args, creators, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["creator"].queryset = creators
 
     def clean(self):
         cleaned = super().clean()
@@ -141,7 +126,28 @@ class HistoryFilterForm(forms.Form):
         return cleaned
 
     def filters(self) -> dict:
-        """What to pass to the selector: the valid filters, none when the form is invalid."""
+        """What to pass to a selector: the valid filters, none when the form is invalid."""
         if not self.is_bound or not self.is_valid():
             return {}
         return {name: value for name, value in self.cleaned_data.items() if value}
+
+
+class HistoryFilterForm(DateRangeMixin, forms.Form):
+    """The history's filters. They travel in the query string, so they survive pagination and
+    can be bookmarked."""
+
+    state = forms.ChoiceField(
+        choices=[("", "Any state"), *TopUpState.choices], required=False, label="State"
+    )
+    creator = forms.ModelChoiceField(
+        queryset=None,
+        required=False,
+        label="Started by",
+        empty_label="Anyone",
+        to_field_name="username",
+    )
+
+    def __init__(self, *args, creators, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["creator"].queryset = creators
+        self.order_fields(["state", "created_from", "created_to", "creator"])

@@ -21,7 +21,7 @@ from cloudflare_client import CloudflareError, CloudflareNotFound
 from topups.models import TopUp, TopUpEvent
 from topups.services.create import topup_expire_if_stale
 from topups.services.transitions import topup_transition
-from topups.states import PENDING_STATES, TopUpState
+from topups.states import PENDING_STATES, RESOLVABLE_STATES, TopUpState
 
 logger = logging.getLogger(__name__)
 
@@ -87,9 +87,11 @@ def topup_refresh_status(
     return topup
 
 
-def topup_check_now(*, topup: TopUp, actor=None) -> bool:
-    """Ask Cloudflare now, whatever the interval (finance confirming a payment). Returns whether
-    Cloudflare said completed; the row is completed if it was still pending or stale."""
+def topup_check_now(*, topup: TopUp, actor=None) -> str | None:
+    """Ask Cloudflare now, whatever the interval (finance confirming a payment). Returns its
+    status (`completed` completes a pending or stale row), or None when it could not be asked."""
+    if not topup.payment_intent_id:
+        return None
     TopUp.objects.filter(pk=topup.pk).update(status_checked_at=timezone.now())
     return _ask_cloudflare(topup, actor=actor)
 
@@ -143,7 +145,8 @@ def _too_old(topup: TopUp, now) -> bool:
     return topup.created_at < now - timedelta(minutes=settings.TOPUP_STALE_AFTER_MINUTES)
 
 
-def _ask_cloudflare(topup: TopUp, actor=None) -> bool:
+def _ask_cloudflare(topup: TopUp, actor=None) -> str | None:
+    """Cloudflare's status of the top-up (None: it could not be asked), applied to the row."""
     try:
         status = client_for_account(topup.account).topups.status(
             topup.account.account_id, topup.payment_intent_id
@@ -151,11 +154,11 @@ def _ask_cloudflare(topup: TopUp, actor=None) -> bool:
     except CloudflareNotFound:
         logger.warning("Top-up %s: Cloudflare does not know %s", topup.pk, topup.payment_intent_id)
         _mark_stale(topup, STALE_REASONS["not_found"])
-        return False
+        return None
     except CloudflareError as exc:
         logger.warning("Top-up %s: status check failed (%s)", topup.pk, exc)
-        return False
-    if status.is_completed and topup.state in (*PENDING_STATES, TopUpState.STALE):
+        return None
+    if status.is_completed and topup.state in (*PENDING_STATES, *RESOLVABLE_STATES):
         topup_transition(
             topup=topup,
             to_state=TopUpState.COMPLETED,
@@ -164,7 +167,7 @@ def _ask_cloudflare(topup: TopUp, actor=None) -> bool:
             detail={"status": status.status},
             stale_reason="",
         )
-    return status.is_completed
+    return status.status
 
 
 def _mark_stale_if_too_old(topup: TopUp) -> bool:

@@ -204,7 +204,13 @@ def topup_detail(request, account_id, pk):
     return render(
         request,
         "topups/detail.html",
-        account_context(request, membership, topup=topup, **_status_context(request, topup)),
+        account_context(
+            request,
+            membership,
+            topup=topup,
+            events=topup.events.select_related("actor"),
+            **_status_context(request, topup),
+        ),
     )
 
 

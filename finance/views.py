@@ -1,0 +1,175 @@
+"""The finance desk: the queue of top-ups needing a person, confirm (one or many), resolve by
+hand with a note, and the CSV export of what the filters select."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import StreamingHttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from accounts.selectors import membership_list_for_user
+from finance import user_messages
+from finance.access import finance_topup_or_404, require_finance_somewhere
+from finance.export import csv_lines, export_filename
+from finance.forms import DeskFilterForm, ResolveForm
+from finance.selectors import KIND_CHOICES, QUEUE_KINDS, finance_queue_counts, finance_topup_list
+from finance.services import (
+    FinanceRefusal,
+    topup_confirm_many,
+    topup_confirm_payment,
+    topup_resolve,
+)
+from topups.models import TopUp
+
+PAGE_SIZE = 50
+
+
+def _desk_filters(request, accounts) -> tuple[DeskFilterForm, dict]:
+    form = DeskFilterForm(request.GET or None, accounts=accounts)
+    filters = form.filters()
+    filters.setdefault("kind", "attention")
+    return form, filters
+
+
+@login_required
+@require_GET
+def desk(request):
+    accounts = require_finance_somewhere(request.user)
+    form, filters = _desk_filters(request, accounts)
+    topups = finance_topup_list(accounts=accounts, **filters)
+    counts = finance_queue_counts(
+        accounts=accounts, **{key: value for key, value in filters.items() if key != "kind"}
+    )
+    query = request.GET.copy()
+    query.pop("page", None)
+    scope = query.copy()
+    scope.pop("kind", None)
+    return render(
+        request,
+        "finance/desk.html",
+        {
+            "form": form,
+            "kind": filters["kind"],
+            "kinds": [(kind, label, counts[kind]) for kind, label in KIND_CHOICES],
+            "kind_labels": {kind: label for kind, (label, _) in QUEUE_KINDS.items()},
+            "page": Paginator(topups, PAGE_SIZE).get_page(request.GET.get("page")),
+            "filter_query": query.urlencode(),
+            "scope_query": scope.urlencode(),
+            "filters": filters,
+            "export_count": topups.count(),
+            "export_filename": export_filename(**_export_scope(filters)),
+            "memberships": membership_list_for_user(user=request.user),
+        },
+    )
+
+
+@login_required
+@require_POST
+def confirm(request, account_id, pk):
+    topup = finance_topup_or_404(request.user, account_id, pk)
+    result = topup_confirm_payment(topup=topup, user=request.user)
+    level = messages.SUCCESS if result == "confirmed" else messages.WARNING
+    messages.add_message(request, level, user_messages.CONFIRM_RESULTS[result].format(pk=topup.pk))
+    return _back_to_desk(request)
+
+
+@login_required
+@require_POST
+def confirm_many(request):
+    accounts = require_finance_somewhere(request.user)
+    pks = [pk for pk in request.POST.getlist("topup") if pk.isdecimal()]
+    topups = list(TopUp.objects.filter(account__in=accounts, pk__in=pks).select_related("account"))
+    if not topups:
+        messages.warning(request, user_messages.BULK_NOTHING_SELECTED)
+        return _back_to_desk(request)
+    results = topup_confirm_many(topups=topups, user=request.user)
+    messages.add_message(
+        request,
+        messages.SUCCESS if results["confirmed"] == len(topups) else messages.WARNING,
+        " ".join(
+            [
+                user_messages.BULK_SUMMARY.format(
+                    confirmed=results["confirmed"], total=len(topups)
+                ),
+                *(
+                    f"{label}: {results[key]}."
+                    for key, label in BULK_RESULT_LABELS.items()
+                    if results[key]
+                ),
+            ]
+        ),
+    )
+    return _back_to_desk(request)
+
+
+BULK_RESULT_LABELS = {
+    "not_completed": "Still pending at Cloudflare",
+    "unreachable": "Cloudflare could not be asked",
+    "own": "Started by you (another finance member must confirm)",
+    "already": "Already confirmed or settled",
+}
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def resolve(request, account_id, pk):
+    topup = finance_topup_or_404(request.user, account_id, pk)
+    form = ResolveForm(request.POST or None)
+    refusal = ""
+    if form.is_valid():
+        charged = form.cleaned_data["outcome"] == "charged"
+        try:
+            topup_resolve(
+                topup=topup, user=request.user, charged=charged, note=form.cleaned_data["note"]
+            )
+        except FinanceRefusal as exc:
+            refusal = str(exc)
+        else:
+            outcome = "charged" if charged else "not_charged"
+            messages.success(request, user_messages.RESOLVED[outcome].format(pk=topup.pk))
+            return _back_to_desk(request)
+    return render(
+        request,
+        "finance/resolve.html",
+        {
+            "topup": topup,
+            "form": form,
+            "refusal": refusal,
+            "events": topup.events.select_related("actor"),
+            "next": _safe_next(request),
+        },
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+@login_required
+@require_GET
+def export(request):
+    accounts = require_finance_somewhere(request.user)
+    _, filters = _desk_filters(request, accounts)
+    response = StreamingHttpResponse(
+        csv_lines(finance_topup_list(accounts=accounts, **filters)),
+        content_type="text/csv; charset=utf-8",
+    )
+    filename = export_filename(**_export_scope(filters))
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def _export_scope(filters: dict) -> dict:
+    return {key: filters.get(key) for key in ("account", "created_from", "created_to")}
+
+
+def _safe_next(request) -> str:
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
+        return target
+    return reverse("finance:desk")
+
+
+def _back_to_desk(request):
+    return redirect(_safe_next(request))

@@ -1,0 +1,140 @@
+"""Confirming and resolving: Cloudflare is asked at that moment, nobody acts on their own
+top-up, and every action lands in the event trail."""
+
+import re
+
+import pytest
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from finance import user_messages
+from finance.services import (
+    FinanceRefusal,
+    topup_confirm_many,
+    topup_confirm_payment,
+    topup_resolve,
+)
+from topups.models import TopUpEvent
+from topups.states import TopUpState
+
+pytestmark = pytest.mark.django_db
+
+
+def test_confirm_asks_cloudflare_and_records_who_and_when(
+    make_topup, paid_at_cloudflare, finance_user, sandbox, sandbox_settings
+):
+    topup = make_topup(payment_intent_id=paid_at_cloudflare())
+    sandbox.control("DELETE", "requests")
+
+    assert topup_confirm_payment(topup=topup, user=finance_user) == "confirmed"
+
+    topup.refresh_from_db()
+    assert (topup.confirmed_by, topup.confirmed_at is not None) == (finance_user, True)
+    assert len(sandbox.requests("status")) == 1
+    event = topup.events.get(kind=TopUpEvent.Kind.FINANCE_CONFIRMED)
+    assert event.actor == finance_user
+
+
+def test_confirm_refuses_what_cloudflare_has_not_completed(
+    make_topup, account, finance_user, sandbox, sandbox_settings
+):
+    from accounts.cloudflare import client_for_account
+
+    unpaid = client_for_account(account).topups.create(account.account_id, amount_cents=5000)
+    topup = make_topup(state=TopUpState.PROCESSING, payment_intent_id=unpaid.payment_intent_id)
+
+    assert topup_confirm_payment(topup=topup, user=finance_user) == "not_completed"
+    topup.refresh_from_db()
+    assert (topup.state, topup.confirmed_at) == (TopUpState.PROCESSING, None)
+
+
+def test_a_stale_top_up_that_cloudflare_completed_is_completed_and_confirmed(
+    make_topup, paid_at_cloudflare, finance_user, sandbox_settings
+):
+    topup = make_topup(state=TopUpState.STALE, payment_intent_id=paid_at_cloudflare())
+    assert topup_confirm_payment(topup=topup, user=finance_user) == "confirmed"
+    topup.refresh_from_db()
+    assert (topup.state, topup.confirmed_by) == (TopUpState.COMPLETED, finance_user)
+
+
+def test_nobody_confirms_their_own_top_up(
+    make_topup, paid_at_cloudflare, sandbox, sandbox_settings
+):
+    topup = make_topup(payment_intent_id=paid_at_cloudflare())
+    sandbox.control("DELETE", "requests")
+    assert topup_confirm_payment(topup=topup, user=topup.created_by) == "own"
+    assert sandbox.requests("status") == []
+    # The database refuses it too, whoever bypasses the service.
+    with pytest.raises(IntegrityError), transaction.atomic():
+        type(topup).objects.filter(pk=topup.pk).update(
+            confirmed_by=topup.created_by, confirmed_at=timezone.now()
+        )
+
+
+def test_cloudflare_unreachable_confirms_nothing(
+    make_topup, finance_user, sandbox, sandbox_settings
+):
+    topup = make_topup(payment_intent_id="in_whatever")
+    sandbox.fault("status", "500", count=5)
+    assert topup_confirm_payment(topup=topup, user=finance_user) == "unreachable"
+    topup.refresh_from_db()
+    assert topup.confirmed_at is None
+
+
+@pytest.mark.django_db(transaction=True)  # confirmed in threads of their own
+def test_bulk_confirm_counts_each_outcome(
+    make_topup, paid_at_cloudflare, finance_user, sandbox_settings, sandbox
+):
+    paid = [make_topup(payment_intent_id=paid_at_cloudflare()) for _ in range(3)]
+    own = make_topup(payment_intent_id=paid_at_cloudflare(), created_by=finance_user)
+
+    results = topup_confirm_many(topups=[*paid, own], user=finance_user)
+
+    assert results == {"confirmed": 3, "own": 1}
+
+
+@pytest.mark.parametrize(
+    ("charged", "state"), [(True, TopUpState.COMPLETED), (False, TopUpState.FAILED)]
+)
+@pytest.mark.parametrize("from_state", [TopUpState.UNKNOWN, TopUpState.STALE])
+def test_resolve_by_hand_with_a_note(make_topup, finance_user, charged, state, from_state):
+    topup = make_topup(state=from_state)
+
+    topup_resolve(topup=topup, user=finance_user, charged=charged, note="Invoice in_123 paid")
+
+    topup.refresh_from_db()
+    assert (topup.state, topup.resolved_by, topup.resolution_note) == (
+        state,
+        finance_user,
+        "Invoice in_123 paid",
+    )
+    event = topup.events.get(kind=TopUpEvent.Kind.FINANCE_RESOLVED)
+    assert event.detail == {
+        "outcome": "charged" if charged else "not_charged",
+        "note": "Invoice in_123 paid",
+    }
+    assert (event.actor, event.from_state, event.to_state) == (finance_user, from_state, state)
+
+
+def test_resolve_refusals(make_topup, finance_user):
+    unknown = make_topup(state=TopUpState.UNKNOWN)
+    with pytest.raises(FinanceRefusal, match=re.escape(user_messages.CANNOT_RESOLVE_OWN)):
+        topup_resolve(topup=unknown, user=unknown.created_by, charged=True, note="x")
+    with pytest.raises(FinanceRefusal, match=re.escape(user_messages.NOTE_REFUSED)):
+        topup_resolve(topup=unknown, user=finance_user, charged=True, note="sk_live_abc")
+    completed = make_topup()
+    with pytest.raises(FinanceRefusal, match="Only a top-up whose outcome is unknown"):
+        topup_resolve(topup=completed, user=finance_user, charged=False, note="x")
+    assert not TopUpEvent.objects.filter(kind=TopUpEvent.Kind.FINANCE_RESOLVED).exists()
+
+
+def test_of_two_finance_members_resolving_at_once_one_wins(make_topup, finance_user, account):
+    from tests.conftest import _member
+
+    other = _member("frank-finance", account, "finance")
+    topup = make_topup(state=TopUpState.UNKNOWN)
+    seen_by_other = type(topup).objects.get(pk=topup.pk)
+
+    topup_resolve(topup=topup, user=finance_user, charged=True, note="seen on invoice")
+    with pytest.raises(FinanceRefusal, match=re.escape(user_messages.CHANGED_MEANWHILE)):
+        topup_resolve(topup=seen_by_other, user=other, charged=False, note="not seen")

@@ -1,0 +1,141 @@
+"""Access control as a URL matrix: every URL of the site against anonymous, viewer, admin, finance,
+another admin of the account, and a member of another account. Anonymous → sign-in, another
+tenant → 404 (no information leak), a missing role → 403."""
+
+import pytest
+from django.urls import reverse
+
+from accounts.cloudflare import client_for_account
+from accounts.models import Membership
+from tests.conftest import DEMO_ACCOUNT_ID, STAGING_ACCOUNT_ID, _member
+from topups.models import TopUp
+from topups.states import TopUpState
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def topup(account, admin_user, sandbox_settings):
+    """Awaiting payment, started by `admin`, with an id Cloudflare (the sandbox) really issued."""
+    created = client_for_account(account).topups.create(DEMO_ACCOUNT_ID, amount_cents=5000)
+    return TopUp.objects.create(
+        account=account,
+        created_by=admin_user,
+        amount_cents=5000,
+        state=TopUpState.AWAITING_PAYMENT,
+        payment_intent_id=created.payment_intent_id,
+        client_secret=created.client_secret,
+    )
+
+
+def urls(topup) -> dict[str, tuple[str, str]]:
+    a = {"account_id": DEMO_ACCOUNT_ID}
+    t = {**a, "pk": topup.pk}
+    live_rows = f"?rows={topup.pk}:{topup.state}"
+    return {
+        "home": ("get", reverse("topups:home")),
+        "history_all": ("get", reverse("topups:history_all")),
+        "live_all": ("get", reverse("topups:history_live_all") + live_rows),
+        "amount": ("get", reverse("topups:amount", kwargs=a)),
+        "review": ("get", reverse("topups:review", kwargs=a) + "?amount=50"),
+        "confirm": ("post", reverse("topups:confirm", kwargs=a)),
+        "history": ("get", reverse("topups:history", kwargs=a)),
+        "live": ("get", reverse("topups:history_live", kwargs=a) + live_rows),
+        "detail": ("get", reverse("topups:detail", kwargs=t)),
+        "status": ("get", reverse("topups:status", kwargs=t)),
+        "pay": ("get", reverse("topups:pay", kwargs=t)),
+        "paid": ("post", reverse("topups:paid", kwargs=t)),
+        "return": ("get", reverse("topups:return", kwargs=t)),
+        "desk": ("get", reverse("finance:desk")),
+        "export": ("get", reverse("finance:export") + f"?account={DEMO_ACCOUNT_ID}"),
+        "confirm_many": ("post", reverse("finance:confirm_many")),
+        "fin_confirm": ("post", reverse("finance:confirm", kwargs=t)),
+        "resolve": ("get", reverse("finance:resolve", kwargs=t)),
+    }
+
+
+NAMES = tuple(urls(TopUp(pk=1, state="creating")))
+READ = "home history_all live_all history live detail status"
+FINANCE_DESK = "desk export confirm_many fin_confirm resolve"
+PAYING = "pay paid return"
+# What each kind of user gets on each URL of the demo account; every URL is named exactly once.
+EXPECTED = {
+    "admin": {
+        200: f"{READ} amount review pay paid",
+        302: "confirm return",
+        403: FINANCE_DESK,
+    },
+    "other_admin": {200: f"{READ} amount review", 302: "confirm", 403: f"{PAYING} {FINANCE_DESK}"},
+    "finance": {
+        200: f"{READ} desk export resolve",
+        302: "confirm_many fin_confirm",
+        403: f"amount review confirm {PAYING}",
+    },
+    "viewer": {200: READ, 403: f"amount review confirm {PAYING} {FINANCE_DESK}"},
+    # finance of another account only: this account's URLs do not exist for them
+    "stranger": {
+        200: "home history_all desk export",
+        302: "confirm_many",
+        404: f"live_all amount review confirm history live detail status {PAYING} fin_confirm "
+        "resolve",
+    },
+}
+
+
+@pytest.fixture
+def people(admin_user, finance_user, viewer_user, account, other_account):
+    stranger = _member("sam-stranger", other_account, Membership.Role.FINANCE)
+    return {
+        "admin": admin_user,
+        "other_admin": _member("olga-admin", account, Membership.Role.ADMIN),
+        "finance": finance_user,
+        "viewer": viewer_user,
+        "stranger": stranger,
+    }
+
+
+@pytest.mark.parametrize("who", list(EXPECTED))
+def test_access_matrix(client, people, topup, who):
+    client.force_login(people[who])
+    got = {}
+    for name, (method, url) in urls(topup).items():
+        got[name] = getattr(client, method)(url).status_code
+    expected = {name: code for code, names in EXPECTED[who].items() for name in names.split()}
+    assert sorted(expected) == sorted(NAMES), "every URL is named exactly once"
+    assert got == expected
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_anonymous_is_sent_to_sign_in(client, topup, name):
+    method, url = urls(topup)[name]
+    response = getattr(client, method)(url)
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("login"))
+
+
+def test_another_tenant_sees_nothing_of_this_account_in_lists_and_exports(client, people, topup):
+    client.force_login(people["stranger"])
+    history = client.get(reverse("topups:history_all"))
+    desk = client.get(reverse("finance:desk"), {"kind": "all"})
+    export = client.get(reverse("finance:export"), {"kind": "all"})
+
+    assert list(history.context["page"].object_list) == []
+    assert list(desk.context["page"].object_list) == []
+    assert b"".join(export.streaming_content).decode().count("\n") == 1  # the header only
+
+
+def test_unknown_account_is_404_even_for_an_admin(client, admin_user):
+    client.force_login(admin_user)
+    assert client.get(reverse("topups:amount", kwargs={"account_id": "0" * 32})).status_code == 404
+    # A real account the user has no role on looks exactly the same.
+    assert (
+        client.get(reverse("topups:amount", kwargs={"account_id": STAGING_ACCOUNT_ID})).status_code
+        == 404
+    )
+
+
+def test_top_up_of_another_account_is_404_under_this_one(client, admin_user, other_account):
+    other = TopUp.objects.create(account=other_account, created_by=admin_user, amount_cents=5000)
+    client.force_login(admin_user)
+    url = reverse("topups:detail", kwargs={"account_id": DEMO_ACCOUNT_ID, "pk": other.pk})
+    assert client.get(url).status_code == 404
