@@ -65,9 +65,9 @@ test: install-dev chromium lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 	$(MAKE) test-postgres
 
-## test-postgres: the database tests (state machine, races, flow views, limits) on a throwaway PostgreSQL
+## test-postgres: the database tests (state machine, races, budget, flow, finance, access) on a throwaway PostgreSQL
 test-postgres: install-dev
-	scripts/with-postgres.sh $(BIN)/python -m pytest tests/accounts tests/topups $(PYTEST_ARGS)
+	scripts/with-postgres.sh $(BIN)/python -m pytest tests/accounts tests/topups tests/finance tests/test_access.py $(PYTEST_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache test-artifacts

@@ -19,9 +19,23 @@ def _host(url: str) -> str:
 
 @checks.register("billing", deploy=False)
 def check_billing_settings(app_configs=None, **kwargs):
-    if settings.BILLING_SANDBOX:
-        return _sandbox_errors()
-    return _live_errors()
+    mode_errors = _sandbox_errors() if settings.BILLING_SANDBOX else _live_errors()
+    return mode_errors + _budget_errors()
+
+
+def _budget_errors():
+    budget, reserve = settings.CLOUDFLARE_API_BUDGET, settings.CLOUDFLARE_API_BUDGET_RESERVE
+    if budget > 0 and 0 <= reserve < budget and settings.CLOUDFLARE_API_BUDGET_WINDOW > 0:
+        return []
+    return [
+        checks.Error(
+            f"CLOUDFLARE_API_BUDGET={budget} with CLOUDFLARE_API_BUDGET_RESERVE={reserve} and "
+            f"CLOUDFLARE_API_BUDGET_WINDOW={settings.CLOUDFLARE_API_BUDGET_WINDOW} leaves no "
+            "calls for status checks.",
+            hint="Use a positive budget and window, and a reserve (for creates) below the budget.",
+            id="billing.E008",
+        )
+    ]
 
 
 def _sandbox_errors():

@@ -109,3 +109,13 @@ def test_wsgi_refuses_to_start_in_unconfigured_live_mode():
 def test_sandbox_mode_is_off_by_default_and_on_when_asked():
     assert "billing.E001" in _run(["manage.py", "check"]).stderr
     assert _run(["manage.py", "check"], BILLING_SANDBOX="true").returncode == 0
+
+
+@pytest.mark.parametrize(
+    ("budget", "reserve", "window"), [(0, 0, 300), (100, 100, 300), (100, -1, 300), (100, 10, 0)]
+)
+def test_a_budget_that_leaves_no_status_checks_is_an_error(settings, budget, reserve, window):
+    settings.CLOUDFLARE_API_BUDGET = budget
+    settings.CLOUDFLARE_API_BUDGET_RESERVE = reserve
+    settings.CLOUDFLARE_API_BUDGET_WINDOW = window
+    assert [e.id for e in check_billing_settings()] == ["billing.E008"]

@@ -12,7 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import close_old_connections
+from django.db import connections
 from django.db.models import Q
 from django.utils import timezone
 
@@ -116,7 +116,9 @@ def run_bounded(work: Callable, items: list, *, workers: int | None = None) -> l
         try:
             return work(item)
         finally:
-            close_old_connections()
+            # The pool's threads end with the request: their connections must not outlive it
+            # (persistent connections would otherwise leak one per thread).
+            connections.close_all()
 
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="topup-refresh") as pool:
         return list(pool.map(in_thread, items))
