@@ -1,32 +1,65 @@
 """`python -m sandbox`: start localstripe and the billing emulator together; Ctrl-C stops both."""
 
 import argparse
+import asyncio
+import contextlib
 import logging
 import signal
 import subprocess
 import sys
-import threading
-import time
 
-import requests
+import aiohttp
+from aiohttp import web
 
+from sandbox.app import make_app
 from sandbox.config import SandboxConfig
-from sandbox.server import SandboxServer
 
 logger = logging.getLogger("sandbox")
 
 
-def wait_for_localstripe(url: str, process: subprocess.Popen, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise SystemExit(f"localstripe exited with code {process.returncode}")
-        try:
-            requests.get(f"{url}/v1/customers", timeout=1)
-            return  # any answer (401 without a key) means it is listening
-        except requests.ConnectionError:
-            time.sleep(0.1)
+async def wait_for_localstripe(url: str, process: subprocess.Popen, timeout: float = 30.0):
+    deadline = asyncio.get_running_loop().time() + timeout
+    async with aiohttp.ClientSession() as session:
+        while asyncio.get_running_loop().time() < deadline:
+            if process.poll() is not None:
+                raise SystemExit(f"localstripe exited with code {process.returncode}")
+            try:
+                async with session.get(f"{url}/v1/customers", timeout=aiohttp.ClientTimeout(1)):
+                    return  # any answer (401 without a key) means it is listening
+            except aiohttp.ClientConnectionError:
+                await asyncio.sleep(0.1)
     raise SystemExit(f"localstripe did not answer on {url} within {timeout:.0f}s")
+
+
+async def serve(config: SandboxConfig, localstripe: subprocess.Popen | None) -> int:
+    """Serve until SIGINT/SIGTERM, or until localstripe dies under us (exit code 1)."""
+    if localstripe is not None:
+        await wait_for_localstripe(config.localstripe_url, localstripe)
+    runner = web.AppRunner(make_app(config), access_log=logger)
+    await runner.setup()
+    await web.TCPSite(runner, config.host, config.api_port).start()
+    logger.info(
+        "Cloudflare billing sandbox on http://%s:%d/client/v4 (localstripe %s)",
+        config.host,
+        config.api_port,
+        config.localstripe_url,
+    )
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    localstripe_died = False
+    try:
+        while not stop.is_set():
+            if localstripe is not None and localstripe.poll() is not None:
+                logger.error("localstripe stopped (code %s); stopping", localstripe.returncode)
+                localstripe_died = True
+                break
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=0.5)
+    finally:
+        await runner.cleanup()
+    return 1 if localstripe_died else 0
 
 
 def main(argv=None) -> int:
@@ -58,39 +91,8 @@ def main(argv=None) -> int:
                 "--from-scratch",
             ],
         )
-    stopping = threading.Event()
-    localstripe_died = threading.Event()
     try:
-        if localstripe is not None:
-            wait_for_localstripe(config.localstripe_url, localstripe)
-        server = SandboxServer(config)
-
-        def stop(signum, frame):
-            if not stopping.is_set():
-                stopping.set()
-                threading.Thread(target=server.shutdown, daemon=True).start()
-
-        signal.signal(signal.SIGTERM, stop)
-        signal.signal(signal.SIGINT, stop)
-        if localstripe is not None:
-
-            def watch():
-                localstripe.wait()
-                if not stopping.is_set():
-                    localstripe_died.set()
-                    logger.error("localstripe stopped (code %s); stopping", localstripe.returncode)
-                    stop(None, None)
-
-            threading.Thread(target=watch, daemon=True).start()
-
-        logger.info(
-            "Cloudflare billing sandbox on http://%s:%d/client/v4 (localstripe %s)",
-            config.host,
-            config.api_port,
-            config.localstripe_url,
-        )
-        server.serve_forever(poll_interval=0.2)
-        server.server_close()
+        return asyncio.run(serve(config, localstripe))
     finally:
         if localstripe is not None and localstripe.poll() is None:
             localstripe.terminate()
@@ -98,7 +100,6 @@ def main(argv=None) -> int:
                 localstripe.wait(timeout=5)
             except subprocess.TimeoutExpired:
                 localstripe.kill()
-    return 1 if localstripe_died.is_set() else 0
 
 
 if __name__ == "__main__":

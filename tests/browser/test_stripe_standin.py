@@ -152,6 +152,10 @@ def test_declined_card_is_a_card_error_and_a_good_card_then_pays(stripe_page, cf
 def test_validation_errors_use_stripes_codes(
     stripe_page, cf, sandbox, number, expiry, cvc, code, message
 ):
+    backend_calls = []
+    stripe_page.on(
+        "request", lambda r: "/__sandbox/stripe/" in r.url and backend_calls.append(r.url)
+    )
     created = cf.topups.create(DEMO_ACCOUNT_ID, amount_cents=5000)
     mount(stripe_page, created.client_secret)
     fill_card(stripe_page, number, expiry, cvc)
@@ -161,7 +165,12 @@ def test_validation_errors_use_stripes_codes(
 
     assert (error["type"], error["code"], error["message"]) == ("validation_error", code, message)
     expect(stripe_page.get_by_role("alert")).to_have_text(message)
-    assert not [r for r in sandbox.requests() if r["endpoint"] != "create"]
+    assert backend_calls == [], "a card that fails validation never leaves the page"
+    # The same watch sees a card that passes validation go to the backend.
+    fill_card(stripe_page, GOOD)
+    confirm_payment(stripe_page)
+    assert settled(stripe_page)["paymentIntent"]["status"] == "succeeded"
+    assert [url.split("?")[0].rsplit("/", 1)[1] for url in backend_calls] == ["confirm"]
 
 
 def test_retrieve_payment_intent(stripe_page, cf):

@@ -138,9 +138,9 @@ def pay_while_the_server_answers(page, app, *statuses: int) -> list[str]:
         else:
             route.continue_()
 
+    page.route("**/paid/", answer)  # before any navigation, so that it is surely in place
     flow.sign_in(page, app)
     flow.start_topup(page, app, "50")
-    page.route("**/paid/", answer)
     flow.fill_card(page, flow.GOOD)
     flow.pay_button(page).click()
     return calls

@@ -2,13 +2,49 @@
 
 Shapes follow shared/reference/cloudflare-billing-api.md: every answer is
 `{"success", "errors", "messages", "result"}`, and `success: false` always carries a non-empty
-`errors` list of `{"code", "message"}`. The codes for auth (10000), account access (9109) and
-routing (7000/7003) are the ones Cloudflare's API uses everywhere; the billing validation codes
-are the sandbox's own, kept in this one table.
+`errors` list of `{"code", "message"}`.
+
+Which error codes are whose:
+- CLOUDFLARE_CODES are the ones Cloudflare's API answers everywhere (authentication, account
+  access, routing); a client may rely on them.
+- SANDBOX_CODES are the sandbox's own invention: Cloudflare does not document the codes of its
+  billing validation errors or of its 5xx/429 answers, so the sandbox picks codes in its own
+  range. A client must not branch on them; tests may.
 """
 
 import json
 from dataclasses import dataclass
+
+# Cloudflare's own codes.
+AUTH_ERROR = 10000
+ACCOUNT_FORBIDDEN = 9109
+NO_ROUTE = 7000
+BAD_IDENTIFIER = 7003
+CLOUDFLARE_CODES = frozenset({AUTH_ERROR, ACCOUNT_FORBIDDEN, NO_ROUTE, BAD_IDENTIFIER})
+
+# The sandbox's own codes.
+INVALID_BODY = 10001
+INVALID_AMOUNT = 10002
+INVALID_PAYMENT_METHOD = 10003
+TOPUP_NOT_FOUND = 10004
+CARD_DECLINED = 10005
+METHOD_NOT_ALLOWED = 10405
+FAULT_RATE_LIMITED = 10429
+FAULT_SERVER_ERROR = 10500
+FAULT_GATEWAY_TIMEOUT = 10504
+SANDBOX_CODES = frozenset(
+    {
+        INVALID_BODY,
+        INVALID_AMOUNT,
+        INVALID_PAYMENT_METHOD,
+        TOPUP_NOT_FOUND,
+        CARD_DECLINED,
+        METHOD_NOT_ALLOWED,
+        FAULT_RATE_LIMITED,
+        FAULT_SERVER_ERROR,
+        FAULT_GATEWAY_TIMEOUT,
+    }
+)
 
 
 def envelope(result) -> dict:
@@ -37,18 +73,6 @@ class ApiError(Exception):
 
     def body(self) -> dict:
         return error_envelope(*self.errors)
-
-
-AUTH_ERROR = 10000
-ACCOUNT_FORBIDDEN = 9109
-NO_ROUTE = 7000
-BAD_IDENTIFIER = 7003
-METHOD_NOT_ALLOWED = 10405
-INVALID_BODY = 10001
-INVALID_AMOUNT = 10002
-INVALID_PAYMENT_METHOD = 10003
-TOPUP_NOT_FOUND = 10004
-CARD_DECLINED = 10005
 
 
 def auth_error() -> ApiError:

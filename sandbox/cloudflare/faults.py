@@ -6,7 +6,6 @@ only its answer is spoiled — the "charged, but the answer was lost" case that 
 outcome unknown.
 """
 
-import threading
 import time
 from dataclasses import asdict, dataclass, field
 
@@ -50,43 +49,37 @@ class RequestRecord:
 
 @dataclass
 class FaultBoard:
+    """Pending faults and the log of calls. Used from the event loop's one thread only."""
+
     _faults: list[Fault] = field(default_factory=list)
     _log: list[RequestRecord] = field(default_factory=list)
-    _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def add(self, fault: Fault) -> None:
-        with self._lock:
-            self._faults.append(fault)
+        self._faults.append(fault)
 
     def clear(self) -> None:
-        with self._lock:
-            self._faults.clear()
+        self._faults.clear()
 
     def pending(self) -> list[dict]:
-        with self._lock:
-            return [asdict(f) for f in self._faults]
+        return [asdict(f) for f in self._faults]
 
     def take(self, endpoint: str) -> Fault | None:
         """The fault that applies to this call, if any, using up one of its count."""
-        with self._lock:
-            for fault in self._faults:
-                if fault.endpoint in (endpoint, "any"):
-                    fault.count -= 1
-                    if fault.count == 0:
-                        self._faults.remove(fault)
-                    return fault
+        for fault in self._faults:
+            if fault.endpoint in (endpoint, "any"):
+                fault.count -= 1
+                if fault.count == 0:
+                    self._faults.remove(fault)
+                return fault
         return None
 
     def record(self, **fields) -> RequestRecord:
-        with self._lock:
-            record = RequestRecord(id=len(self._log) + 1, at=time.time(), **fields)
-            self._log.append(record)
-            return record
+        record = RequestRecord(id=len(self._log) + 1, at=time.time(), **fields)
+        self._log.append(record)
+        return record
 
     def requests(self) -> list[dict]:
-        with self._lock:
-            return [asdict(r) for r in self._log]
+        return [asdict(r) for r in self._log]
 
     def clear_log(self) -> None:
-        with self._lock:
-            self._log.clear()
+        self._log.clear()

@@ -1,4 +1,4 @@
-"""Each fault mode answers as documented in sandbox/faults.py (raw HTTP view)."""
+"""Each fault mode answers as documented in sandbox/cloudflare/faults.py (raw HTTP view)."""
 
 import time
 

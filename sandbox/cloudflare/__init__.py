@@ -1,0 +1,1 @@
+"""Cloudflare's AI Gateway billing API, emulated: routes, contract, faults, the emulator."""

@@ -1,0 +1,216 @@
+"""Cloudflare's billing routes under /client/v4, answered exactly as Cloudflare answers them.
+
+    POST /client/v4/accounts/{id}/ai-gateway/billing/topup           create
+    POST /client/v4/accounts/{id}/ai-gateway/billing/topup/status    status
+    GET  /client/v4/accounts/{id}/ai-gateway/billing/topup/limits    limits
+
+Every call under /client/v4, known or not, goes through `billing_api` (a middleware): it is
+logged, delayed by the configured latency, may be replaced or spoiled by a planned fault, and its
+checks run in Cloudflare's order (route, account id, method, credentials, body).
+"""
+
+import asyncio
+import json
+import logging
+import re
+import secrets
+
+import stripe
+from aiohttp import web
+
+from sandbox.cloudflare import contract
+from sandbox.cloudflare.billing import BillingEmulator
+from sandbox.cloudflare.faults import Fault, FaultBoard, RequestRecord
+from sandbox.config import SandboxConfig
+
+logger = logging.getLogger("sandbox")
+
+API_PREFIX = "/client/v4"
+BILLING = API_PREFIX + "/accounts/{account_id}/ai-gateway/billing/"
+ACCOUNT_ID_RE = re.compile(r"^[0-9a-f]{32}$")
+HTML_502 = (
+    b"<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n"
+    b"<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>cloudflare</center>\r\n"
+    b"</body>\r\n</html>\r\n"
+)
+MALFORMED_JSON = b'{"success": true, "errors": [], "result": {"payment_intent_id": '
+
+config_key = web.AppKey("config", SandboxConfig)
+billing_key = web.AppKey("billing", BillingEmulator)
+faults_key = web.AppKey("faults", FaultBoard)
+
+
+class _InvalidJson:
+    """The body was sent but is not JSON."""
+
+
+def json_response(status: int, payload, headers: dict | None = None) -> web.Response:
+    return web.Response(
+        status=status,
+        body=contract.dumps(payload),
+        content_type="application/json",
+        headers=headers,
+    )
+
+
+async def read_json(request: web.Request):
+    raw = await request.read()
+    if not raw:
+        return None
+    try:
+        return json.loads(raw)
+    except ValueError:
+        return _InvalidJson
+
+
+def _auth_scheme(request: web.Request, config: SandboxConfig) -> str:
+    authorization = request.headers.get("Authorization", "")
+    if authorization:
+        scheme, _, token = authorization.partition(" ")
+        ok = scheme == "Bearer" and secrets.compare_digest(token, config.api_token)
+        return "token" if ok else "invalid"
+    email, key = request.headers.get("X-Auth-Email"), request.headers.get("X-Auth-Key")
+    if email or key:
+        ok = email == config.email and secrets.compare_digest(key or "", config.global_key)
+        return "global_key" if ok else "invalid"
+    return "none"
+
+
+@web.middleware
+async def billing_api(request: web.Request, handler):
+    if not request.path.startswith(API_PREFIX + "/"):
+        return await handler(request)
+    app = request.app
+    config, faults = app[config_key], app[faults_key]
+    # A known path has its endpoint's name even when the method is wrong (aiohttp then gives no
+    # route, only its 405), so that the log and the faults see it as Cloudflare would.
+    endpoint = request.match_info.route.name or _endpoint_of_path(request)
+    body = await read_json(request) if request.method == "POST" else None
+    request["json"] = body
+    request["auth"] = _auth_scheme(request, config)
+    record = faults.record(
+        method=request.method,
+        path=request.path,
+        endpoint=endpoint,
+        auth=request["auth"],
+        body=body if body is not _InvalidJson else (await request.read()).decode(errors="replace"),
+    )
+    if config.latency_ms:
+        await asyncio.sleep(config.latency_ms / 1000)
+
+    fault = faults.take(endpoint) if endpoint != "unknown" else None
+    if fault and not fault.apply:
+        return await _answer_fault(fault, record)
+    try:
+        response = await _checked(request, handler, endpoint)
+    except contract.ApiError as error:
+        response = json_response(error.http_status, error.body())
+    except stripe.StripeError:
+        logger.exception("localstripe failed")
+        response = json_response(
+            500, contract.error_envelope((contract.FAULT_SERVER_ERROR, "Internal server error"))
+        )
+    if fault:  # applied: the work is done, only the answer is spoiled
+        return await _answer_fault(fault, record)
+    record.status = response.status
+    return response
+
+
+def _endpoint_of_path(request: web.Request) -> str:
+    for route in request.app.router.routes():
+        info = route.resource.get_info() if route.resource else {}
+        pattern = info.get("pattern")
+        if route.name and pattern and pattern.match(request.path):
+            return route.name
+    return "unknown"
+
+
+async def _checked(request: web.Request, handler, endpoint: str) -> web.StreamResponse:
+    """Cloudflare's checks before the endpoint's own: route, account id, method, auth, body."""
+    if endpoint == "unknown":
+        raise contract.no_route()
+    if not ACCOUNT_ID_RE.match(request.match_info.get("account_id") or _account_in(request)):
+        raise contract.bad_identifier(request.path)
+    if isinstance(request.match_info.http_exception, web.HTTPMethodNotAllowed):
+        raise contract.method_not_allowed()
+    if request["auth"] not in ("token", "global_key"):
+        raise contract.auth_error()
+    if request["json"] is _InvalidJson:
+        raise contract.invalid(contract.INVALID_BODY, "Request body is not valid JSON")
+    return await handler(request)
+
+
+def _account_in(request: web.Request) -> str:
+    # A route matched only by path (wrong method) has no match_info: read the id from the path.
+    parts = request.path.split("/")
+    return parts[4] if len(parts) > 4 else ""
+
+
+async def _answer_fault(fault: Fault, record: RequestRecord) -> web.Response:
+    mode = record.fault = fault.mode  # logged at once: a client may look before a hang ends
+    if mode == "hang":
+        await asyncio.sleep(fault.hang_seconds)
+        status, response = (
+            504,
+            json_response(
+                504, contract.error_envelope((contract.FAULT_GATEWAY_TIMEOUT, "Gateway timeout"))
+            ),
+        )
+    elif mode == "500":
+        status, response = (
+            500,
+            json_response(
+                500, contract.error_envelope((contract.FAULT_SERVER_ERROR, "Internal server error"))
+            ),
+        )
+    elif mode == "429":
+        message = "Rate limited. Please wait and consider throttling your request speed"
+        status, response = (
+            429,
+            json_response(
+                429,
+                contract.error_envelope((contract.FAULT_RATE_LIMITED, message)),
+                {"Retry-After": str(fault.retry_after)},
+            ),
+        )
+    elif mode == "html_502":
+        status, response = 502, web.Response(status=502, body=HTML_502, content_type="text/html")
+    elif mode == "success_false":
+        status, response = (
+            200,
+            json_response(
+                200, contract.error_envelope((contract.FAULT_SERVER_ERROR, "Internal server error"))
+            ),
+        )
+    elif mode == "body":
+        status, response = fault.status, json_response(fault.status, fault.body)
+    else:  # malformed_json
+        status = 200
+        response = web.Response(status=200, body=MALFORMED_JSON, content_type="application/json")
+    record.status = status
+    return response
+
+
+async def create(request: web.Request) -> web.Response:
+    billing = request.app[billing_key]
+    result = await billing.create_topup(request.match_info["account_id"], request["json"])
+    return json_response(200, contract.envelope(result))
+
+
+async def status(request: web.Request) -> web.Response:
+    billing = request.app[billing_key]
+    result = await billing.topup_status(request.match_info["account_id"], request["json"])
+    return json_response(200, contract.envelope(result))
+
+
+async def limits(request: web.Request) -> web.Response:
+    if not request.app[config_key].limits_enabled:
+        raise contract.no_route()
+    result = request.app[billing_key].limits(request.match_info["account_id"])
+    return json_response(200, contract.envelope(result))
+
+
+def add_routes(app: web.Application) -> None:
+    app.router.add_post(BILLING + "topup", create, name="create")
+    app.router.add_post(BILLING + "topup/status", status, name="status")
+    app.router.add_get(BILLING + "topup/limits", limits, name="limits", allow_head=False)

@@ -1,0 +1,93 @@
+"""Test and demo controls under /__sandbox/: faults, the request log, runtime settings, reset,
+health. JSON in, JSON out."""
+
+from aiohttp import web
+
+from sandbox.cloudflare.faults import Fault
+from sandbox.cloudflare.routes import config_key, faults_key, json_response, read_json
+from sandbox.payments import Payments
+
+RUNTIME_SETTINGS = {"settle_seconds": (int, float), "latency_ms": (int,), "limits_enabled": (bool,)}
+
+payments_key = web.AppKey("payments", Payments)
+initial_settings_key = web.AppKey("initial_settings", dict)
+
+
+async def health(request: web.Request) -> web.Response:
+    return json_response(200, {"ok": True, "localstripe": request.app[config_key].localstripe_url})
+
+
+async def list_faults(request: web.Request) -> web.Response:
+    return json_response(200, {"faults": request.app[faults_key].pending()})
+
+
+async def add_fault(request: web.Request) -> web.Response:
+    body = await read_json(request)
+    try:
+        fault = Fault(**(body if isinstance(body, dict) else {}))
+    except (TypeError, ValueError) as exc:
+        return json_response(400, {"error": str(exc)})
+    request.app[faults_key].add(fault)
+    return json_response(201, {"faults": request.app[faults_key].pending()})
+
+
+async def clear_faults(request: web.Request) -> web.Response:
+    request.app[faults_key].clear()
+    return json_response(200, {"faults": []})
+
+
+async def list_requests(request: web.Request) -> web.Response:
+    return json_response(200, {"requests": request.app[faults_key].requests()})
+
+
+async def clear_requests(request: web.Request) -> web.Response:
+    request.app[faults_key].clear_log()
+    return json_response(200, {"requests": []})
+
+
+def _settings(config) -> dict:
+    return {key: getattr(config, key) for key in RUNTIME_SETTINGS}
+
+
+async def get_config(request: web.Request) -> web.Response:
+    return json_response(200, _settings(request.app[config_key]))
+
+
+async def set_config(request: web.Request) -> web.Response:
+    body = await read_json(request)
+    config = request.app[config_key]
+    if not isinstance(body, dict):
+        return json_response(400, {"error": "expected a JSON object"})
+    for key, value in body.items():
+        if key not in RUNTIME_SETTINGS:
+            known = ", ".join(RUNTIME_SETTINGS)
+            return json_response(400, {"error": f"unknown setting {key!r}; known: {known}"})
+        if type(value) not in RUNTIME_SETTINGS[key] or (not isinstance(value, bool) and value < 0):
+            return json_response(400, {"error": f"bad value for {key!r}"})
+    for key, value in body.items():
+        setattr(config, key, value)
+    return json_response(200, _settings(config))
+
+
+async def reset(request: web.Request) -> web.Response:
+    app = request.app
+    app[faults_key].clear()
+    app[faults_key].clear_log()
+    for key, value in app[initial_settings_key].items():
+        setattr(app[config_key], key, value)
+    await app[payments_key].forget_everything()
+    return json_response(200, {"ok": True})
+
+
+def add_routes(app: web.Application) -> None:
+    app[initial_settings_key] = _settings(app[config_key])
+    router = app.router
+    router.add_get("/__sandbox/health", health, allow_head=False)
+    router.add_get("/__sandbox/faults", list_faults, allow_head=False)
+    router.add_post("/__sandbox/faults", add_fault)
+    router.add_delete("/__sandbox/faults", clear_faults)
+    router.add_get("/__sandbox/requests", list_requests, allow_head=False)
+    router.add_delete("/__sandbox/requests", clear_requests)
+    router.add_get("/__sandbox/config", get_config, allow_head=False)
+    router.add_post("/__sandbox/config", set_config)
+    router.add_post("/__sandbox/reset", reset)
