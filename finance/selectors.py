@@ -7,6 +7,7 @@ from functools import reduce
 from django.db.models import Count, Q, QuerySet
 
 from topups.models import TopUp
+from topups.selectors import created_between
 from topups.states import TopUpState
 
 # kind -> (label, which top-ups). "attention" is all of them; "all" lists every top-up.
@@ -63,8 +64,4 @@ def _in_scope(accounts, account, created_from, created_to) -> QuerySet[TopUp]:
     topups = TopUp.objects.filter(account__in=accounts)
     if account is not None:
         topups = topups.filter(account=account)
-    if created_from:
-        topups = topups.filter(created_at__date__gte=created_from)
-    if created_to:
-        topups = topups.filter(created_at__date__lte=created_to)
-    return topups
+    return created_between(topups, created_from, created_to)

@@ -30,13 +30,19 @@ def topup_list_for_user(
         topups = topups.filter(account=account)
     if state:
         topups = topups.filter(state=state)
-    if created_from:
-        topups = topups.filter(created_at__date__gte=created_from)
-    if created_to:
-        topups = topups.filter(created_at__date__lte=created_to)
+    topups = created_between(topups, created_from, created_to)
     if creator is not None:
         topups = topups.filter(created_by=creator)
     return topups.select_related("account", "created_by", "confirmed_by")
+
+
+def created_between(topups: QuerySet[TopUp], start: date | None, end: date | None):
+    """Top-ups created on UTC days from `start` to `end`, both included, either open."""
+    if start:
+        topups = topups.filter(created_at__date__gte=start)
+    if end:
+        topups = topups.filter(created_at__date__lte=end)
+    return topups
 
 
 def topup_creator_list(*, user, account=None) -> QuerySet:

@@ -1,16 +1,15 @@
 """The shared API budget: one row per credential in the database, spent by a conditional UPDATE,
 with headroom kept for creates and a cool-down after Cloudflare's 429."""
 
-import threading
 from datetime import timedelta
 
 import pytest
-from django.db import connection
 from django.utils import timezone
 
 from accounts.budget import DatabaseBudget, credential_fingerprint
 from accounts.models import ApiBudget
 from cloudflare_client import CloudflareBudgetExhausted, CloudflareRateLimited, Credentials
+from tests.concurrency import at_once
 from tests.conftest import DEMO_ACCOUNT_ID, SANDBOX_TOKEN
 
 pytestmark = pytest.mark.django_db
@@ -86,25 +85,8 @@ def test_credentials_and_base_urls_have_budgets_of_their_own():
 @pytest.mark.django_db(transaction=True)
 def test_workers_racing_for_the_last_calls_never_overspend(small_budget):
     """Sixteen threads, each with its own database connection, ask at once for five calls."""
-    barrier = threading.Barrier(16)
-    admitted, errors = [], []
+    admitted = at_once(lambda _: spend(small_budget, moves_money=True, times=1), 16)
 
-    def worker():
-        try:
-            barrier.wait()
-            admitted.append(spend(small_budget, moves_money=True, times=1))
-        except Exception as exc:  # noqa: BLE001 - collected and asserted below
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=worker) for _ in range(16)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-
-    assert errors == []
     assert sum(admitted) == 5
     assert ApiBudget.objects.get().calls == 5
 

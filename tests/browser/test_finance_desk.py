@@ -5,10 +5,9 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from accounts.cloudflare import client_for_account
 from accounts.models import CloudflareAccount
 from tests.browser import flow
-from tests.topups.steps import pay_with_card
+from tests.topups.steps import paid_at_cloudflare
 from topups.models import TopUp
 from topups.states import TopUpState
 
@@ -24,12 +23,7 @@ def seed_queue(sandbox) -> dict[str, TopUp]:
         fields.setdefault("created_by", admin)
         return TopUp.objects.create(account=account, state=state, amount_cents=cents, **fields)
 
-    paid_ids = []
-    for _ in range(2):
-        created = client_for_account(account).topups.create(account.account_id, amount_cents=5000)
-        if created.client_secret:
-            pay_with_card(sandbox, created.client_secret)
-        paid_ids.append(created.payment_intent_id)
+    paid_ids = [paid_at_cloudflare(account, sandbox) for _ in range(2)]
     return {
         "unknown": make(TopUpState.UNKNOWN, 5000),
         "stale": make(

@@ -5,10 +5,9 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from accounts.cloudflare import client_for_account
 from accounts.models import CloudflareAccount
 from tests.browser import flow
-from tests.topups.steps import pay_with_card
+from tests.topups.steps import paid_at_cloudflare
 from topups.models import TopUp
 from topups.states import TopUpState
 
@@ -19,16 +18,14 @@ def paid_processing_rows(sandbox, count: int) -> list[TopUp]:
     admin = get_user_model().objects.get(username="admin")
     rows = []
     for _ in range(count):
-        created = client_for_account(account).topups.create(account.account_id, amount_cents=2500)
-        if created.client_secret:
-            pay_with_card(sandbox, created.client_secret)
+        payment_intent_id = paid_at_cloudflare(account, sandbox, amount_cents=2500)
         rows.append(
             TopUp.objects.create(
                 account=account,
                 created_by=admin,
                 amount_cents=2500,
                 state=TopUpState.PROCESSING,
-                payment_intent_id=created.payment_intent_id,
+                payment_intent_id=payment_intent_id,
                 card_brand="visa",
                 card_last4="4242",
             )

@@ -1,9 +1,7 @@
 import pytest
 from django.utils import timezone
 
-from accounts.cloudflare import client_for_account
-from tests.conftest import DEMO_ACCOUNT_ID
-from tests.topups.steps import pay_with_card
+from tests.topups import steps
 from topups.models import TopUp
 from topups.states import TopUpState
 
@@ -29,10 +27,4 @@ def make_topup(account, admin_user):
 def paid_at_cloudflare(account, sandbox):
     """A payment id that Cloudflare (the sandbox) reports as completed."""
 
-    def pay() -> str:
-        created = client_for_account(account).topups.create(DEMO_ACCOUNT_ID, amount_cents=5000)
-        if created.client_secret:
-            pay_with_card(sandbox, created.client_secret)
-        return created.payment_intent_id
-
-    return pay
+    return lambda: steps.paid_at_cloudflare(account, sandbox)

@@ -2,18 +2,15 @@
 run from several machines at once. Rows are refreshed in threads, so these tests commit."""
 
 import io
-import threading
 from datetime import timedelta
 
 import pytest
 from django.core.management import call_command
-from django.db import connection
 from django.utils import timezone
 
-from accounts.cloudflare import client_for_account
 from accounts.models import ApiBudget
-from tests.conftest import DEMO_ACCOUNT_ID
-from tests.topups.steps import pay_with_card
+from tests.concurrency import at_once
+from tests.topups.steps import paid_at_cloudflare
 from topups.models import TopUp
 from topups.states import TopUpState
 from topups.user_messages import CREATE_ERROR_MESSAGES
@@ -33,16 +30,13 @@ def paid_rows(account, admin_user, sandbox, sandbox_settings):
     still `processing` on our side."""
     rows = []
     for _ in range(6):
-        created = client_for_account(account).topups.create(DEMO_ACCOUNT_ID, amount_cents=5000)
-        if created.client_secret:
-            pay_with_card(sandbox, created.client_secret)
         rows.append(
             TopUp.objects.create(
                 account=account,
                 created_by=admin_user,
                 amount_cents=5000,
                 state=TopUpState.PROCESSING,
-                payment_intent_id=created.payment_intent_id,
+                payment_intent_id=paid_at_cloudflare(account, sandbox),
             )
         )
     sandbox.control("DELETE", "requests")
@@ -62,25 +56,8 @@ def test_completes_what_cloudflare_completed_and_says_so(paid_rows, sandbox):
 
 def test_two_runs_at_once_ask_about_each_top_up_once(paid_rows, sandbox):
     sandbox.configure(latency_ms=300)  # both runs are mid-flight together
-    barrier = threading.Barrier(2)
-    outputs, errors = [], []
+    outputs = at_once(lambda _: run(), 2)
 
-    def machine():
-        try:
-            barrier.wait()
-            outputs.append(run())
-        except Exception as exc:  # noqa: BLE001 - collected and asserted below
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=machine) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-
-    assert errors == []
     assert len(outputs) == 2
     status_calls = [r["body"]["payment_intent_id"] for r in sandbox.requests("status")]
     assert sorted(status_calls) == sorted(t.payment_intent_id for t in paid_rows)

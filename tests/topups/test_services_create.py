@@ -1,13 +1,13 @@
 """Confirm and pay: the row first, one create, repeats land on the same top-up, and every
 create outcome becomes a state with a plain message. Against the sandbox over HTTP."""
 
-import threading
 import uuid
 
 import pytest
 import requests
 from django.urls import reverse
 
+from tests.concurrency import at_once
 from tests.topups.steps import A, confirm, pay_with_card
 from topups.models import TopUp
 from topups.states import TopUpState
@@ -66,30 +66,19 @@ def test_twenty_concurrent_posts_of_one_form_make_one_create(
     review = session.get(f"{live_server.url}{reverse('topups:review', kwargs=A)}?amount=50")
     csrf = review.text.split('name="csrfmiddlewaretoken" value="')[1].split('"')[0]
     key = str(uuid.uuid4())
-    barrier = threading.Barrier(20)
-    landed, errors = [], []
 
-    def post():
-        barrier.wait()
-        try:
-            response = session.post(
-                f"{live_server.url}{reverse('topups:confirm', kwargs=A)}",
-                data={"csrfmiddlewaretoken": csrf, "amount_cents": 5000, "request_key": key},
-                headers={"Referer": live_server.url},
-                allow_redirects=False,
-                timeout=30,
-            )
-            landed.append((response.status_code, response.headers.get("Location")))
-        except Exception as exc:  # noqa: BLE001 - collected and asserted below
-            errors.append(exc)
+    def post(_):
+        response = session.post(
+            f"{live_server.url}{reverse('topups:confirm', kwargs=A)}",
+            data={"csrfmiddlewaretoken": csrf, "amount_cents": 5000, "request_key": key},
+            headers={"Referer": live_server.url},
+            allow_redirects=False,
+            timeout=30,
+        )
+        return response.status_code, response.headers.get("Location")
 
-    threads = [threading.Thread(target=post) for _ in range(20)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    landed = at_once(post, 20)
 
-    assert errors == []
     topup = TopUp.objects.get()
     assert len(landed) == 20
     # Every repeat lands on the one top-up (its pay page, or its page while still creating).

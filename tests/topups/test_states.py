@@ -1,12 +1,12 @@
 """The state machine: allowed moves work, every other move is refused, races have one winner."""
 
 import itertools
-import threading
 
 import pytest
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from tests.concurrency import at_once
 from topups.models import TopUp, TopUpEvent
 from topups.services.transitions import IllegalTransition, audit_detail, topup_transition
 from topups.states import ALLOWED_TRANSITIONS, FINAL_STATES, TopUpState
@@ -108,26 +108,11 @@ def test_of_many_threads_racing_one_transition_exactly_one_wins(make_topup):
     it on at the same moment; the conditional UPDATE lets exactly one through."""
     topup = make_topup(TopUpState.CREATING)
     targets = [TopUpState.FAILED, TopUpState.UNKNOWN, TopUpState.PROCESSING] * 3
-    barrier = threading.Barrier(len(targets))
-    results, errors = [], []
+    seen = [TopUp.objects.get(pk=topup.pk) for _ in targets]  # all read it in `creating`
 
-    def race(to_state):
-        try:
-            seen = TopUp.objects.get(pk=topup.pk)
-            barrier.wait()
-            results.append((to_state, topup_transition(topup=seen, to_state=to_state)))
-        except Exception as exc:  # noqa: BLE001 - collected and asserted below
-            errors.append(exc)
-        finally:
-            connection.close()
+    outcomes = at_once(lambda i: topup_transition(topup=seen[i], to_state=targets[i]), len(targets))
 
-    threads = [threading.Thread(target=race, args=(target,)) for target in targets]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-
-    assert errors == []
+    results = list(zip(targets, outcomes, strict=True))
     winners = [to_state for to_state, won in results if won]
     assert len(winners) == 1
     assert TopUp.objects.get(pk=topup.pk).state == winners[0]
