@@ -8,6 +8,8 @@ Every answer is parsed into a frozen dataclass (`types`), every failure is one o
 One module per resource of the API.
 """
 
+from cloudflare_client.auto_topup import AutoTopUps
+from cloudflare_client.balance import Balance
 from cloudflare_client.errors import (
     ApiMessage,
     CloudflareAuthError,
@@ -20,9 +22,23 @@ from cloudflare_client.errors import (
     CloudflareUnavailable,
     CloudflareValidationError,
 )
+from cloudflare_client.invoices import Invoices
 from cloudflare_client.topups import TopUps
 from cloudflare_client.transport import LIVE_BASE_URL, CallGate, Transport
-from cloudflare_client.types import Credentials, TopUpCreated, TopUpLimits, TopUpStatus
+from cloudflare_client.types import (
+    AutoTopUp,
+    Credentials,
+    CreditBalance,
+    Invoice,
+    InvoiceLine,
+    InvoicePreview,
+    PaymentMethod,
+    TopUpCreated,
+    TopUpLimits,
+    TopUpStatus,
+    UsageBucket,
+)
+from cloudflare_client.usage import Usage
 
 
 class CloudflareClient:
@@ -31,11 +47,16 @@ class CloudflareClient:
     def __init__(self, credentials: Credentials, **transport_options):
         self.transport = Transport(credentials, **transport_options)
         self.topups = TopUps(self.transport)
+        self.balance = Balance(self.transport)
+        self.invoices = Invoices(self.transport)
+        self.usage = Usage(self.transport)
+        self.auto_topup = AutoTopUps(self.transport)
 
 
 __all__ = [
     "LIVE_BASE_URL",
     "ApiMessage",
+    "AutoTopUp",
     "CallGate",
     "CloudflareAuthError",
     "CloudflareBudgetExhausted",
@@ -48,8 +69,14 @@ __all__ = [
     "CloudflareUnavailable",
     "CloudflareValidationError",
     "Credentials",
+    "CreditBalance",
+    "Invoice",
+    "InvoiceLine",
+    "InvoicePreview",
+    "PaymentMethod",
     "TopUpCreated",
     "TopUpLimits",
     "TopUpStatus",
     "TopUps",
+    "UsageBucket",
 ]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
 
@@ -25,3 +27,31 @@ def require(result: dict, key: str, types: tuple[type, ...], *, nullable: bool =
     if type(value) not in types:
         raise MalformedResult(f"{key!r} has type {type(value).__name__}")
     return value
+
+
+def cents(result: dict, key: str, *, nullable: bool = False) -> Decimal | None:
+    """A money figure in cents, integer or fractional (the transport reads JSON numbers with
+    fractions as Decimal), as a Decimal."""
+    value = require(result, key, (int, Decimal), nullable=nullable)
+    return None if value is None else Decimal(value)
+
+
+def optional(result: dict, key: str, types: tuple[type, ...]):
+    """`result[key]` if present and not null, which must then be of one of `types`."""
+    value = result.get(key)
+    if value is None:
+        return None
+    if type(value) not in types:
+        raise MalformedResult(f"{key!r} has type {type(value).__name__}")
+    return value
+
+
+def timestamp(value) -> datetime | None:
+    """A Unix time as Cloudflare sends it: seconds, or milliseconds for the usage API (told
+    apart by size: 1e11 seconds is the year 5138)."""
+    if value is None:
+        return None
+    if type(value) not in (int, Decimal):
+        raise MalformedResult(f"a time has type {type(value).__name__}")
+    seconds = Decimal(value) / 1000 if value > 100_000_000_000 else Decimal(value)
+    return datetime.fromtimestamp(float(seconds), tz=UTC)

@@ -22,7 +22,7 @@ from cloudflare_client.types import (
 logger = logging.getLogger(__name__)
 
 
-def _billing(account_id: str, rest: str) -> str:
+def billing_path(account_id: str, rest: str) -> str:
     return f"/accounts/{account_id}/ai-gateway/billing/{rest}"
 
 
@@ -42,21 +42,23 @@ class TopUps:
         if payment_method_id:
             body["payment_method_id"] = payment_method_id
         return self._transport.send_once(
-            "POST", _billing(account_id, "topup"), body, parse=parse_created, moves_money=True
+            "POST", billing_path(account_id, "topup"), body, parse=parse_created, moves_money=True
         )
 
     # Reference: POST /accounts/{account_id}/ai-gateway/billing/topup/status
     def status(self, account_id: str, payment_intent_id: str) -> TopUpStatus:
         return self._transport.read(
             "POST",
-            _billing(account_id, "topup/status"),
+            billing_path(account_id, "topup/status"),
             {"payment_intent_id": payment_intent_id},
             parse=parse_status,
         )
 
     # Reference: GET /accounts/{account_id}/ai-gateway/billing/topup/limits
     def limits(self, account_id: str) -> TopUpLimits:
-        return self._transport.read("GET", _billing(account_id, "topup/limits"), parse=parse_limits)
+        return self._transport.read(
+            "GET", billing_path(account_id, "topup/limits"), parse=parse_limits
+        )
 
 
 def parse_created(result) -> TopUpCreated:

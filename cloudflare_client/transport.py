@@ -23,6 +23,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
+from decimal import Decimal
 from typing import Any, Protocol, TypeVar
 
 import requests
@@ -252,7 +253,8 @@ def _unwrap(response: requests.Response, *, moves_money: bool) -> Any:
     """Turn an HTTP answer into the envelope's `result`, or the right exception."""
     status = response.status_code
     try:
-        payload = response.json()
+        # Every money figure is in cents and may be fractional: never let one become a float.
+        payload = response.json(parse_float=Decimal)
     except ValueError:
         payload = None
     envelope = (

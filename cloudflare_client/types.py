@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
 
 from cloudflare_client.errors import CloudflareConfigurationError
 
@@ -58,3 +60,100 @@ class TopUpLimits:
     currency: str
     min_cents: int
     max_cents: int
+
+
+# --- the account's balance, invoices and usage: every amount is Decimal cents -----------------
+
+
+@dataclass(frozen=True)
+class PaymentMethod:
+    brand: str
+    last4: str
+
+
+@dataclass(frozen=True)
+class AutoTopUp:
+    """Cloudflare's auto top-up: when the balance falls below `threshold_cents`, it charges
+    `amount_cents` to the default card. All fields may be null (not configured)."""
+
+    amount_cents: Decimal | None
+    threshold_cents: Decimal | None
+    disabled_reason: str | None
+    error: str | None
+    last_failed_at: datetime | None
+
+    @property
+    def configured(self) -> bool:
+        return self.amount_cents is not None and self.threshold_cents is not None
+
+    @property
+    def active(self) -> bool:
+        return self.configured and not self.disabled_reason
+
+
+@dataclass(frozen=True)
+class CreditBalance:
+    balance_cents: Decimal
+    has_default_payment_method: bool
+    payment_method: PaymentMethod | None
+    auto_topup: AutoTopUp
+    first_topup_success: bool | None
+
+
+@dataclass(frozen=True)
+class Invoice:
+    id: str | None
+    amount_due_cents: Decimal
+    amount_paid_cents: Decimal
+    amount_remaining_cents: Decimal
+    currency: str
+    status: str | None
+    created: datetime | None
+    created_by: str | None
+    description: str | None
+    invoice_origin: str | None
+    invoice_pdf: str | None
+    attempt_count: int | None
+    attempted: bool | None
+    auto_advance: bool | None
+
+
+@dataclass(frozen=True)
+class CreditAmount:
+    amount_cents: Decimal
+    type: str
+    credit_balance_transaction: str | None
+    discount: str | None
+
+
+@dataclass(frozen=True)
+class InvoiceLine:
+    amount_cents: Decimal
+    currency: str
+    description: str | None
+    quantity: Decimal
+    period_start: datetime
+    period_end: datetime
+    unit_amount_dollars: Decimal | None  # `unit_amount_decimal`: a string, in dollars
+    pretax_credit_amounts: tuple[CreditAmount, ...]
+
+
+@dataclass(frozen=True)
+class InvoicePreview:
+    id: str
+    amount_due_cents: Decimal
+    amount_paid_cents: Decimal
+    amount_remaining_cents: Decimal
+    currency: str
+    period_start: datetime
+    period_end: datetime
+    status: str
+    lines: tuple[InvoiceLine, ...]
+
+
+@dataclass(frozen=True)
+class UsageBucket:
+    id: str
+    spend_cents: Decimal
+    start: datetime
+    end: datetime

@@ -1,0 +1,43 @@
+"""The account's credit balance, card on file and auto top-up state.
+
+Contract: shared/reference/cloudflare-billing-api.md, and Cloudflare's published schema
+`aig-billing_GetCreditBalanceResult`. Every amount is in cents and may be fractional.
+"""
+
+from __future__ import annotations
+
+from cloudflare_client.auto_topup import parse_auto_topup
+from cloudflare_client.parsing import MalformedResult, cents, require, require_object
+from cloudflare_client.topups import billing_path
+from cloudflare_client.transport import Transport
+from cloudflare_client.types import CreditBalance, PaymentMethod
+
+
+class Balance:
+    def __init__(self, transport: Transport):
+        self._transport = transport
+
+    # Reference: GET /accounts/{account_id}/ai-gateway/billing/credit-balance
+    def get(self, account_id: str) -> CreditBalance:
+        return self._transport.read(
+            "GET", billing_path(account_id, "credit-balance"), parse=parse_balance
+        )
+
+
+def parse_balance(result) -> CreditBalance:
+    result = require_object(result)
+    method = require(result, "payment_method", (dict,), nullable=True)
+    first = result.get("first_topup_success")
+    if first is not None and type(first) is not bool:
+        raise MalformedResult("'first_topup_success' is not a boolean")
+    return CreditBalance(
+        balance_cents=cents(result, "balance"),
+        has_default_payment_method=require(result, "has_default_payment_method", (bool,)),
+        payment_method=_parse_method(method) if method else None,
+        auto_topup=parse_auto_topup(require(result, "topup_config", (dict,))),
+        first_topup_success=first,
+    )
+
+
+def _parse_method(method: dict) -> PaymentMethod:
+    return PaymentMethod(brand=str(method.get("brand") or ""), last4=str(method.get("last4") or ""))

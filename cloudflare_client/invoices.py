@@ -1,0 +1,124 @@
+"""Cloudflare's invoices of the account: the history (every page) and the upcoming one.
+
+Contract: shared/reference/cloudflare-billing-api.md and the published schemas
+`aig-billing_GetInvoiceHistoryResult` and `aig-billing_GetInvoicePreviewResult`. A top-up made
+here appears in the history under its `payment_intent_id` (documented as the invoice id).
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+
+from cloudflare_client.parsing import (
+    MalformedResult,
+    cents,
+    optional,
+    require,
+    require_object,
+    timestamp,
+)
+from cloudflare_client.topups import billing_path
+from cloudflare_client.transport import Transport
+from cloudflare_client.types import CreditAmount, Invoice, InvoiceLine, InvoicePreview
+
+INVOICE_TYPES = ("all", "manual", "auto")
+MAX_PAGES = 50  # a guard against an answer that always says has_more
+
+
+class Invoices:
+    def __init__(self, transport: Transport):
+        self._transport = transport
+
+    # Reference: GET /accounts/{account_id}/ai-gateway/billing/invoice-history
+    def history(self, account_id: str, *, type: str = "all") -> list[Invoice]:
+        """Every invoice of the account, all pages, as Cloudflare orders them."""
+        if type not in INVOICE_TYPES:
+            raise ValueError(f"type must be one of {', '.join(INVOICE_TYPES)}")
+        invoices: list[Invoice] = []
+        for page in range(1, MAX_PAGES + 1):
+            path = billing_path(account_id, f"invoice-history?type={type}&page={page}")
+            batch, has_more = self._transport.read("GET", path, parse=parse_history_page)
+            invoices.extend(batch)
+            if not has_more or not batch:
+                break
+        return invoices
+
+    # Reference: GET /accounts/{account_id}/ai-gateway/billing/invoice-preview
+    def preview(self, account_id: str) -> InvoicePreview:
+        path = billing_path(account_id, "invoice-preview")
+        return self._transport.read("GET", path, parse=parse_preview)
+
+
+def parse_history_page(result) -> tuple[list[Invoice], bool]:
+    result = require_object(result)
+    raw = require(result, "invoices", (list,))
+    pagination = require(result, "pagination", (dict,))
+    return [parse_invoice(item) for item in raw], require(pagination, "has_more", (bool,))
+
+
+def parse_invoice(item) -> Invoice:
+    item = require_object(item)
+    return Invoice(
+        id=optional(item, "id", (str,)),
+        amount_due_cents=cents(item, "amount_due"),
+        amount_paid_cents=cents(item, "amount_paid"),
+        amount_remaining_cents=cents(item, "amount_remaining"),
+        currency=require(item, "currency", (str,)).lower(),
+        status=optional(item, "status", (str,)),
+        created=timestamp(item.get("created")),
+        created_by=optional(item, "created_by", (str,)),
+        description=optional(item, "description", (str,)),
+        invoice_origin=optional(item, "invoice_origin", (str,)),
+        invoice_pdf=optional(item, "invoice_pdf", (str,)),
+        attempt_count=optional(item, "attempt_count", (int,)),
+        attempted=optional(item, "attempted", (bool,)),
+        auto_advance=optional(item, "auto_advance", (bool,)),
+    )
+
+
+def parse_preview(result) -> InvoicePreview:
+    result = require_object(result)
+    return InvoicePreview(
+        id=require(result, "id", (str,)),
+        amount_due_cents=cents(result, "amount_due"),
+        amount_paid_cents=cents(result, "amount_paid"),
+        amount_remaining_cents=cents(result, "amount_remaining"),
+        currency=require(result, "currency", (str,)).lower(),
+        period_start=timestamp(require(result, "period_start", (int, Decimal))),
+        period_end=timestamp(require(result, "period_end", (int, Decimal))),
+        status=require(result, "status", (str,)),
+        lines=tuple(_parse_line(line) for line in require(result, "invoice_lines", (list,))),
+    )
+
+
+def _parse_line(line) -> InvoiceLine:
+    line = require_object(line)
+    period = require(line, "period", (dict,))
+    pricing = require(line, "pricing", (dict,))
+    return InvoiceLine(
+        amount_cents=cents(line, "amount"),
+        currency=require(line, "currency", (str,)).lower(),
+        description=optional(line, "description", (str,)),
+        quantity=Decimal(require(line, "quantity", (int, Decimal))),
+        period_start=timestamp(require(period, "start", (int, Decimal))),
+        period_end=timestamp(require(period, "end", (int, Decimal))),
+        unit_amount_dollars=_dollars(pricing.get("unit_amount_decimal")),
+        pretax_credit_amounts=tuple(
+            CreditAmount(
+                amount_cents=cents(credit, "amount"),
+                type=require(credit, "type", (str,)),
+                credit_balance_transaction=optional(credit, "credit_balance_transaction", (str,)),
+                discount=optional(credit, "discount", (str,)),
+            )
+            for credit in map(require_object, line.get("pretax_credit_amounts") or [])
+        ),
+    )
+
+
+def _dollars(value) -> Decimal | None:
+    if value is None:
+        return None
+    try:
+        return Decimal(str(value))
+    except InvalidOperation as exc:
+        raise MalformedResult("'unit_amount_decimal' is not a number") from exc
