@@ -70,6 +70,11 @@ def main(argv=None) -> int:
     parser.add_argument("--localstripe-port", type=int, default=config.localstripe_port)
     parser.add_argument("--settle-seconds", type=float, default=config.settle_seconds)
     parser.add_argument(
+        "--no-demo-history",
+        action="store_true",
+        help="start the demo accounts with empty books (the tests do)",
+    )
+    parser.add_argument(
         "--external-localstripe",
         action="store_true",
         help="use a localstripe that is already running instead of starting one",
@@ -77,6 +82,7 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     config.host, config.api_port = args.host, args.api_port
     config.localstripe_port, config.settle_seconds = args.localstripe_port, args.settle_seconds
+    config.demo_history = config.demo_history and not args.no_demo_history
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s sandbox %(message)s")
     localstripe = None

@@ -13,6 +13,7 @@ from aiohttp import web
 from sandbox import controls
 from sandbox.cloudflare import contract
 from sandbox.cloudflare import routes as cloudflare
+from sandbox.cloudflare.account import AccountEmulator
 from sandbox.cloudflare.billing import BillingEmulator
 from sandbox.cloudflare.faults import FaultBoard
 from sandbox.config import SandboxConfig
@@ -66,12 +67,17 @@ def make_app(config: SandboxConfig) -> web.Application:
     app[cloudflare.config_key] = app[stripe_js.config_key] = config
     app[cloudflare.faults_key] = FaultBoard()
     app[cloudflare.billing_key] = BillingEmulator(config, payments)
+    app[cloudflare.account_key] = account = AccountEmulator(config, payments)
     app[stripe_js.backend_key] = StripeJsBackend(payments)
     app[controls.payments_key] = payments
 
     async def close_payments(app: web.Application) -> None:
         await payments.close()
 
+    async def open_books(app: web.Application) -> None:
+        await account.open_books()
+
+    app.on_startup.append(open_books)
     app.on_cleanup.append(close_payments)
     cloudflare.add_routes(app)
     stripe_js.add_routes(app)

@@ -36,6 +36,10 @@ class SandboxConfig:
     latency_ms: int = 0
     # Whether the optional limits endpoint exists; off, it answers 404 like an unknown route.
     limits_enabled: bool = True
+    # Writes to topup/config: Cloudflare refuses API tokens (403); on, the sandbox accepts them.
+    topup_config_writes: bool = False
+    # Whether the demo accounts start with about 60 days of past (usage, invoices, a saved card).
+    demo_history: bool = True
 
     @property
     def localstripe_url(self) -> str:
@@ -55,4 +59,6 @@ class SandboxConfig:
             max_cents=int(os.environ.get("SANDBOX_MAX_CENTS", "1000000")),
             settle_seconds=_env_float("SANDBOX_SETTLE_SECONDS", 0.0),
             latency_ms=int(os.environ.get("SANDBOX_LATENCY_MS", "0")),
+            topup_config_writes=os.environ.get("SANDBOX_TOPUP_CONFIG_WRITES", "") == "true",
+            demo_history=os.environ.get("SANDBOX_DEMO_HISTORY", "true") != "false",
         )

@@ -4,10 +4,21 @@ health. JSON in, JSON out."""
 from aiohttp import web
 
 from sandbox.cloudflare.faults import Fault
-from sandbox.cloudflare.routes import config_key, faults_key, json_response, read_json
+from sandbox.cloudflare.routes import (
+    account_key,
+    config_key,
+    faults_key,
+    json_response,
+    read_json,
+)
 from sandbox.payments import Payments
 
-RUNTIME_SETTINGS = {"settle_seconds": (int, float), "latency_ms": (int,), "limits_enabled": (bool,)}
+RUNTIME_SETTINGS = {
+    "settle_seconds": (int, float),
+    "latency_ms": (int,),
+    "limits_enabled": (bool,),
+    "topup_config_writes": (bool,),
+}
 
 payments_key = web.AppKey("payments", Payments)
 initial_settings_key = web.AppKey("initial_settings", dict)
@@ -70,12 +81,21 @@ async def set_config(request: web.Request) -> web.Response:
 
 
 async def reset(request: web.Request) -> web.Response:
+    """Forget everything; `{"demo_history": true}` opens the books with the demo past (which
+    `python -m sandbox` does at start unless --no-demo-history)."""
     app = request.app
+    body = await read_json(request)
+    demo_history = body.get("demo_history", False) if isinstance(body, dict) else False
+    if type(demo_history) is not bool:
+        return json_response(400, {"error": "demo_history must be true or false"})
     app[faults_key].clear()
     app[faults_key].clear_log()
+    config = app[config_key]
     for key, value in app[initial_settings_key].items():
-        setattr(app[config_key], key, value)
+        setattr(config, key, value)
     await app[payments_key].forget_everything()
+    config.demo_history = demo_history
+    await app[account_key].open_books()
     return json_response(200, {"ok": True})
 
 

@@ -30,6 +30,7 @@ class TopUpRecord:
     invoice_id: str  # the `in_...` id handed to the client as `payment_intent_id`
     account_id: str
     payment_intent: str  # the first PaymentIntent; see Payments.current
+    invoiced: bool = False  # entered in the account's books as a paid invoice
 
 
 def mint_invoice_id() -> str:
@@ -79,6 +80,37 @@ class Payments:
         if winner != created.id:  # another create got there first while we awaited
             await self.stripe.v1.customers.delete_async(created.id)
         return winner
+
+    async def default_card(self, account_id: str) -> dict | None:
+        """`{"brand", "last4"}` of the account's saved default card, if it has one."""
+        method = await self.default_method(account_id)
+        return {"brand": method.card.brand, "last4": method.card.last4} if method else None
+
+    async def charge_default_card(self, account_id: str, amount: int, *, description: str):
+        """Charge the saved default card server-side. False when no card is saved; a decline
+        raises stripe.CardError."""
+        method = await self.default_method(account_id)
+        if method is None:
+            return False
+        await self.stripe.v1.payment_intents.create_async(
+            params={
+                "amount": amount,
+                "currency": "usd",
+                "customer": self._customers[account_id],
+                "payment_method": method.id,
+                "confirm": True,
+                "metadata": {"cloudflare_account_id": account_id, "purpose": description},
+            }
+        )
+        return True
+
+    async def default_method(self, account_id: str):
+        customer_id = self._customers.get(account_id)
+        if customer_id is None:
+            return None
+        customer = (await self.stripe.v1.customers.retrieve_async(customer_id)).to_dict()
+        default = (customer.get("invoice_settings") or {}).get("default_payment_method")
+        return await self.stripe.v1.payment_methods.retrieve_async(default) if default else None
 
     def current(self, payment_intent_id: str) -> str:
         """The PaymentIntent that carries this payment now (see the module doc)."""

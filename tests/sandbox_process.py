@@ -55,8 +55,8 @@ class Sandbox:
         response.raise_for_status()
         return response.json()
 
-    def reset(self) -> None:
-        self.control("POST", "reset")
+    def reset(self, *, demo_history: bool = False) -> None:
+        self.control("POST", "reset", {"demo_history": demo_history})
 
     def fault(self, endpoint: str, mode: str, **options) -> None:
         self.control("POST", "faults", {"endpoint": endpoint, "mode": mode, **options})
@@ -84,6 +84,7 @@ def start_sandbox() -> Sandbox:
             str(localstripe_port),
             "--settle-seconds",
             "0",
+            "--no-demo-history",
         ],
         cwd=ROOT,
         stdout=log,

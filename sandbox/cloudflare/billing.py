@@ -37,7 +37,7 @@ class BillingEmulator:
         amount, requested_method = self._validate_create(body)
         stripe_v1 = self.payments.stripe.v1
         customer_id = await self.payments.customer_for(account_id)
-        method = await self._method_to_charge(customer_id, requested_method)
+        method = await self._method_to_charge(account_id, customer_id, requested_method)
         params = {
             "amount": amount,
             "currency": "usd",
@@ -128,7 +128,7 @@ class BillingEmulator:
         if account_id not in self.config.accounts:
             raise contract.account_forbidden()
 
-    async def _method_to_charge(self, customer_id: str, requested: str | None):
+    async def _method_to_charge(self, account_id: str, customer_id: str, requested: str | None):
         stripe_v1 = self.payments.stripe.v1
         if requested is not None:
             try:
@@ -143,6 +143,4 @@ class BillingEmulator:
                     "payment_method_id does not belong to this account",
                 )
             return method
-        customer = (await stripe_v1.customers.retrieve_async(customer_id)).to_dict()
-        default = (customer.get("invoice_settings") or {}).get("default_payment_method")
-        return await stripe_v1.payment_methods.retrieve_async(default) if default else None
+        return await self.payments.default_method(account_id)

@@ -1,6 +1,6 @@
 """Fault injection and the request log, both driven over HTTP by tests and demos.
 
-A fault plan says: the next `count` calls of `endpoint` ("create", "status", "limits" or "any")
+A fault plan says: the next `count` calls of `endpoint` (one of ENDPOINTS, or "any")
 answer with `mode` instead of the real answer. With `apply: true` the call is carried out first and
 only its answer is spoiled — the "charged, but the answer was lost" case that makes a create's
 outcome unknown.
@@ -11,7 +11,17 @@ from dataclasses import asdict, dataclass, field
 
 # "body" answers `body` (any JSON) with HTTP `status`: for contract-violation tests.
 MODES = ("500", "429", "html_502", "success_false", "malformed_json", "hang", "body")
-ENDPOINTS = ("create", "status", "limits", "any")
+ENDPOINTS = (
+    "create",
+    "status",
+    "limits",
+    "balance",
+    "config",
+    "invoices",
+    "preview",
+    "usage",
+    "any",
+)
 
 
 @dataclass

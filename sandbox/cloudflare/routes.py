@@ -19,8 +19,10 @@ import stripe
 from aiohttp import web
 
 from sandbox.cloudflare import contract
+from sandbox.cloudflare.account import AccountEmulator
 from sandbox.cloudflare.billing import BillingEmulator
 from sandbox.cloudflare.faults import Fault, FaultBoard, RequestRecord
+from sandbox.cloudflare.pdf import text_pdf
 from sandbox.config import SandboxConfig
 
 logger = logging.getLogger("sandbox")
@@ -37,6 +39,7 @@ MALFORMED_JSON = b'{"success": true, "errors": [], "result": {"payment_intent_id
 
 config_key = web.AppKey("config", SandboxConfig)
 billing_key = web.AppKey("billing", BillingEmulator)
+account_key = web.AppKey("account", AccountEmulator)
 faults_key = web.AppKey("faults", FaultBoard)
 
 
@@ -210,7 +213,80 @@ async def limits(request: web.Request) -> web.Response:
     return json_response(200, contract.envelope(result))
 
 
+def _ok(result) -> web.Response:
+    return json_response(200, contract.envelope(result))
+
+
+async def balance(request: web.Request) -> web.Response:
+    account = request.app[account_key]
+    return _ok(await account.credit_balance(request.match_info["account_id"]))
+
+
+async def config_get(request: web.Request) -> web.Response:
+    return _ok(await request.app[account_key].topup_config(request.match_info["account_id"]))
+
+
+async def config_set(request: web.Request) -> web.Response:
+    account = request.app[account_key]
+    return _ok(await account.set_topup_config(request.match_info["account_id"], request["json"]))
+
+
+async def config_delete(request: web.Request) -> web.Response:
+    await request.app[account_key].delete_topup_config(request.match_info["account_id"])
+    return _ok(None)
+
+
+async def invoices(request: web.Request) -> web.Response:
+    account_id = request.match_info["account_id"]
+
+    def pdf_url(invoice_id: str) -> str:
+        return f"{request.url.origin()}/__sandbox/invoices/{account_id}/{invoice_id}.pdf"
+
+    account = request.app[account_key]
+    return _ok(await account.invoice_history(account_id, request.query, pdf_url))
+
+
+async def preview(request: web.Request) -> web.Response:
+    return _ok(await request.app[account_key].invoice_preview(request.match_info["account_id"]))
+
+
+async def usage(request: web.Request) -> web.Response:
+    account = request.app[account_key]
+    return _ok(await account.usage_history(request.match_info["account_id"], request.query))
+
+
+async def invoice_pdf(request: web.Request) -> web.Response:
+    """Where an invoice's `invoice_pdf` points (Stripe hosts these for Cloudflare)."""
+    account_id, invoice_id = request.match_info["account_id"], request.match_info["invoice_id"]
+    entry = request.app[account_key].invoice(account_id, invoice_id)
+    if entry is None:
+        raise web.HTTPNotFound()
+    body = text_pdf(
+        [
+            "Cloudflare AI Gateway credits (sandbox invoice)",
+            f"Invoice {entry.id}",
+            f"Account {account_id}",
+            f"{entry.description} ({entry.kind})",
+            f"Amount paid: ${entry.amount / 100:,.2f} USD",
+            f"Status: {entry.status}",
+        ]
+    )
+    return web.Response(body=body, content_type="application/pdf")
+
+
 def add_routes(app: web.Application) -> None:
-    app.router.add_post(BILLING + "topup", create, name="create")
-    app.router.add_post(BILLING + "topup/status", status, name="status")
-    app.router.add_get(BILLING + "topup/limits", limits, name="limits", allow_head=False)
+    router = app.router
+    router.add_post(BILLING + "topup", create, name="create")
+    router.add_post(BILLING + "topup/status", status, name="status")
+    router.add_get(BILLING + "topup/limits", limits, name="limits", allow_head=False)
+    router.add_get(BILLING + "credit-balance", balance, name="balance", allow_head=False)
+    config = router.add_resource(BILLING + "topup/config", name="config")
+    config.add_route("GET", config_get)
+    config.add_route("POST", config_set)
+    config.add_route("DELETE", config_delete)
+    router.add_get(BILLING + "invoice-history", invoices, name="invoices", allow_head=False)
+    router.add_get(BILLING + "invoice-preview", preview, name="preview", allow_head=False)
+    router.add_get(BILLING + "usage-history", usage, name="usage", allow_head=False)
+    router.add_get(
+        "/__sandbox/invoices/{account_id}/{invoice_id}.pdf", invoice_pdf, allow_head=False
+    )

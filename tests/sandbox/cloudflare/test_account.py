@@ -1,0 +1,233 @@
+"""The account's endpoints of the sandbox over HTTP: credit balance, auto top-up settings,
+usage and invoices, read from one consistent set of books, in Cloudflare's published shapes."""
+
+import time
+
+import pytest
+import requests
+
+from sandbox.cloudflare import contract
+from tests.conftest import DEMO_ACCOUNT_ID, STAGING_ACCOUNT_ID
+from tests.sandbox.helpers import (
+    ENVELOPE_KEYS,
+    TOKEN,
+    assert_cloudflare_error,
+    assert_sandbox_error,
+    billing,
+    create,
+    pay,
+)
+
+BALANCE_KEYS = {
+    "balance",
+    "has_default_payment_method",
+    "payment_method",
+    "topup_config",
+    "first_topup_success",
+}
+CONFIG_KEYS = {"amount", "threshold", "disabledReason", "error", "lastFailedAt"}
+INVOICE_KEYS = {
+    "id",
+    "amount_due",
+    "amount_paid",
+    "amount_remaining",
+    "currency",
+    "status",
+    "created",
+    "created_by",
+    "description",
+    "invoice_origin",
+    "invoice_pdf",
+    "attempt_count",
+    "attempted",
+    "auto_advance",
+}
+
+
+def get(sandbox, path, account=DEMO_ACCOUNT_ID, **params):
+    response = requests.get(
+        billing(sandbox, path, account), headers=TOKEN, params=params, timeout=10
+    )
+    return response
+
+
+def result(response):
+    assert response.status_code == 200, response.text
+    payload = response.json()
+    assert list(payload) == ENVELOPE_KEYS
+    assert payload["success"] is True
+    return payload["result"]
+
+
+def usage(sandbox, window, days, account=DEMO_ACCOUNT_ID):
+    now = int(time.time() * 1000)
+    return get(
+        sandbox,
+        "usage-history",
+        account,
+        value_grouping_window=window,
+        start_time=now - days * 86_400_000,
+        end_time=now,
+    )
+
+
+def test_a_fresh_account_has_nothing(sandbox):
+    balance = result(get(sandbox, "credit-balance"))
+    assert set(balance) == BALANCE_KEYS
+    assert balance["balance"] == 0
+    assert (balance["has_default_payment_method"], balance["payment_method"]) == (False, None)
+    assert balance["topup_config"] == dict.fromkeys(CONFIG_KEYS)
+    assert result(get(sandbox, "topup/config")) == dict.fromkeys(CONFIG_KEYS)
+
+
+def test_a_completed_top_up_raises_the_balance_and_is_a_paid_manual_invoice(sandbox):
+    top_up = create(sandbox, {"amount": 2500}).json()["result"]
+    pay(sandbox, top_up["client_secret"]).raise_for_status()
+
+    balance = result(get(sandbox, "credit-balance"))
+    history = result(get(sandbox, "invoice-history", type="manual"))
+
+    assert balance["balance"] == 2500
+    assert balance["payment_method"] == {"brand": "visa", "last4": "4242"}
+    assert balance["first_topup_success"] is True
+    (invoice,) = history["invoices"]
+    assert set(invoice) == INVOICE_KEYS
+    assert invoice["id"] == top_up["payment_intent_id"]
+    assert (invoice["status"], invoice["amount_paid"], invoice["invoice_origin"]) == (
+        "paid",
+        2500,
+        "manual",
+    )
+    assert result(get(sandbox, "invoice-history", type="auto"))["invoices"] == []
+    pdf = requests.get(invoice["invoice_pdf"], timeout=10)
+    assert pdf.headers["Content-Type"] == "application/pdf"
+    assert pdf.content.startswith(b"%PDF-1.4")
+    assert pdf.content.rstrip().endswith(b"%%EOF")
+    assert top_up["payment_intent_id"].encode() in pdf.content
+
+
+def test_an_unpaid_top_up_is_neither_balance_nor_invoice(sandbox):
+    create(sandbox)
+    assert result(get(sandbox, "credit-balance"))["balance"] == 0
+    assert result(get(sandbox, "invoice-history"))["invoices"] == []
+
+
+def test_auto_top_up_writes_are_refused_as_cloudflare_refuses_api_tokens(sandbox):
+    url = billing(sandbox, "topup/config")
+    body = {"amount": 5000, "threshold": 1000}
+    errors = assert_sandbox_error(
+        requests.post(url, json=body, headers=TOKEN, timeout=10), 403, contract.DASHBOARD_ONLY
+    )
+    assert "dashboard" in errors[0]["message"]
+    assert_sandbox_error(
+        requests.delete(url, headers=TOKEN, timeout=10), 403, contract.DASHBOARD_ONLY
+    )
+    assert result(get(sandbox, "topup/config"))["amount"] is None
+
+
+def test_auto_top_up_writes_when_the_sandbox_accepts_them(sandbox):
+    sandbox.configure(topup_config_writes=True)
+    url = billing(sandbox, "topup/config")
+
+    written = requests.post(
+        url, json={"amount": 5000, "threshold": 1000}, headers=TOKEN, timeout=10
+    )
+
+    assert result(written) == {"amount": 5000, "threshold": 1000}
+    assert result(get(sandbox, "topup/config"))["threshold"] == 1000
+    too_low = requests.post(url, json={"amount": 5000, "threshold": 499}, headers=TOKEN, timeout=10)
+    assert_sandbox_error(too_low, 400, contract.INVALID_AMOUNT)
+    assert requests.delete(url, headers=TOKEN, timeout=10).json()["result"] is None
+    assert result(get(sandbox, "topup/config")) == dict.fromkeys(CONFIG_KEYS)
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {},
+        {"value_grouping_window": "week", "start_time": 0, "end_time": 1},
+        {"value_grouping_window": "day"},
+        {"value_grouping_window": "day", "start_time": "yesterday", "end_time": 1},
+    ],
+    ids=["nothing", "bad-window", "no-times", "bad-time"],
+)
+def test_usage_history_needs_a_window_and_both_times(sandbox, params):
+    assert_sandbox_error(get(sandbox, "usage-history", **params), 400, contract.INVALID_QUERY)
+
+
+@pytest.mark.parametrize(
+    "path", ["credit-balance", "topup/config", "invoice-history", "invoice-preview"]
+)
+def test_account_endpoints_need_credentials_and_access(sandbox, path):
+    url = billing(sandbox, path)
+    assert_cloudflare_error(requests.get(url, timeout=10), 403, contract.AUTH_ERROR)
+    other = billing(sandbox, path, account="f" * 32)
+    assert_cloudflare_error(
+        requests.get(other, headers=TOKEN, timeout=10), 403, contract.ACCOUNT_FORBIDDEN
+    )
+
+
+# --- the demo past ---------------------------------------------------------------------------
+
+
+@pytest.fixture
+def demo(sandbox):
+    sandbox.reset(demo_history=True)
+    return sandbox
+
+
+def test_the_demo_account_has_a_believable_past(demo):
+    balance = result(get(demo, "credit-balance"))
+    history = result(get(demo, "invoice-history"))
+    manual = result(get(demo, "invoice-history", type="manual"))["invoices"]
+    automatic = result(get(demo, "invoice-history", type="auto"))["pagination"]["total_count"]
+
+    assert balance["payment_method"] == {"brand": "visa", "last4": "4242"}
+    assert (balance["topup_config"]["amount"], balance["topup_config"]["threshold"]) == (5000, 1000)
+    assert 0 < balance["balance"] < 100_000
+    assert len(manual) == 3
+    assert automatic >= 1
+    assert history["pagination"]["total_count"] == 3 + automatic
+    assert all(i["status"] == "paid" for i in history["invoices"])
+    created = [i["created"] for i in history["invoices"]]
+    assert created == sorted(created, reverse=True)
+
+
+def test_invoice_history_comes_in_pages(demo):
+    first = result(get(demo, "invoice-history", page=1))
+    assert len(first["invoices"]) == first["pagination"]["per_page"] == 10
+    total = first["pagination"]["total_count"]
+    pages = [result(get(demo, "invoice-history", page=p)) for p in range(1, total // 10 + 2)]
+    ids = [i["id"] for page in pages for i in page["invoices"]]
+    assert len(ids) == len(set(ids)) == total
+    assert pages[-1]["pagination"]["has_more"] is False
+
+
+def test_usage_is_spent_every_hour_in_fractional_cents(demo):
+    days = result(usage(demo, "day", 30))["history"]
+    hours = result(usage(demo, "hour", 2))["history"]
+
+    assert 30 <= len(days) <= 31
+    assert 47 <= len(hours) <= 49
+    assert all(b["aggregated_value"] > 0 for b in days[:-1])
+    assert any(isinstance(b["aggregated_value"], float) for b in hours)
+    assert hours[1]["start_time"] - hours[0]["start_time"] == 3_600_000
+    assert set(days[0]) == {"id", "aggregated_value", "start_time", "end_time"}
+    # The same hour costs the same however often it is asked.
+    assert result(usage(demo, "hour", 2))["history"][:-1] == hours[:-1]
+
+
+def test_the_staging_account_spends_little_and_has_no_card(demo):
+    balance = result(get(demo, "credit-balance", STAGING_ACCOUNT_ID))
+    assert balance["payment_method"] is None
+    assert balance["topup_config"]["amount"] is None
+
+
+def test_the_upcoming_invoice_is_this_months_usage(demo):
+    preview = result(get(demo, "invoice-preview"))
+    (line,) = preview["invoice_lines"]
+    assert preview["status"] == "draft"
+    assert preview["period_start"] < time.time() < preview["period_end"]
+    assert line["pricing"] == {"unit_amount_decimal": "0.00002"}
+    assert line["amount"] > 0
+    assert line["pretax_credit_amounts"][0]["amount"] == line["amount"]
