@@ -99,3 +99,24 @@ class ApiBudget(models.Model):
 
     def __str__(self):
         return f"{self.credential[:12]}… · {self.calls} calls since {self.window_started_at:%H:%M}"
+
+
+class CachedRead(models.Model):
+    """The last answer of one of Cloudflare's account reads (balance, usage, invoices), shared by
+    every worker so that pages do not spend the API budget on each view (accounts.snapshots)."""
+
+    account = models.ForeignKey(
+        CloudflareAccount, on_delete=models.CASCADE, related_name="cached_reads"
+    )
+    kind = models.CharField(max_length=40)
+    fetched_at = models.DateTimeField()
+    # The typed value as JSON (Decimals as strings); empty until a fetch succeeded.
+    value = models.JSONField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["account", "kind"], name="one_cached_read_per_kind")
+        ]
+
+    def __str__(self):
+        return f"{self.account} · {self.kind} · {self.fetched_at:%H:%M:%S}"

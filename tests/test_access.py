@@ -34,6 +34,7 @@ def urls(topup) -> dict[str, tuple[str, str]]:
     live_rows = f"?rows={topup.pk}:{topup.state}"
     return {
         "home": ("get", reverse("topups:home")),
+        "overview": ("get", reverse("accounts:overview", kwargs=a)),
         "history_all": ("get", reverse("topups:history_all")),
         "live_all": ("get", reverse("topups:history_live_all") + live_rows),
         "amount": ("get", reverse("topups:amount", kwargs=a)),
@@ -55,7 +56,7 @@ def urls(topup) -> dict[str, tuple[str, str]]:
 
 
 NAMES = tuple(urls(TopUp(pk=1, state="creating")))
-READ = "home history_all live_all history live detail status"
+READ = "home overview history_all live_all history live detail status"
 FINANCE_DESK = "desk export confirm_many fin_confirm resolve"
 PAYING = "pay paid return"
 # What each kind of user gets on each URL of the demo account; every URL is named exactly once.
@@ -76,8 +77,8 @@ EXPECTED = {
     "stranger": {
         200: "home history_all desk export",
         302: "confirm_many",
-        404: f"live_all amount review confirm history live detail status {PAYING} fin_confirm "
-        "resolve",
+        404: f"overview live_all amount review confirm history live detail status {PAYING} "
+        "fin_confirm resolve",
     },
 }
 

@@ -17,7 +17,7 @@ from sandbox.cloudflare.ledger import HOUR, AccountBook, InvoiceEntry, auto_invo
 from sandbox.config import SandboxConfig
 from sandbox.payments import Payments, mint_invoice_id
 
-INVOICES_PER_PAGE = 10
+INVOICES_PER_PAGE = 5  # small, so that the demo past spans several pages
 MAX_USAGE_BUCKETS = 24 * 92  # about three months of hours
 DEMO_CARD = "4242424242424242"
 

@@ -107,6 +107,14 @@ class AccountBook:
         balance = self.balance_at(hour)
         while hour + HOUR <= now:
             balance -= self.usage_in_hour(hour)
+            balance += sum(
+                (
+                    i.amount
+                    for i in self.invoices
+                    if i.status == "paid" and hour < i.created <= hour + HOUR
+                ),
+                Decimal(0),
+            )
             hour += HOUR
             if balance < self.auto_topup.threshold:
                 fired.append(hour)
@@ -128,7 +136,8 @@ def demo_books(account_ids: tuple[str, ...], now: int, mint_id) -> dict[str, Acc
             opening_balance=Decimal(2500 if production else 1000),
             hourly_rate=Decimal("35") if production else Decimal("1.8"),
         )
-        manual = [(58, 10000), (41, 15000), (12, 10000)] if production else [(50, 2500)]
+        # Less than 60 days of usage: auto top-up has had to step in a few times.
+        manual = [(58, 5000), (41, 7500), (12, 5000)] if production else [(50, 2500)]
         for days_ago, amount in manual:
             book.invoices.append(
                 InvoiceEntry(

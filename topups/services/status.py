@@ -17,6 +17,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from accounts.cloudflare import client_for_account
+from accounts.snapshots import account_snapshots_expire
 from cloudflare_client import CloudflareError, CloudflareNotFound
 from topups.models import TopUp, TopUpEvent
 from topups.services.create import topup_expire_if_stale
@@ -161,7 +162,7 @@ def _ask_cloudflare(topup: TopUp, actor=None) -> str | None:
         logger.warning("Top-up %s: status check failed (%s)", topup.pk, exc)
         return None
     if status.is_completed and topup.state in (*PENDING_STATES, *RESOLVABLE_STATES):
-        topup_transition(
+        completed = topup_transition(
             topup=topup,
             to_state=TopUpState.COMPLETED,
             actor=actor,
@@ -169,6 +170,8 @@ def _ask_cloudflare(topup: TopUp, actor=None) -> str | None:
             detail={"status": status.status},
             stale_reason="",
         )
+        if completed:  # the balance and the invoices have changed: the next view asks again
+            account_snapshots_expire(account=topup.account)
     return status.status
 
 

@@ -1,0 +1,36 @@
+"""How long the credits last at the recent burn rate, and how much covers a number of days."""
+
+import math
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from cloudflare_client import UsageBucket
+
+RECENT_DAYS = 7
+MIN_TOPUP_CENTS = 1000
+
+
+@dataclass(frozen=True)
+class Runway:
+    burn_cents_per_day: Decimal
+    days_left: Decimal | None  # None: nothing is being spent
+    runs_out_at: datetime | None
+
+    def cover_cents(self, days: int, balance_cents: Decimal) -> int:
+        """A top-up that, with the balance, lasts `days` at this rate: whole dollars, at least
+        Cloudflare's minimum."""
+        needed = self.burn_cents_per_day * days - max(balance_cents, Decimal(0))
+        return max(MIN_TOPUP_CENTS, math.ceil(needed / 100) * 100)
+
+
+def runway(*, balance_cents: Decimal, daily: list[UsageBucket], now: datetime) -> Runway:
+    """Burn rate: the mean of the last RECENT_DAYS whole days (today is not over yet)."""
+    whole_days = [bucket for bucket in daily if bucket.end <= now][-RECENT_DAYS:]
+    if not whole_days:
+        return Runway(Decimal(0), None, None)
+    burn = sum((b.spend_cents for b in whole_days), Decimal(0)) / len(whole_days)
+    if burn <= 0:
+        return Runway(Decimal(0), None, None)
+    days_left = max(balance_cents, Decimal(0)) / burn
+    return Runway(burn, days_left, now + timedelta(days=float(days_left)))

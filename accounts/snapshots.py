@@ -1,0 +1,152 @@
+"""The account's balance, usage and invoices, read from Cloudflare at most once per age and
+shared by every worker through the database (CachedRead), within the shared API budget.
+
+A read is claimed with a conditional UPDATE of `fetched_at`, as status checks are: however many
+pages ask when it is due, one worker asks Cloudflare and the others show the last answer. When
+Cloudflare cannot be asked, the last answer is shown with its age; `None` only before the first.
+"""
+
+import dataclasses
+import logging
+import types
+import typing
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from accounts.cloudflare import client_for_account
+from accounts.models import CachedRead, CloudflareAccount
+from cloudflare_client import CloudflareError, CreditBalance, Invoice, UsageBucket
+
+logger = logging.getLogger(__name__)
+
+MAX_AGE = {
+    "balance": timedelta(seconds=60),
+    "usage_day": timedelta(minutes=15),
+    "usage_hour": timedelta(minutes=15),
+    "invoices": timedelta(minutes=5),
+}
+
+
+T = typing.TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Snapshot(typing.Generic[T]):
+    value: T
+    fetched_at: datetime
+
+
+def account_balance(*, account: CloudflareAccount) -> Snapshot[CreditBalance] | None:
+    return _cached(account, "balance", lambda c: c.balance.get(account.account_id))
+
+
+def account_daily_usage(*, account: CloudflareAccount) -> Snapshot[list[UsageBucket]] | None:
+    """The last 30 days, a bucket a day."""
+    return _cached(account, "usage_day", lambda c: _usage(c, account, "day", timedelta(days=30)))
+
+
+def account_hourly_usage(*, account: CloudflareAccount) -> Snapshot[list[UsageBucket]] | None:
+    """The last 48 hours, a bucket an hour."""
+    return _cached(account, "usage_hour", lambda c: _usage(c, account, "hour", timedelta(hours=48)))
+
+
+def account_invoices(*, account: CloudflareAccount) -> Snapshot[list[Invoice]] | None:
+    return _cached(account, "invoices", lambda c: c.invoices.history(account.account_id))
+
+
+def account_snapshots_expire(*, account: CloudflareAccount, kinds=("balance", "invoices")) -> None:
+    """Ask again at the next view (after a top-up completed, for example)."""
+    CachedRead.objects.filter(account=account, kind__in=kinds).update(
+        fetched_at=timezone.now() - timedelta(days=1)
+    )
+
+
+def _usage(client, account, window, span):
+    end = datetime.now(tz=UTC)
+    return client.usage.history(account.account_id, window=window, start=end - span, end=end)
+
+
+def _cached(account, kind, fetch):
+    now = timezone.now()
+    row = _row(account, kind)
+    due = row.value is None or row.fetched_at <= now - MAX_AGE[kind]
+    if due and CachedRead.objects.filter(pk=row.pk, fetched_at=row.fetched_at).update(
+        fetched_at=now
+    ):
+        try:
+            value = fetch(client_for_account(account))
+        except CloudflareError as exc:
+            logger.warning("Account %s: %s read failed (%s)", account.pk, kind, exc)
+            # Let the next view try again rather than wait out a whole age.
+            CachedRead.objects.filter(pk=row.pk).update(fetched_at=row.fetched_at)
+        else:
+            CachedRead.objects.filter(pk=row.pk).update(value=_dump(value), fetched_at=now)
+            return Snapshot(value, now)
+        row.refresh_from_db()
+    if row.value is None:
+        return None
+    return Snapshot(_load(kind, row.value), row.fetched_at)
+
+
+def _row(account, kind) -> CachedRead:
+    row = CachedRead.objects.filter(account=account, kind=kind).first()
+    if row is None:
+        try:
+            with transaction.atomic():
+                row = CachedRead.objects.create(
+                    account=account, kind=kind, fetched_at=timezone.now() - timedelta(days=1)
+                )
+        except IntegrityError:
+            row = CachedRead.objects.get(account=account, kind=kind)
+    return row
+
+
+# --- typed values <-> JSON --------------------------------------------------------------------
+
+TYPES = {
+    "balance": CreditBalance,
+    "usage_day": list[UsageBucket],
+    "usage_hour": list[UsageBucket],
+    "invoices": list[Invoice],
+}
+
+
+def _dump(value):
+    if dataclasses.is_dataclass(value):
+        return {f.name: _dump(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, list | tuple):
+        return [_dump(item) for item in value]
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return value
+
+
+def _load(kind: str, data):
+    return _build(TYPES[kind], data)
+
+
+def _build(kind, data):
+    if data is None:
+        return None
+    origin = typing.get_origin(kind)
+    if origin in (typing.Union, types.UnionType):
+        inner = [arg for arg in typing.get_args(kind) if arg is not type(None)]
+        return _build(inner[0], data)
+    if origin in (list, tuple):
+        (item_type, *_) = typing.get_args(kind)
+        items = [_build(item_type, item) for item in data]
+        return items if origin is list else tuple(items)
+    if dataclasses.is_dataclass(kind):
+        hints = typing.get_type_hints(kind)
+        return kind(**{name: _build(hints[name], data[name]) for name in data})
+    if kind is Decimal:
+        return Decimal(data)
+    if kind is datetime:
+        return datetime.fromisoformat(data)
+    return data

@@ -1,0 +1,79 @@
+"""The account overview: balance, card, auto top-up, usage charts and the runway, from the
+sandbox's demo books; what each role sees."""
+
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+from django.urls import reverse
+
+from accounts.runway import runway
+from cloudflare_client import UsageBucket
+from tests.conftest import DEMO_ACCOUNT_ID
+
+pytestmark = pytest.mark.django_db
+URL = reverse("accounts:overview", kwargs={"account_id": DEMO_ACCOUNT_ID})
+
+
+def day(offset: int, cents: str, now: datetime) -> UsageBucket:
+    start = now - timedelta(days=offset)
+    return UsageBucket(f"d{offset}", Decimal(cents), start, start + timedelta(days=1))
+
+
+def test_runway_on_known_data():
+    now = datetime(2026, 3, 10, 12, tzinfo=UTC)
+    daily = [day(n, "1000", now) for n in range(8, 0, -1)] + [day(0, "999999", now)]
+
+    estimate = runway(balance_cents=Decimal("5000.5"), daily=daily, now=now)
+
+    assert estimate.burn_cents_per_day == Decimal(1000)  # today, unfinished, is left out
+    assert estimate.days_left == Decimal("5.0005")
+    assert estimate.runs_out_at.date() == datetime(2026, 3, 15, tzinfo=UTC).date()
+    assert estimate.cover_cents(30, Decimal("5000.5")) == 25000  # $300 - $50.01, whole dollars up
+    assert estimate.cover_cents(3, Decimal("5000.5")) == 1000  # never below the minimum
+
+
+def test_no_spend_means_no_runway():
+    assert runway(balance_cents=Decimal(10), daily=[], now=datetime.now(tz=UTC)).days_left is None
+
+
+@pytest.fixture
+def demo(sandbox, sandbox_settings):
+    sandbox.reset(demo_history=True)
+    return sandbox
+
+
+def test_the_overview_shows_balance_card_auto_top_up_charts_and_runway(client, admin_user, demo):
+    client.force_login(admin_user)
+    page = client.get(URL).content.decode()
+
+    assert "Credit balance" in page
+    assert "card on file: Visa •••• 4242" in page
+    assert "when the balance falls below <strong>$10.00</strong>" in page
+    assert "the credits last about" in page
+    assert "Spend per day, last 30 days" in page
+    assert page.count('class="chart__bar"') >= 30 + 48
+    assert f"/accounts/{DEMO_ACCOUNT_ID}/topup/?amount=" in page
+
+
+def test_viewers_see_the_overview_without_the_top_up_button(client, viewer_user, demo):
+    client.force_login(viewer_user)
+    page = client.get(URL).content.decode()
+    assert "Credit balance" in page
+    assert "Top up $" not in page
+
+
+def test_the_overview_says_plainly_when_cloudflare_cannot_be_asked(
+    client, admin_user, sandbox, sandbox_settings
+):
+    sandbox.fault("any", "500", count=30)
+    client.force_login(admin_user)
+    page = client.get(URL)
+    assert page.status_code == 200
+    assert "Cloudflare could not be asked for the balance just now" in page.content.decode()
+
+
+def test_another_tenant_gets_404(client, admin_user, other_account):
+    client.force_login(admin_user)
+    other = reverse("accounts:overview", kwargs={"account_id": other_account.account_id})
+    assert client.get(other).status_code == 404

@@ -1,0 +1,95 @@
+"""The account's reads are asked of Cloudflare at most once per age, whoever asks, and come back
+from the database as the same typed values."""
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.utils import timezone
+
+from accounts.models import CachedRead
+from accounts.snapshots import (
+    account_balance,
+    account_daily_usage,
+    account_invoices,
+    account_snapshots_expire,
+)
+from cloudflare_client import CreditBalance
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def demo(sandbox, sandbox_settings):
+    sandbox.reset(demo_history=True)
+    return sandbox
+
+
+def test_balance_is_asked_once_per_minute_and_read_back_typed(account, demo):
+    first = account_balance(account=account)
+    again = account_balance(account=account)
+
+    assert isinstance(again.value, CreditBalance)
+    assert again.value == first.value  # rebuilt from the database, field for field
+    assert isinstance(again.value.balance_cents, Decimal)
+    assert len(demo.requests("balance")) == 1
+
+    CachedRead.objects.update(fetched_at=timezone.now() - timedelta(seconds=61))
+    account_balance(account=account)
+    assert len(demo.requests("balance")) == 2
+
+
+def test_usage_and_invoices_keep_their_types(account, demo):
+    days = account_daily_usage(account=account)
+    invoices = account_invoices(account=account)
+    assert days.value == account_daily_usage(account=account).value
+    assert invoices.value == account_invoices(account=account).value
+    assert len(demo.requests("usage")) == 1
+    assert invoices.value[0].created is not None
+
+
+def test_a_failed_read_shows_the_last_answer_and_is_asked_again_next_time(account, demo):
+    first = account_balance(account=account)
+    CachedRead.objects.update(fetched_at=timezone.now() - timedelta(minutes=5))
+    demo.fault("balance", "500", count=3)
+
+    stale = account_balance(account=account)
+
+    assert stale.value == first.value
+    assert stale.fetched_at < timezone.now() - timedelta(minutes=4)
+    account_balance(account=account)
+    assert len(demo.requests("balance")) == 1 + 3 + 1  # urllib3 retried, then next view asked
+
+
+def test_nothing_before_the_first_answer(account, sandbox, sandbox_settings):
+    sandbox.fault("balance", "500", count=3)
+    assert account_balance(account=account) is None
+
+
+def test_expiring_asks_again_at_the_next_view(account, demo):
+    account_balance(account=account)
+    account_snapshots_expire(account=account)
+    account_balance(account=account)
+    assert len(demo.requests("balance")) == 2
+
+
+def test_a_completed_top_up_makes_the_next_view_ask_for_the_balance_again(
+    account, admin_user, sandbox, sandbox_settings
+):
+    from tests.topups.steps import paid_at_cloudflare
+    from topups.models import TopUp
+    from topups.services.status import topup_refresh_status
+
+    assert account_balance(account=account).value.balance_cents == 0
+    topup = TopUp.objects.create(
+        account=account,
+        created_by=admin_user,
+        amount_cents=5000,
+        state="processing",
+        payment_intent_id=paid_at_cloudflare(account, sandbox),
+    )
+
+    topup_refresh_status(topup=topup)
+
+    assert topup.state == "completed"
+    assert account_balance(account=account).value.balance_cents == 5000
