@@ -9,7 +9,8 @@ from django.utils import timezone
 
 from accounts.cloudflare import client_for_account
 from accounts.models import CloudflareAccount
-from cloudflare_client import CloudflareError
+from accounts.snapshots import account_snapshots_expire
+from cloudflare_client import CloudflareAuthError, CloudflareError, CloudflareValidationError
 
 logger = logging.getLogger(__name__)
 
@@ -48,3 +49,61 @@ def account_limits(*, account: CloudflareAccount) -> AmountLimits:
         min_cents=max(account.limits_min_cents, settings.TOPUP_MIN_CENTS_FALLBACK),
         max_cents=account.limits_max_cents,
     )
+
+
+# --- auto top-up ------------------------------------------------------------------------------
+
+AUTO_TOPUP_DASHBOARD_URL = "https://dash.cloudflare.com/{account_id}/ai/ai-gateway"
+
+
+class AutoTopUpRefused(Exception):
+    """Cloudflare did not take the change; the message says why and what to do, for the user."""
+
+    def __init__(self, message: str, dashboard_url: str = ""):
+        super().__init__(message)
+        self.dashboard_url = dashboard_url
+
+
+AUTO_TOPUP_MESSAGES = {
+    "dashboard_only": (
+        "Cloudflare only lets its own dashboard change auto top-up: it refuses API tokens like "
+        "this portal's. Nothing was changed here. Make the change on the AI Gateway page of the "
+        "Cloudflare dashboard."
+    ),
+    "unavailable": (
+        "Cloudflare could not be reached, so nothing was changed. Try again in a few minutes."
+    ),
+    "refused": "Cloudflare refused the change: {reason}",
+    "saved": "Auto top-up is on: below {threshold}, Cloudflare adds {amount}.",
+    "removed": "Auto top-up is off.",
+}
+
+
+def account_auto_topup_set(*, account: CloudflareAccount, amount_cents: int, threshold_cents: int):
+    _write_auto_topup(
+        account,
+        lambda client: client.auto_topup.set(
+            account.account_id, amount_cents=amount_cents, threshold_cents=threshold_cents
+        ),
+    )
+
+
+def account_auto_topup_remove(*, account: CloudflareAccount):
+    _write_auto_topup(account, lambda client: client.auto_topup.delete(account.account_id))
+
+
+def _write_auto_topup(account: CloudflareAccount, write) -> None:
+    try:
+        write(client_for_account(account))
+    except CloudflareAuthError as exc:
+        raise AutoTopUpRefused(
+            AUTO_TOPUP_MESSAGES["dashboard_only"],
+            AUTO_TOPUP_DASHBOARD_URL.format(account_id=account.account_id),
+        ) from exc
+    except CloudflareValidationError as exc:
+        raise AutoTopUpRefused(
+            AUTO_TOPUP_MESSAGES["refused"].format(reason=exc.user_message)
+        ) from exc
+    except CloudflareError as exc:
+        raise AutoTopUpRefused(AUTO_TOPUP_MESSAGES["unavailable"]) from exc
+    account_snapshots_expire(account=account, kinds=("balance",))

@@ -1,16 +1,31 @@
-"""The account's own pages: the overview (balance, card, auto top-up, usage, runway)."""
+"""The account's own pages: the overview (balance, card, auto top-up, usage, runway), the
+invoices, and the auto top-up settings."""
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from accounts.access import membership_or_404
+from accounts.access import membership_or_404, require_role
 from accounts.charts import bar_chart
+from accounts.forms import AutoTopUpForm
+from accounts.models import Membership
 from accounts.money import format_cents_fraction
 from accounts.runway import runway
 from accounts.selectors import membership_list_for_user
-from accounts.snapshots import account_balance, account_daily_usage, account_hourly_usage
+from accounts.services import (
+    AUTO_TOPUP_MESSAGES,
+    AutoTopUpRefused,
+    account_auto_topup_remove,
+    account_auto_topup_set,
+)
+from accounts.snapshots import (
+    account_balance,
+    account_daily_usage,
+    account_hourly_usage,
+    account_invoices,
+)
 
 COVER_DAYS = (7, 30, 90)
 
@@ -39,9 +54,7 @@ def overview(request, account_id):
         "cover_days": cover_days,
         "cover_choices": COVER_DAYS,
     }
-    if balance and balance.value.auto_topup.configured:
-        context["auto_threshold"] = format_cents_fraction(balance.value.auto_topup.threshold_cents)
-        context["auto_amount"] = format_cents_fraction(balance.value.auto_topup.amount_cents)
+    context.update(_auto_topup_words(balance))
     if balance and daily:
         estimate = runway(
             balance_cents=balance.value.balance_cents, daily=daily.value, now=timezone.now()
@@ -52,3 +65,104 @@ def overview(request, account_id):
         context["cover_cents"] = cover
         context["cover_dollars"] = f"{cover // 100}"
     return render(request, "accounts/overview.html", context)
+
+
+INVOICE_KINDS = (("all", "All"), ("manual", "Top-ups by hand"), ("auto", "Auto top-ups"))
+
+
+@login_required
+@require_GET
+def invoices(request, account_id):
+    membership = membership_or_404(request.user, account_id)
+    snapshot = account_invoices(account=membership.account)
+    kind = request.GET.get("type", "all")
+    kind = kind if kind in dict(INVOICE_KINDS) else "all"
+    rows = [
+        {
+            "invoice": invoice,
+            "paid": format_cents_fraction(invoice.amount_paid_cents),
+            "due": format_cents_fraction(invoice.amount_due_cents),
+        }
+        for invoice in (snapshot.value if snapshot else [])
+        if kind == "all" or invoice.invoice_origin == kind
+    ]
+    return render(
+        request,
+        "accounts/invoices.html",
+        {
+            "membership": membership,
+            "account": membership.account,
+            "memberships": membership_list_for_user(user=request.user),
+            "snapshot": snapshot,
+            "rows": rows,
+            "kind": kind,
+            "kinds": INVOICE_KINDS,
+        },
+    )
+
+
+ONLY_ADMINS_CHANGE_AUTO_TOPUP = "Only account admins can change auto top-up."
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def auto_topup(request, account_id):
+    membership = membership_or_404(request.user, account_id)
+    if request.method == "POST":
+        require_role(membership, Membership.Role.ADMIN, message=ONLY_ADMINS_CHANGE_AUTO_TOPUP)
+    account = membership.account
+    form = AutoTopUpForm(request.POST or None)
+    refusal = None
+    if form.is_valid():
+        amount, threshold = form.cents()
+        try:
+            account_auto_topup_set(account=account, amount_cents=amount, threshold_cents=threshold)
+        except AutoTopUpRefused as exc:
+            refusal = exc
+        else:
+            messages.success(
+                request,
+                AUTO_TOPUP_MESSAGES["saved"].format(
+                    threshold=format_cents_fraction(threshold), amount=format_cents_fraction(amount)
+                ),
+            )
+            return redirect("accounts:auto_topup", account_id=account_id)
+    balance = account_balance(account=account)
+    return render(
+        request,
+        "accounts/auto_topup.html",
+        {
+            "membership": membership,
+            "account": account,
+            "memberships": membership_list_for_user(user=request.user),
+            "form": form,
+            "refusal": refusal,
+            "config": balance.value.auto_topup if balance else None,
+            **_auto_topup_words(balance),
+        },
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+@login_required
+@require_POST
+def auto_topup_remove(request, account_id):
+    membership = membership_or_404(request.user, account_id)
+    require_role(membership, Membership.Role.ADMIN, message=ONLY_ADMINS_CHANGE_AUTO_TOPUP)
+    try:
+        account_auto_topup_remove(account=membership.account)
+    except AutoTopUpRefused as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, AUTO_TOPUP_MESSAGES["removed"])
+    return redirect("accounts:auto_topup", account_id=account_id)
+
+
+def _auto_topup_words(balance) -> dict:
+    if not balance or not balance.value.auto_topup.configured:
+        return {}
+    config = balance.value.auto_topup
+    return {
+        "auto_threshold": format_cents_fraction(config.threshold_cents),
+        "auto_amount": format_cents_fraction(config.amount_cents),
+    }

@@ -35,6 +35,10 @@ def urls(topup) -> dict[str, tuple[str, str]]:
     return {
         "home": ("get", reverse("topups:home")),
         "overview": ("get", reverse("accounts:overview", kwargs=a)),
+        "invoices": ("get", reverse("accounts:invoices", kwargs=a)),
+        "auto_topup": ("get", reverse("accounts:auto_topup", kwargs=a)),
+        "auto_topup_set": ("post", reverse("accounts:auto_topup", kwargs=a)),
+        "auto_topup_remove": ("post", reverse("accounts:auto_topup_remove", kwargs=a)),
         "history_all": ("get", reverse("topups:history_all")),
         "live_all": ("get", reverse("topups:history_live_all") + live_rows),
         "amount": ("get", reverse("topups:amount", kwargs=a)),
@@ -56,29 +60,39 @@ def urls(topup) -> dict[str, tuple[str, str]]:
 
 
 NAMES = tuple(urls(TopUp(pk=1, state="creating")))
-READ = "home overview history_all live_all history live detail status"
+READ = "home overview invoices auto_topup history_all live_all history live detail status"
+AUTO_TOPUP_WRITES = "auto_topup_set auto_topup_remove"
 FINANCE_DESK = "desk export confirm_many fin_confirm resolve"
 PAYING = "pay paid return"
 # What each kind of user gets on each URL of the demo account; every URL is named exactly once.
 EXPECTED = {
     "admin": {
         200: f"{READ} amount review pay paid",
-        302: "confirm return",
+        302: "confirm return auto_topup_remove",
+        400: "auto_topup_set",  # an empty form
         403: FINANCE_DESK,
     },
-    "other_admin": {200: f"{READ} amount review", 302: "confirm", 403: f"{PAYING} {FINANCE_DESK}"},
+    "other_admin": {
+        200: f"{READ} amount review",
+        302: "confirm auto_topup_remove",
+        400: "auto_topup_set",
+        403: f"{PAYING} {FINANCE_DESK}",
+    },
     "finance": {
         200: f"{READ} desk export resolve",
         302: "confirm_many fin_confirm",
-        403: f"amount review confirm {PAYING}",
+        403: f"amount review confirm {PAYING} {AUTO_TOPUP_WRITES}",
     },
-    "viewer": {200: READ, 403: f"amount review confirm {PAYING} {FINANCE_DESK}"},
+    "viewer": {
+        200: READ,
+        403: f"amount review confirm {PAYING} {FINANCE_DESK} {AUTO_TOPUP_WRITES}",
+    },
     # finance of another account only: this account's URLs do not exist for them
     "stranger": {
         200: "home history_all desk export",
         302: "confirm_many",
-        404: f"overview live_all amount review confirm history live detail status {PAYING} "
-        "fin_confirm resolve",
+        404: f"overview invoices auto_topup {AUTO_TOPUP_WRITES} live_all amount review confirm "
+        f"history live detail status {PAYING} fin_confirm resolve",
     },
 }
 

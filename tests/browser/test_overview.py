@@ -23,3 +23,26 @@ def test_the_overview_as_a_new_user_sees_it(request, app, sandbox, screenshot, d
     expect(page.get_by_role("heading", name="Add AI Gateway credits")).to_be_visible()
     assert page.get_by_label("Or enter an amount").input_value() != ""
     assert page.console_errors == []
+
+
+@pytest.mark.parametrize("device", ["desktop", "phone"])
+def test_invoices_and_auto_top_up_pages(request, app, sandbox, screenshot, device):
+    sandbox.reset(demo_history=True)
+    page = request.getfixturevalue("page" if device == "desktop" else "phone_page")
+    flow.sign_in(page, app)
+    page.goto(f"{app}/accounts/{flow.DEMO_ACCOUNT_ID}/")
+    page.get_by_role("link", name="Invoices").click()
+    expect(page.get_by_role("heading", name="Invoices")).to_be_visible()
+    expect(page.get_by_role("link", name="PDF").first).to_be_visible()
+    screenshot(page, f"invoices-{device}")
+    assert page.evaluate("document.documentElement.scrollWidth") <= page.viewport_size["width"]
+
+    page.goto(f"{app}/accounts/{flow.DEMO_ACCOUNT_ID}/auto-top-up/")
+    page.get_by_label("When the balance falls below").fill("20")
+    page.get_by_label("Add this much").fill("100")
+    page.get_by_role("button", name="Save auto top-up").click()
+    alert = page.get_by_role("alert")
+    expect(alert).to_contain_text("Cloudflare only lets its own dashboard change auto top-up")
+    expect(alert.get_by_role("link", name="Open the AI Gateway page")).to_be_visible()
+    screenshot(page, f"auto-topup-refused-{device}")
+    assert page.evaluate("document.documentElement.scrollWidth") <= page.viewport_size["width"]
