@@ -60,10 +60,7 @@ def parse_invoice(item) -> Invoice:
     item = require_object(item)
     return Invoice(
         id=optional(item, "id", (str,)),
-        amount_due_cents=cents(item, "amount_due"),
-        amount_paid_cents=cents(item, "amount_paid"),
-        amount_remaining_cents=cents(item, "amount_remaining"),
-        currency=require(item, "currency", (str,)).lower(),
+        **_amounts(item),
         status=optional(item, "status", (str,)),
         created=timestamp(item.get("created")),
         created_by=optional(item, "created_by", (str,)),
@@ -80,15 +77,22 @@ def parse_preview(result) -> InvoicePreview:
     result = require_object(result)
     return InvoicePreview(
         id=require(result, "id", (str,)),
-        amount_due_cents=cents(result, "amount_due"),
-        amount_paid_cents=cents(result, "amount_paid"),
-        amount_remaining_cents=cents(result, "amount_remaining"),
-        currency=require(result, "currency", (str,)).lower(),
+        **_amounts(result),
         period_start=timestamp(require(result, "period_start", (int, Decimal))),
         period_end=timestamp(require(result, "period_end", (int, Decimal))),
         status=require(result, "status", (str,)),
         lines=tuple(_parse_line(line) for line in require(result, "invoice_lines", (list,))),
     )
+
+
+def _amounts(invoice: dict) -> dict:
+    """The amounts every invoice carries, in cents, and their currency."""
+    return {
+        "amount_due_cents": cents(invoice, "amount_due"),
+        "amount_paid_cents": cents(invoice, "amount_paid"),
+        "amount_remaining_cents": cents(invoice, "amount_remaining"),
+        "currency": require(invoice, "currency", (str,)).lower(),
+    }
 
 
 def _parse_line(line) -> InvoiceLine:

@@ -25,6 +25,14 @@ def sandbox(sandbox_session) -> Sandbox:
 
 
 @pytest.fixture
+def demo(sandbox, sandbox_settings):
+    """The sandbox with the demo accounts' past (usage, invoices, auto top-ups, a saved card on
+    the production account), and the app pointed at it."""
+    sandbox.reset(demo_history=True)
+    return sandbox
+
+
+@pytest.fixture
 def sandbox_settings(settings, sandbox):
     """Point the app at this test run's sandbox."""
     settings.BILLING_SANDBOX = True

@@ -11,12 +11,6 @@ pytestmark = pytest.mark.django_db
 A = {"account_id": DEMO_ACCOUNT_ID}
 
 
-@pytest.fixture
-def demo(sandbox, sandbox_settings):
-    sandbox.reset(demo_history=True)
-    return sandbox
-
-
 def test_invoices_page_lists_kinds_statuses_and_pdfs(client, viewer_user, demo):
     client.force_login(viewer_user)
     page = client.get(reverse("accounts:invoices", kwargs=A)).content.decode()

@@ -37,12 +37,6 @@ def test_no_spend_means_no_runway():
     assert runway(balance_cents=Decimal(10), daily=[], now=datetime.now(tz=UTC)).days_left is None
 
 
-@pytest.fixture
-def demo(sandbox, sandbox_settings):
-    sandbox.reset(demo_history=True)
-    return sandbox
-
-
 def test_the_overview_shows_balance_card_auto_top_up_charts_and_runway(client, admin_user, demo):
     client.force_login(admin_user)
     page = client.get(URL).content.decode()

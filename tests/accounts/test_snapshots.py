@@ -19,12 +19,6 @@ from cloudflare_client import CreditBalance
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def demo(sandbox, sandbox_settings):
-    sandbox.reset(demo_history=True)
-    return sandbox
-
-
 def test_balance_is_asked_once_per_minute_and_read_back_typed(account, demo):
     first = account_balance(account=account)
     again = account_balance(account=account)

@@ -16,12 +16,6 @@ from tests.topups.steps import paid_at_cloudflare
 A = DEMO_ACCOUNT_ID
 
 
-@pytest.fixture
-def demo(sandbox):
-    sandbox.reset(demo_history=True)
-    return sandbox
-
-
 def test_balance_is_decimal_cents(cf, demo):
     balance = cf.balance.get(A)
     assert isinstance(balance, CreditBalance)

@@ -171,12 +171,6 @@ def test_account_endpoints_need_credentials_and_access(sandbox, path):
 # --- the demo past ---------------------------------------------------------------------------
 
 
-@pytest.fixture
-def demo(sandbox):
-    sandbox.reset(demo_history=True)
-    return sandbox
-
-
 def test_the_demo_account_has_a_believable_past(demo):
     balance = result(get(demo, "credit-balance"))
     history = result(get(demo, "invoice-history"))
