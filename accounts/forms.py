@@ -29,3 +29,19 @@ class AutoTopUpForm(forms.Form):
         """(amount, threshold) in whole cents."""
         data = self.cleaned_data
         return int(data["amount"] * 100), int(data["threshold"] * 100)
+
+
+class LowBalanceAlertForm(forms.Form):
+    threshold = forms.DecimalField(
+        label="Email admins and finance when the balance falls below (US dollars)",
+        required=False,
+        min_value=Decimal("0.01"),
+        max_digits=9,
+        decimal_places=2,
+        help_text="Leave empty for no alert.",
+        error_messages={"min_value": "Enter an amount above $0.00, or leave it empty."},
+    )
+
+    def cents(self) -> int | None:
+        threshold = self.cleaned_data["threshold"]
+        return None if threshold is None else int(threshold * 100)

@@ -29,6 +29,10 @@ class CloudflareAccount(models.Model):
     limits_min_cents = models.PositiveIntegerField(null=True, blank=True, editable=False)
     limits_max_cents = models.PositiveIntegerField(null=True, blank=True, editable=False)
     limits_checked_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # Admins and finance members are emailed once when the balance falls below this (cents);
+    # `low_balance_alerted_at` is set then, and cleared once the balance is back above it.
+    low_balance_alert_cents = models.PositiveIntegerField(null=True, blank=True)
+    low_balance_alerted_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["name"]

@@ -107,3 +107,12 @@ def _write_auto_topup(account: CloudflareAccount, write) -> None:
     except CloudflareError as exc:
         raise AutoTopUpRefused(AUTO_TOPUP_MESSAGES["unavailable"]) from exc
     account_snapshots_expire(account=account, kinds=("balance",))
+
+
+def account_low_balance_alert_set(*, account: CloudflareAccount, threshold_cents: int | None):
+    """A new threshold re-arms the alert: the next reading below it emails again."""
+    account.low_balance_alert_cents = threshold_cents
+    account.low_balance_alerted_at = None
+    CloudflareAccount.objects.filter(pk=account.pk).update(
+        low_balance_alert_cents=threshold_cents, low_balance_alerted_at=None
+    )

@@ -17,6 +17,7 @@ from decimal import Decimal
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from accounts.alerts import account_low_balance_check
 from accounts.cloudflare import client_for_account
 from accounts.models import CachedRead, CloudflareAccount
 from cloudflare_client import CloudflareError, CreditBalance, Invoice, UsageBucket
@@ -41,7 +42,15 @@ class Snapshot(typing.Generic[T]):
 
 
 def account_balance(*, account: CloudflareAccount) -> Snapshot[CreditBalance] | None:
-    return _cached(account, "balance", lambda c: c.balance.get(account.account_id))
+    """The balance; each fresh answer is also checked against the low-balance alert."""
+
+    def fetch(client):
+        balance = client.balance.get(account.account_id)
+        daily = _cached_value(account, "usage_day")
+        account_low_balance_check(account=account, balance=balance, daily=daily)
+        return balance
+
+    return _cached(account, "balance", fetch)
 
 
 def account_daily_usage(*, account: CloudflareAccount) -> Snapshot[list[UsageBucket]] | None:
@@ -63,6 +72,12 @@ def account_snapshots_expire(*, account: CloudflareAccount, kinds=("balance", "i
     CachedRead.objects.filter(account=account, kind__in=kinds).update(
         fetched_at=timezone.now() - timedelta(days=1)
     )
+
+
+def _cached_value(account, kind):
+    """What the database holds, without asking Cloudflare."""
+    row = CachedRead.objects.filter(account=account, kind=kind).first()
+    return _load(kind, row.value) if row and row.value is not None else None
 
 
 def _usage(client, account, window, span):

@@ -1,6 +1,8 @@
 """The account's own pages: the overview (balance, card, auto top-up, usage, runway), the
 invoices, and the auto top-up settings."""
 
+from decimal import Decimal
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
@@ -9,7 +11,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts.access import membership_or_404, require_role
 from accounts.charts import bar_chart
-from accounts.forms import AutoTopUpForm
+from accounts.forms import AutoTopUpForm, LowBalanceAlertForm
 from accounts.models import Membership
 from accounts.money import format_cents_fraction
 from accounts.runway import runway
@@ -19,6 +21,7 @@ from accounts.services import (
     AutoTopUpRefused,
     account_auto_topup_remove,
     account_auto_topup_set,
+    account_low_balance_alert_set,
 )
 from accounts.snapshots import (
     account_balance,
@@ -53,6 +56,20 @@ def overview(request, account_id):
         "hourly_chart": bar_chart(hourly.value, label_format="%a %H:00") if hourly else None,
         "cover_days": cover_days,
         "cover_choices": COVER_DAYS,
+        "alert_form": LowBalanceAlertForm(
+            initial={
+                "threshold": (
+                    Decimal(account.low_balance_alert_cents) / 100
+                    if account.low_balance_alert_cents
+                    else None
+                )
+            }
+        ),
+        "alert_display": (
+            format_cents_fraction(account.low_balance_alert_cents)
+            if account.low_balance_alert_cents
+            else ""
+        ),
     }
     context.update(_auto_topup_words(balance))
     if balance and daily:
@@ -166,3 +183,29 @@ def _auto_topup_words(balance) -> dict:
         "auto_threshold": format_cents_fraction(config.threshold_cents),
         "auto_amount": format_cents_fraction(config.amount_cents),
     }
+
+
+@login_required
+@require_POST
+def low_balance_alert(request, account_id):
+    membership = membership_or_404(request.user, account_id)
+    require_role(membership, Membership.Role.ADMIN, message=ONLY_ADMINS_SET_ALERTS)
+    form = LowBalanceAlertForm(request.POST)
+    if form.is_valid():
+        threshold = form.cents()
+        account_low_balance_alert_set(account=membership.account, threshold_cents=threshold)
+        if threshold is None:
+            messages.success(request, "The low-balance alert is off.")
+        else:
+            messages.success(
+                request,
+                f"Admins and finance members get an email when the balance falls below "
+                f"{format_cents_fraction(threshold)}.",
+            )
+    else:
+        for error in form.errors.get("threshold", []):
+            messages.error(request, error)
+    return redirect("accounts:overview", account_id=account_id)
+
+
+ONLY_ADMINS_SET_ALERTS = "Only account admins can set the low-balance alert."

@@ -159,6 +159,17 @@ STRIPE_JS_URL = env(
     default=f"{SANDBOX_URL}/stripe-js/v3/" if BILLING_SANDBOX else STRIPE_LIVE_JS_URL,
 )
 
+# --- Email (low-balance alerts) ---------------------------------------------------------------
+# The sandbox prints mail to the console; live mode sends through EMAIL_URL (smtp://...).
+if BILLING_SANDBOX and not env("EMAIL_URL", default=""):
+    EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+else:
+    EMAIL_CONFIG = env.email_url("EMAIL_URL", default="smtp://localhost:25")
+    vars().update(EMAIL_CONFIG)  # django-environ's documented way: EMAIL_HOST, EMAIL_PORT, ...
+DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="AI Gateway billing <billing@localhost>")
+# Where links in emails point: the site's address as people reach it.
+SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -39,6 +39,7 @@ def urls(topup) -> dict[str, tuple[str, str]]:
         "auto_topup": ("get", reverse("accounts:auto_topup", kwargs=a)),
         "auto_topup_set": ("post", reverse("accounts:auto_topup", kwargs=a)),
         "auto_topup_remove": ("post", reverse("accounts:auto_topup_remove", kwargs=a)),
+        "alert": ("post", reverse("accounts:low_balance_alert", kwargs=a)),
         "history_all": ("get", reverse("topups:history_all")),
         "live_all": ("get", reverse("topups:history_live_all") + live_rows),
         "amount": ("get", reverse("topups:amount", kwargs=a)),
@@ -61,20 +62,20 @@ def urls(topup) -> dict[str, tuple[str, str]]:
 
 NAMES = tuple(urls(TopUp(pk=1, state="creating")))
 READ = "home overview invoices auto_topup history_all live_all history live detail status"
-AUTO_TOPUP_WRITES = "auto_topup_set auto_topup_remove"
+AUTO_TOPUP_WRITES = "auto_topup_set auto_topup_remove alert"
 FINANCE_DESK = "desk export confirm_many fin_confirm resolve"
 PAYING = "pay paid return"
 # What each kind of user gets on each URL of the demo account; every URL is named exactly once.
 EXPECTED = {
     "admin": {
         200: f"{READ} amount review pay paid",
-        302: "confirm return auto_topup_remove",
+        302: "confirm return auto_topup_remove alert",
         400: "auto_topup_set",  # an empty form
         403: FINANCE_DESK,
     },
     "other_admin": {
         200: f"{READ} amount review",
-        302: "confirm auto_topup_remove",
+        302: "confirm auto_topup_remove alert",
         400: "auto_topup_set",
         403: f"{PAYING} {FINANCE_DESK}",
     },

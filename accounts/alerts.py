@@ -1,0 +1,79 @@
+"""The low-balance alert: one email to the account's admins and finance members when the
+balance falls below the account's threshold — once per crossing, however often the balance is
+read, by whichever worker reads it first (a conditional UPDATE decides)."""
+
+import logging
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts.models import CloudflareAccount, Membership
+from accounts.money import format_cents_fraction
+from accounts.runway import runway
+from cloudflare_client import CreditBalance, UsageBucket
+
+logger = logging.getLogger(__name__)
+
+SUBJECT = "{account}: AI Gateway credits are running low ({balance})"
+
+
+def account_low_balance_check(
+    *, account: CloudflareAccount, balance: CreditBalance, daily: list[UsageBucket] | None
+) -> bool:
+    """Email the alert if the balance has just fallen below the threshold; re-arm it once the
+    balance is back above. Returns whether an email was sent."""
+    threshold = account.low_balance_alert_cents
+    if threshold is None:
+        return False
+    mine = CloudflareAccount.objects.filter(pk=account.pk)
+    if balance.balance_cents >= threshold:
+        mine.filter(low_balance_alerted_at__isnull=False).update(low_balance_alerted_at=None)
+        return False
+    if not mine.filter(low_balance_alerted_at__isnull=True).update(
+        low_balance_alerted_at=timezone.now()
+    ):
+        return False  # already told about this crossing
+    recipients = list(
+        Membership.objects.filter(
+            Q(role=Membership.Role.ADMIN) | Q(role=Membership.Role.FINANCE), account=account
+        )
+        .exclude(user__email="")
+        .values_list("user__email", flat=True)
+    )
+    if recipients:
+        send_mail(
+            SUBJECT.format(
+                account=account.name, balance=format_cents_fraction(balance.balance_cents)
+            ),
+            _body(account, balance, daily),
+            settings.DEFAULT_FROM_EMAIL,
+            recipients,
+        )
+    logger.info("Low-balance alert for account %s sent to %d people", account.pk, len(recipients))
+    return bool(recipients)
+
+
+def _body(account, balance, daily) -> str:
+    lines = [
+        f"The AI Gateway credit balance of {account.name} is "
+        f"{format_cents_fraction(balance.balance_cents)}, below the alert threshold of "
+        f"{format_cents_fraction(account.low_balance_alert_cents)}.",
+        "",
+    ]
+    if daily:
+        estimate = runway(balance_cents=balance.balance_cents, daily=daily, now=timezone.now())
+        if estimate.days_left is not None:
+            lines += [
+                f"At the recent rate of {format_cents_fraction(estimate.burn_cents_per_day)} a "
+                f"day, it lasts about {estimate.days_left:.0f} more day(s), until around "
+                f"{estimate.runs_out_at:%b %d}.",
+                "",
+            ]
+    topup_url = settings.SITE_URL + reverse(
+        "accounts:overview", kwargs={"account_id": account.account_id}
+    )
+    lines += [f"Top up here: {topup_url}", "", "You get this once each time it falls below."]
+    return "\n".join(lines)
