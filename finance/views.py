@@ -15,6 +15,7 @@ from finance import user_messages
 from finance.access import finance_topup_or_404, require_finance_somewhere
 from finance.export import csv_lines, export_filename
 from finance.forms import DeskFilterForm, ResolveForm
+from finance.reconcile import candidate_invoices
 from finance.selectors import KIND_CHOICES, QUEUE_KINDS, finance_queue_counts, finance_topup_list
 from finance.services import (
     FinanceRefusal,
@@ -139,6 +140,7 @@ def resolve(request, account_id, pk):
             "form": form,
             "refusal": refusal,
             "events": topup.events.select_related("actor"),
+            "candidates": ([] if topup.payment_intent_id else candidate_invoices(topup=topup)),
             "next": _safe_next(request),
         },
         status=400 if request.method == "POST" else 200,

@@ -138,6 +138,7 @@ class TopUpEvent(models.Model):
         MARKED_STALE = "marked_stale", "Marked as needing attention"
         FINANCE_CONFIRMED = "finance_confirmed", "Payment confirmed by finance"
         FINANCE_RESOLVED = "finance_resolved", "Resolved by finance"
+        RECONCILED = "reconciled", "Reconciled with Cloudflare's invoice"
 
     topup = models.ForeignKey(TopUp, on_delete=models.PROTECT, related_name="events")
     actor = models.ForeignKey(

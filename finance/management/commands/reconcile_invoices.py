@@ -1,0 +1,34 @@
+"""Reconcile every account's top-ups with Cloudflare's invoices (run from cron), within the
+shared API budget: see finance.reconcile."""
+
+from django.core.management.base import BaseCommand
+
+from accounts.models import CloudflareAccount
+from finance.reconcile import reconcile_account
+
+
+class Command(BaseCommand):
+    help = "Settle unknown and stale top-ups from Cloudflare's invoices; report what disagrees."
+
+    def handle(self, *args, **options):
+        settled = mismatched = unmatched = unread = 0
+        for account in CloudflareAccount.objects.all():
+            report = reconcile_account(account=account)
+            if not report.invoices_read:
+                unread += 1
+                self.stdout.write(f"  {account.name}: Cloudflare's invoices could not be read")
+                continue
+            settled += len(report.settled)
+            mismatched += len(report.mismatched)
+            unmatched += len(report.unmatched_invoices)
+            for pk, state in report.settled:
+                self.stdout.write(f"  {account.name}: top-up #{pk} is {state} by its invoice")
+            for pk, invoice_id in report.mismatched:
+                self.stdout.write(
+                    f"  {account.name}: top-up #{pk} and invoice {invoice_id} disagree on "
+                    "the amount"
+                )
+        self.stdout.write(
+            f"{settled} settled by their invoice, {mismatched} amount(s) disagree, "
+            f"{unmatched} invoice(s) with no top-up here, {unread} account(s) not read."
+        )

@@ -1,0 +1,99 @@
+"""Reconciliation of local top-ups with Cloudflare's invoices, matched by id: create's
+`payment_intent_id` is documented as the invoice id.
+
+- An unknown or stale top-up whose invoice is found is settled by it: paid → completed,
+  void or uncollectible → failed, with the invoice as evidence in the event trail.
+- An unknown top-up without an id (create's answer was lost) cannot be matched by id: finance is
+  offered the candidate invoices — same account, same amount, made around the same time, and
+  not already any local top-up's.
+"""
+
+import logging
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from accounts.models import CloudflareAccount
+from accounts.snapshots import account_invoices, account_snapshots_expire
+from cloudflare_client import Invoice
+from topups.models import TopUp, TopUpEvent
+from topups.services.transitions import topup_transition
+from topups.states import RESOLVABLE_STATES, TopUpState
+
+logger = logging.getLogger(__name__)
+
+SETTLES = {"paid": TopUpState.COMPLETED, "void": TopUpState.FAILED}
+SETTLES["uncollectible"] = TopUpState.FAILED
+CANDIDATE_WINDOW = (timedelta(minutes=-10), timedelta(days=1))
+FAILED_MESSAGE = "Cloudflare's invoice for this top-up was not paid ({status})."
+
+
+@dataclass
+class Reconciliation:
+    settled: list[tuple[int, str]] = field(default_factory=list)  # (top-up, new state)
+    mismatched: list[tuple[int, str]] = field(default_factory=list)  # (top-up, invoice id)
+    unmatched_invoices: list[Invoice] = field(default_factory=list)
+    invoices_read: bool = True
+
+
+def reconcile_account(*, account: CloudflareAccount) -> Reconciliation:
+    """Settle what the invoices prove, and report what disagrees or has no local top-up."""
+    account_snapshots_expire(account=account, kinds=("invoices",))
+    snapshot = account_invoices(account=account)
+    report = Reconciliation()
+    if snapshot is None:
+        report.invoices_read = False
+        return report
+    by_id = {invoice.id: invoice for invoice in snapshot.value if invoice.id}
+    local = TopUp.objects.filter(account=account, payment_intent_id__in=list(by_id))
+    for topup in local.select_related("account"):
+        invoice = by_id[topup.payment_intent_id]
+        if invoice.amount_due_cents != topup.amount_cents:
+            report.mismatched.append((topup.pk, invoice.id))
+        to_state = SETTLES.get(invoice.status or "")
+        if topup.state in RESOLVABLE_STATES and to_state:
+            fields = {"stale_reason": ""}
+            if to_state == TopUpState.FAILED:
+                fields["error_message"] = FAILED_MESSAGE.format(status=invoice.status)
+            if topup_transition(
+                topup=topup,
+                to_state=to_state,
+                kind=TopUpEvent.Kind.RECONCILED,
+                detail={
+                    "invoice_id": invoice.id,
+                    "invoice_status": invoice.status,
+                    "amount_paid_cents": str(invoice.amount_paid_cents),
+                },
+                **fields,
+            ):
+                report.settled.append((topup.pk, to_state))
+    known = set(
+        TopUp.objects.filter(account=account, payment_intent_id__isnull=False).values_list(
+            "payment_intent_id", flat=True
+        )
+    )
+    report.unmatched_invoices = [
+        i for i in snapshot.value if i.invoice_origin == "manual" and i.id not in known
+    ]
+    return report
+
+
+def candidate_invoices(*, topup: TopUp) -> list[Invoice]:
+    """Invoices that could be this top-up's: same account and amount, made around the time it
+    was started, and not any local top-up's (from the cached invoices: no extra call)."""
+    snapshot = account_invoices(account=topup.account)
+    if snapshot is None:
+        return []
+    taken = set(
+        TopUp.objects.filter(account=topup.account, payment_intent_id__isnull=False).values_list(
+            "payment_intent_id", flat=True
+        )
+    )
+    start, end = (topup.created_at + edge for edge in CANDIDATE_WINDOW)
+    return [
+        invoice
+        for invoice in snapshot.value
+        if invoice.id not in taken
+        and invoice.amount_due_cents == topup.amount_cents
+        and invoice.created is not None
+        and start <= invoice.created <= end
+    ]
