@@ -66,11 +66,7 @@ def reconcile_account(*, account: CloudflareAccount) -> Reconciliation:
                 **fields,
             ):
                 report.settled.append((topup.pk, to_state))
-    known = set(
-        TopUp.objects.filter(account=account, payment_intent_id__isnull=False).values_list(
-            "payment_intent_id", flat=True
-        )
-    )
+    known = _local_invoice_ids(account)
     report.unmatched_invoices = [
         i for i in snapshot.value if i.invoice_origin == "manual" and i.id not in known
     ]
@@ -83,11 +79,7 @@ def candidate_invoices(*, topup: TopUp) -> list[Invoice]:
     snapshot = account_invoices(account=topup.account)
     if snapshot is None:
         return []
-    taken = set(
-        TopUp.objects.filter(account=topup.account, payment_intent_id__isnull=False).values_list(
-            "payment_intent_id", flat=True
-        )
-    )
+    taken = _local_invoice_ids(topup.account)
     start, end = (topup.created_at + edge for edge in CANDIDATE_WINDOW)
     return [
         invoice
@@ -97,3 +89,12 @@ def candidate_invoices(*, topup: TopUp) -> list[Invoice]:
         and invoice.created is not None
         and start <= invoice.created <= end
     ]
+
+
+def _local_invoice_ids(account: CloudflareAccount) -> set[str]:
+    """The invoice ids some top-up here already carries (create's `payment_intent_id`)."""
+    return set(
+        TopUp.objects.filter(account=account, payment_intent_id__isnull=False).values_list(
+            "payment_intent_id", flat=True
+        )
+    )

@@ -48,6 +48,7 @@ def desk(request):
     query.pop("page", None)
     scope = query.copy()
     scope.pop("kind", None)
+    page = Paginator(topups, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request,
         "finance/desk.html",
@@ -56,11 +57,11 @@ def desk(request):
             "kind": filters["kind"],
             "kinds": [(kind, label, counts[kind]) for kind, label in KIND_CHOICES],
             "kind_labels": {kind: label for kind, (label, _) in QUEUE_KINDS.items()},
-            "page": Paginator(topups, PAGE_SIZE).get_page(request.GET.get("page")),
+            "page": page,
             "filter_query": query.urlencode(),
             "scope_query": scope.urlencode(),
             "filters": filters,
-            "export_count": topups.count(),
+            "export_count": page.paginator.count,  # the paginator counted them already
             "export_filename": export_filename(**_export_scope(filters)),
             "memberships": membership_list_for_user(user=request.user),
         },
