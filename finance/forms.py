@@ -35,6 +35,12 @@ class ResolveForm(forms.Form):
         label="What happened",
         error_messages={"required": "Choose whether the card was charged."},
     )
+    invoice = forms.ChoiceField(
+        required=False,
+        widget=forms.RadioSelect,
+        label="Which invoice charged it",
+        help_text="The top-up takes the invoice's id, so the invoice is matched from now on.",
+    )
     note = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 3}),
         max_length=1000,
@@ -42,3 +48,23 @@ class ResolveForm(forms.Form):
         help_text="What you checked, for example the invoice number. It is kept with the top-up.",
         error_messages={"required": "Write a note: say what you checked."},
     )
+
+    def __init__(self, *args, candidates=(), **kwargs):
+        """`candidates`: the invoices that could be this top-up's (a lost create's)."""
+        super().__init__(*args, **kwargs)
+        if candidates:
+            self.fields["invoice"].choices = [
+                *((invoice.id, invoice.id) for invoice in candidates),
+                ("", "None of these"),
+            ]
+            self.fields["invoice"].initial = ""
+        else:
+            del self.fields["invoice"]
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("invoice") and cleaned.get("outcome") == "not_charged":
+            self.add_error(
+                "invoice", "An invoice that charged it means it was charged: choose “Charged”."
+            )
+        return cleaned

@@ -10,7 +10,7 @@
 
 import logging
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from accounts.models import CloudflareAccount
 from accounts.snapshots import account_invoices, account_snapshots_expire
@@ -27,50 +27,71 @@ CANDIDATE_WINDOW = (timedelta(minutes=-10), timedelta(days=1))
 FAILED_MESSAGE = "Cloudflare's invoice for this top-up was not paid ({status})."
 
 
+RECORDABLE_ORIGINS = {"manual": TopUp.Origin.ELSEWHERE, "auto": TopUp.Origin.AUTO}
+
+
 @dataclass
 class Reconciliation:
-    settled: list[tuple[int, str]] = field(default_factory=list)  # (top-up, new state)
-    mismatched: list[tuple[int, str]] = field(default_factory=list)  # (top-up, invoice id)
-    unmatched_invoices: list[Invoice] = field(default_factory=list)
+    """What Cloudflare's invoices say about an account's top-ups."""
+
     invoices_read: bool = True
+    settleable: list[tuple[TopUp, Invoice]] = field(default_factory=list)
+    settled: list[tuple[TopUp, str]] = field(default_factory=list)  # (top-up, new state)
+    mismatched: list[tuple[TopUp, Invoice]] = field(default_factory=list)
+    # Top-up invoices (by hand or auto) that no top-up here carries.
+    unmatched_invoices: list[Invoice] = field(default_factory=list)
+    fetched_at: datetime | None = None
 
 
-def reconcile_account(*, account: CloudflareAccount) -> Reconciliation:
-    """Settle what the invoices prove, and report what disagrees or has no local top-up."""
-    account_snapshots_expire(account=account, kinds=("invoices",))
+def reconcile_account(*, account: CloudflareAccount, settle: bool = True) -> Reconciliation:
+    """Compare the account's top-ups with its invoices. With `settle`, read the invoices afresh
+    and settle what they prove; without, only report from the cached invoices (no write, and
+    no call while the cache is young)."""
+    if settle:
+        account_snapshots_expire(account=account, kinds=("invoices",))
     snapshot = account_invoices(account=account)
-    report = Reconciliation()
     if snapshot is None:
-        report.invoices_read = False
-        return report
+        return Reconciliation(invoices_read=False)
+    report = Reconciliation(fetched_at=snapshot.fetched_at)
     by_id = {invoice.id: invoice for invoice in snapshot.value if invoice.id}
     local = TopUp.objects.filter(account=account, payment_intent_id__in=list(by_id))
-    for topup in local.select_related("account"):
+    for topup in local.select_related("account").order_by("pk"):
         invoice = by_id[topup.payment_intent_id]
         if invoice.amount_due_cents != topup.amount_cents:
-            report.mismatched.append((topup.pk, invoice.id))
-        to_state = SETTLES.get(invoice.status or "")
-        if topup.state in RESOLVABLE_STATES and to_state:
-            fields = {"stale_reason": ""}
-            if to_state == TopUpState.FAILED:
-                fields["error_message"] = FAILED_MESSAGE.format(status=invoice.status)
-            if topup_transition(
-                topup=topup,
-                to_state=to_state,
-                kind=TopUpEvent.Kind.RECONCILED,
-                detail={
-                    "invoice_id": invoice.id,
-                    "invoice_status": invoice.status,
-                    "amount_paid_cents": str(invoice.amount_paid_cents),
-                },
-                **fields,
-            ):
-                report.settled.append((topup.pk, to_state))
+            report.mismatched.append((topup, invoice))
+        if topup.state in RESOLVABLE_STATES and SETTLES.get(invoice.status or ""):
+            report.settleable.append((topup, invoice))
+    if settle:
+        for topup, invoice in report.settleable:
+            if to_state := _settle(topup, invoice):
+                report.settled.append((topup, to_state))
+        report.settleable = []
     known = _local_invoice_ids(account)
     report.unmatched_invoices = [
-        i for i in snapshot.value if i.invoice_origin == "manual" and i.id not in known
+        invoice
+        for invoice in snapshot.value
+        if invoice.invoice_origin in RECORDABLE_ORIGINS and invoice.id not in known
     ]
     return report
+
+
+def _settle(topup: TopUp, invoice: Invoice) -> str | None:
+    to_state = SETTLES[invoice.status]
+    fields = {"stale_reason": ""}
+    if to_state == TopUpState.FAILED:
+        fields["error_message"] = FAILED_MESSAGE.format(status=invoice.status)
+    settled = topup_transition(
+        topup=topup,
+        to_state=to_state,
+        kind=TopUpEvent.Kind.RECONCILED,
+        detail={
+            "invoice_id": invoice.id,
+            "invoice_status": invoice.status,
+            "amount_paid_cents": str(invoice.amount_paid_cents),
+        },
+        **fields,
+    )
+    return to_state if settled else None
 
 
 def candidate_invoices(*, topup: TopUp) -> list[Invoice]:

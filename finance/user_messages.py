@@ -24,5 +24,22 @@ CANNOT_RESOLVE_STATE = (
 )
 CHANGED_MEANWHILE = "This top-up changed while you were looking at it; check it again."
 NOTE_REFUSED = "The note looks like it holds a secret (a key or token); leave that out."
+INVOICE_ONLY_FOR_CHARGED_LOST_CREATE = (
+    "An invoice is named only for a charged top-up whose create answer was lost."
+)
+INVOICE_TAKEN = "That invoice already belongs to another top-up here."
+
+RECORD_RESULTS = {
+    "recorded": "{n} invoice(s) recorded as top-ups.",
+    "already": "{n} already recorded.",
+    "not_paid": "{n} not paid (or not in whole cents), so not recorded.",
+    "not_found": "{n} no longer among Cloudflare's top-up invoices.",
+}
+RECORD_NOTHING_SELECTED = "Select the invoices to record first."
+RECONCILED = (
+    "{account}: {settled} top-up(s) settled by their invoice, {mismatched} amount(s) disagree, "
+    "{unmatched} invoice(s) with no top-up here."
+)
+INVOICES_UNREADABLE = "{account}: Cloudflare could not be asked for the invoices just now."
 
 ONLY_FINANCE = "Only finance members can do this."

@@ -10,18 +10,22 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from accounts.access import membership_or_404, require_role
+from accounts.models import Membership
+from accounts.money import format_cents_fraction
 from accounts.selectors import membership_list_for_user
 from finance import user_messages
 from finance.access import finance_topup_or_404, require_finance_somewhere
 from finance.export import csv_lines, export_filename
 from finance.forms import DeskFilterForm, ResolveForm
-from finance.reconcile import candidate_invoices
+from finance.reconcile import candidate_invoices, reconcile_account
 from finance.selectors import KIND_CHOICES, QUEUE_KINDS, finance_queue_counts, finance_topup_list
 from finance.services import (
     FinanceRefusal,
     topup_confirm_many,
     topup_confirm_payment,
     topup_resolve,
+    topups_record_from_invoices,
 )
 from topups.models import TopUp
 
@@ -119,13 +123,18 @@ BULK_RESULT_LABELS = {
 @require_http_methods(["GET", "POST"])
 def resolve(request, account_id, pk):
     topup = finance_topup_or_404(request.user, account_id, pk)
-    form = ResolveForm(request.POST or None)
+    candidates = [] if topup.payment_intent_id else candidate_invoices(topup=topup)
+    form = ResolveForm(request.POST or None, candidates=candidates)
     refusal = ""
     if form.is_valid():
         charged = form.cleaned_data["outcome"] == "charged"
         try:
             topup_resolve(
-                topup=topup, user=request.user, charged=charged, note=form.cleaned_data["note"]
+                topup=topup,
+                user=request.user,
+                charged=charged,
+                note=form.cleaned_data["note"],
+                invoice_id=form.cleaned_data.get("invoice", ""),
             )
         except FinanceRefusal as exc:
             refusal = str(exc)
@@ -141,11 +150,89 @@ def resolve(request, account_id, pk):
             "form": form,
             "refusal": refusal,
             "events": topup.events.select_related("actor"),
-            "candidates": ([] if topup.payment_intent_id else candidate_invoices(topup=topup)),
+            "candidates": candidates,
             "next": _safe_next(request),
         },
         status=400 if request.method == "POST" else 200,
     )
+
+
+@login_required
+@require_GET
+def reconciliation(request):
+    """Each finance account's top-ups against Cloudflare's invoices, from the cached invoices."""
+    accounts = require_finance_somewhere(request.user)
+    reports = []
+    for account in accounts:
+        report = reconcile_account(account=account, settle=False)
+        reports.append({"account": account, "report": report, **_reconciliation_rows(report)})
+    return render(
+        request,
+        "finance/reconciliation.html",
+        {"reports": reports, "memberships": membership_list_for_user(user=request.user)},
+    )
+
+
+def _reconciliation_rows(report) -> dict:
+    return {
+        "mismatches": [
+            {
+                "topup": topup,
+                "invoice": invoice,
+                "invoiced": format_cents_fraction(invoice.amount_due_cents),
+            }
+            for topup, invoice in report.mismatched
+        ],
+        "unmatched": [
+            {"invoice": invoice, "paid": format_cents_fraction(invoice.amount_paid_cents)}
+            for invoice in report.unmatched_invoices
+        ],
+    }
+
+
+@login_required
+@require_POST
+def reconcile_now(request):
+    """Read the invoices afresh and settle what they prove, for every finance account."""
+    for account in require_finance_somewhere(request.user):
+        report = reconcile_account(account=account)
+        if not report.invoices_read:
+            messages.warning(request, user_messages.INVOICES_UNREADABLE.format(account=account))
+            continue
+        messages.success(
+            request,
+            user_messages.RECONCILED.format(
+                account=account,
+                settled=len(report.settled),
+                mismatched=len(report.mismatched),
+                unmatched=len(report.unmatched_invoices),
+            ),
+        )
+    return redirect("finance:reconciliation")
+
+
+@login_required
+@require_POST
+def record_invoices(request, account_id):
+    membership = membership_or_404(request.user, account_id)
+    require_role(membership, Membership.Role.FINANCE, message=user_messages.ONLY_FINANCE)
+    invoice_ids = request.POST.getlist("invoice")
+    if not invoice_ids:
+        messages.warning(request, user_messages.RECORD_NOTHING_SELECTED)
+        return redirect("finance:reconciliation")
+    results = topups_record_from_invoices(
+        account=membership.account, invoice_ids=invoice_ids, user=request.user
+    )
+    messages.add_message(
+        request,
+        messages.SUCCESS if results["recorded"] == len(set(invoice_ids)) else messages.WARNING,
+        " ".join(
+            text.format(n=results[key])
+            for key, text in user_messages.RECORD_RESULTS.items()
+            if results[key]
+        ),
+    )
+    return redirect("finance:reconciliation")
 
 
 @login_required

@@ -57,13 +57,16 @@ def urls(topup) -> dict[str, tuple[str, str]]:
         "confirm_many": ("post", reverse("finance:confirm_many")),
         "fin_confirm": ("post", reverse("finance:confirm", kwargs=t)),
         "resolve": ("get", reverse("finance:resolve", kwargs=t)),
+        "reconciliation": ("get", reverse("finance:reconciliation")),
+        "reconcile_now": ("post", reverse("finance:reconcile_now")),
+        "record": ("post", reverse("finance:record_invoices", kwargs=a)),
     }
 
 
 NAMES = tuple(urls(TopUp(pk=1, state="creating")))
 READ = "home overview invoices auto_topup history_all live_all history live detail status"
 AUTO_TOPUP_WRITES = "auto_topup_set auto_topup_remove alert"
-FINANCE_DESK = "desk export confirm_many fin_confirm resolve"
+FINANCE_DESK = "desk export confirm_many fin_confirm resolve reconciliation reconcile_now record"
 PAYING = "pay paid return"
 # What each kind of user gets on each URL of the demo account; every URL is named exactly once.
 EXPECTED = {
@@ -80,8 +83,8 @@ EXPECTED = {
         403: f"{PAYING} {FINANCE_DESK}",
     },
     "finance": {
-        200: f"{READ} desk export resolve",
-        302: "confirm_many fin_confirm",
+        200: f"{READ} desk export resolve reconciliation",
+        302: "confirm_many fin_confirm reconcile_now record",
         403: f"amount review confirm {PAYING} {AUTO_TOPUP_WRITES}",
     },
     "viewer": {
@@ -90,10 +93,10 @@ EXPECTED = {
     },
     # finance of another account only: this account's URLs do not exist for them
     "stranger": {
-        200: "home history_all desk export",
-        302: "confirm_many",
+        200: "home history_all desk export reconciliation",
+        302: "confirm_many reconcile_now",
         404: f"overview invoices auto_topup {AUTO_TOPUP_WRITES} live_all amount review confirm "
-        f"history live detail status {PAYING} fin_confirm resolve",
+        f"history live detail status {PAYING} fin_confirm resolve record",
     },
 }
 

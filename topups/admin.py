@@ -35,10 +35,12 @@ class TopUpAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         "amount",
         "state",
         "created_by",
+        "origin",
         "card",
     ]
     list_filter = [
         "state",
+        "origin",
         "account",
         "onboarding",
         "created_at",
@@ -60,6 +62,7 @@ class TopUpAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         "currency",
         "state",
         "created_by",
+        "origin",
         "request_key",
         "payment_intent_id",
         "card_brand",
@@ -76,7 +79,17 @@ class TopUpAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     fieldsets = [
         (
             None,
-            {"fields": ["account", "amount", "amount_cents", "currency", "state", "created_by"]},
+            {
+                "fields": [
+                    "account",
+                    "amount",
+                    "amount_cents",
+                    "currency",
+                    "state",
+                    "created_by",
+                    "origin",
+                ]
+            },
         ),
         (
             "Cloudflare",

@@ -3,6 +3,7 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 from accounts.models import CloudflareAccount
 from accounts.money import format_cents
@@ -14,13 +15,28 @@ class TopUp(models.Model):
 
     Change `state` only through `topups.services.transitions.topup_transition`, which enforces
     the state machine in `topups/states.py` with a conditional UPDATE and writes the audit trail.
+
+    Most top-ups are started here. Finance also records the ones Cloudflare invoiced that were
+    not (made in Cloudflare's dashboard, or auto top-ups), so the history is complete: those have
+    no creator, and their `payment_intent_id` is the invoice's id.
     """
+
+    class Origin(models.TextChoices):
+        PORTAL = "portal", "This portal"
+        ELSEWHERE = "elsewhere", "Outside this portal"
+        AUTO = "auto", "Auto top-up"
 
     account = models.ForeignKey(CloudflareAccount, on_delete=models.PROTECT, related_name="topups")
     amount_cents = models.PositiveIntegerField()
     currency = models.CharField(max_length=3, default="usd")
+    origin = models.CharField(max_length=10, choices=Origin.choices, default=Origin.PORTAL)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="topups_created"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="topups_created",
+        help_text="Empty for a top-up recorded from Cloudflare's invoice.",
     )
     # Generated when the review page is rendered; a resubmitted form finds the same row.
     request_key = models.UUIDField(unique=True, default=uuid.uuid4, editable=False)
@@ -40,7 +56,8 @@ class TopUp(models.Model):
     error_code = models.IntegerField(null=True, blank=True)
     error_message = models.TextField(blank=True)
 
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    # A recorded top-up takes its invoice's time.
+    created_at = models.DateTimeField(default=timezone.now, editable=False, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
     status_checked_at = models.DateTimeField(null=True, blank=True)
     completed_at = models.DateTimeField(null=True, blank=True)
@@ -70,7 +87,19 @@ class TopUp(models.Model):
     class Meta:
         ordering = ["-created_at", "-id"]
         constraints = [
-            models.CheckConstraint(condition=Q(amount_cents__gte=1000), name="topup_amount_min"),
+            # Cloudflare's minimum applies to what is started here; an invoice is what it is.
+            models.CheckConstraint(
+                condition=Q(amount_cents__gte=1000) | ~Q(origin="portal"),
+                name="topup_amount_min",
+            ),
+            models.CheckConstraint(
+                condition=Q(origin="portal", created_by__isnull=False)
+                | (
+                    Q(origin__in=["elsewhere", "auto"])
+                    & Q(created_by__isnull=True, payment_intent_id__isnull=False)
+                ),
+                name="topup_started_here_or_recorded_from_invoice",
+            ),
             models.CheckConstraint(
                 condition=Q(state__in=TopUpState.values), name="topup_state_valid"
             ),
@@ -119,6 +148,13 @@ class TopUp(models.Model):
         return format_cents(self.amount_cents)
 
     @property
+    def started_by_display(self) -> str:
+        """Who started it: a username, or where a recorded top-up came from."""
+        if self.created_by_id:
+            return self.created_by.get_username()
+        return self.get_origin_display()
+
+    @property
     def card_display(self) -> str:
         if not self.card_last4:
             return ""
@@ -139,6 +175,7 @@ class TopUpEvent(models.Model):
         FINANCE_CONFIRMED = "finance_confirmed", "Payment confirmed by finance"
         FINANCE_RESOLVED = "finance_resolved", "Resolved by finance"
         RECONCILED = "reconciled", "Reconciled with Cloudflare's invoice"
+        RECORDED_FROM_INVOICE = "recorded_from_invoice", "Recorded from Cloudflare's invoice"
 
     topup = models.ForeignKey(TopUp, on_delete=models.PROTECT, related_name="events")
     actor = models.ForeignKey(

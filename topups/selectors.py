@@ -6,8 +6,10 @@ from django.contrib.auth import get_user_model
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from accounts.snapshots import account_invoices
+from cloudflare_client import Invoice
 from topups.models import TopUp
-from topups.states import TopUpState
+from topups.states import FINAL_STATES, TopUpState
 
 
 def topup_list_recent(*, account_ids, limit: int = 5) -> QuerySet[TopUp]:
@@ -67,3 +69,14 @@ def topup_open_duplicate(*, account, user, amount_cents: int) -> TopUp | None:
         .order_by("-created_at")
         .first()
     )
+
+
+def topup_invoice(*, topup: TopUp) -> Invoice | None:
+    """Cloudflare's invoice of a settled top-up (its id is create's `payment_intent_id`), from
+    the account's cached invoices; None while pending, or when it cannot be read."""
+    if not topup.payment_intent_id or topup.state not in FINAL_STATES:
+        return None
+    snapshot = account_invoices(account=topup.account)
+    if snapshot is None:
+        return None
+    return next((i for i in snapshot.value if i.id == topup.payment_intent_id), None)

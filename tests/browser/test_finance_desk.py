@@ -109,3 +109,34 @@ def test_the_desk_on_a_phone(app, phone_page, sandbox, screenshot):
     phone_page.get_by_role("link", name="Export CSV").click()
     expect(phone_page.get_by_role("dialog")).to_be_visible()
     screenshot(phone_page, "finance-export-dialog-phone")
+
+
+def test_reconciliation_records_an_auto_top_up(app, page, phone_page, sandbox, screenshot):
+    """The demo past has invoices made outside this portal; finance records one from the page."""
+    sandbox.reset(demo_history=True)
+    seed_queue(sandbox)
+    open_desk(page, app)
+    page.get_by_role("link", name="Reconciliation with invoices").click()
+    expect(page.get_by_role("heading", name="Reconciliation", exact=True)).to_be_visible()
+    unmatched = page.locator(".table--unmatched").first
+    auto_row = unmatched.locator("tr", has_text="Auto top-up").filter(has_text="Paid").first
+    invoice_id = auto_row.locator("code").inner_text()
+    screenshot(page, "finance-reconciliation-desktop")
+
+    auto_row.get_by_role("checkbox").check()
+    page.get_by_role("button", name="Record selected as top-ups").first.click()
+
+    expect(page.get_by_text("1 invoice(s) recorded as top-ups.")).to_be_visible()
+    expect(page.get_by_text(invoice_id)).to_have_count(0)
+    recorded = TopUp.objects.get(payment_intent_id=invoice_id)
+    assert (recorded.origin, recorded.confirmed_by.username) == (TopUp.Origin.AUTO, "finance")
+
+    page.get_by_role("button", name="Reconcile now").click()
+    expect(page.locator(".message--success")).to_have_count(2)  # one line per finance account
+    expect(page.locator(".message--success").first).to_contain_text("settled by their invoice")
+    assert page.console_errors == []
+
+    open_desk(phone_page, app)
+    phone_page.goto(page.url)
+    screenshot(phone_page, "finance-reconciliation-phone")
+    assert phone_page.evaluate("document.documentElement.scrollWidth") <= 375

@@ -1,6 +1,6 @@
 """Reconciliation with Cloudflare's invoices, against the sandbox: a stale top-up settled by its
-paid invoice, a lost create offered to finance with the invoice it charged, amounts that
-disagree reported."""
+paid invoice, a lost create settled by finance with the invoice it charged, amounts that
+disagree reported, invoices with no top-up here recorded as top-ups (once)."""
 
 import io
 
@@ -9,6 +9,9 @@ from django.core.management import call_command
 from django.urls import reverse
 
 from finance.reconcile import candidate_invoices, reconcile_account
+from finance.services import topups_record_from_invoices
+from finance.user_messages import RECORD_RESULTS
+from tests.concurrency import at_once
 from tests.conftest import DEMO_ACCOUNT_ID
 from tests.topups.steps import confirm, paid_at_cloudflare, pay_with_card
 from topups.models import TopUp, TopUpEvent
@@ -41,7 +44,7 @@ def test_a_stale_top_up_is_settled_by_its_paid_invoice(
 def test_amounts_that_disagree_are_reported(make_topup, account, sandbox, sandbox_settings):
     wrong = make_topup(cents=9900, payment_intent_id=paid_at_cloudflare(account, sandbox))
     report = reconcile_account(account=account)
-    assert report.mismatched == [(wrong.pk, wrong.payment_intent_id)]
+    assert [(t.pk, i.id) for t, i in report.mismatched] == [(wrong.pk, wrong.payment_intent_id)]
 
 
 def test_invoices_with_no_top_up_here_are_listed(account, sandbox, sandbox_settings):
@@ -71,7 +74,139 @@ def test_a_lost_create_is_offered_the_invoice_it_charged(
     (candidate,) = candidate_invoices(topup=lost)
     assert candidate.amount_paid_cents == 4200
     client.force_login(finance_user)
-    page = client.get(
-        reverse("finance:resolve", kwargs={"account_id": DEMO_ACCOUNT_ID, "pk": lost.pk})
+    url = reverse("finance:resolve", kwargs={"account_id": DEMO_ACCOUNT_ID, "pk": lost.pk})
+    assert candidate.id in client.get(url).content.decode()
+    assert candidate.id in _unmatched_ids(account)
+
+    response = client.post(
+        url, {"outcome": "charged", "invoice": candidate.id, "note": "Seen on the invoice."}
     )
-    assert candidate.id in page.content.decode()
+
+    assert response.status_code == 302
+    lost.refresh_from_db()
+    assert (lost.state, lost.payment_intent_id) == (TopUpState.COMPLETED, candidate.id)
+    assert lost.events.get(kind=TopUpEvent.Kind.FINANCE_RESOLVED).detail["invoice_id"] == (
+        candidate.id
+    )
+    # Matched from now on: never offered for recording, so never counted twice.
+    assert candidate.id not in _unmatched_ids(account)
+
+
+def test_an_invoice_is_named_only_for_a_charged_top_up(
+    client, make_topup, finance_user, account, sandbox, sandbox_settings
+):
+    lost = make_topup(state=TopUpState.UNKNOWN, cents=5000)
+    paid_at_cloudflare(account, sandbox)
+    (candidate,) = candidate_invoices(topup=lost)
+    client.force_login(finance_user)
+    url = reverse("finance:resolve", kwargs={"account_id": DEMO_ACCOUNT_ID, "pk": lost.pk})
+
+    response = client.post(url, {"outcome": "not_charged", "invoice": candidate.id, "note": "x"})
+
+    assert response.status_code == 400
+    assert "choose “Charged”" in response.content.decode()
+    lost.refresh_from_db()
+    assert (lost.state, lost.payment_intent_id) == (TopUpState.UNKNOWN, None)
+
+
+def _unmatched_ids(account) -> list[str]:
+    return [i.id for i in reconcile_account(account=account, settle=False).unmatched_invoices]
+
+
+def test_without_settling_the_report_only_says_what_could_be_settled(
+    make_topup, account, sandbox, sandbox_settings
+):
+    stale = make_topup(
+        state=TopUpState.STALE, cents=5000, payment_intent_id=paid_at_cloudflare(account, sandbox)
+    )
+    report = reconcile_account(account=account, settle=False)
+    assert [(t.pk, i.status) for t, i in report.settleable] == [(stale.pk, "paid")]
+    assert report.settled == []
+    stale.refresh_from_db()
+    assert stale.state == TopUpState.STALE
+
+
+def test_finance_records_invoices_with_no_top_up_here(client, finance_user, account, demo):
+    """The demo past holds paid manual and auto invoices made outside this portal."""
+    client.force_login(finance_user)
+    page = client.get(reverse("finance:reconciliation"))
+    unmatched = page.context["reports"][0]["report"].unmatched_invoices
+    origins = {i.invoice_origin for i in unmatched}
+    assert origins == {"manual", "auto"}
+    manual = next(i for i in unmatched if i.invoice_origin == "manual" and i.status == "paid")
+    auto = next(i for i in unmatched if i.invoice_origin == "auto" and i.status == "paid")
+    assert manual.id in page.content.decode()
+
+    record = reverse("finance:record_invoices", kwargs={"account_id": DEMO_ACCOUNT_ID})
+    first = client.post(record, {"invoice": [manual.id, auto.id]}, follow=True)
+    again = client.post(record, {"invoice": [manual.id]}, follow=True)
+
+    recorded = {t.payment_intent_id: t for t in TopUp.objects.all()}
+    assert set(recorded) == {manual.id, auto.id}
+    assert recorded[manual.id].origin == TopUp.Origin.ELSEWHERE
+    assert recorded[auto.id].origin == TopUp.Origin.AUTO
+    for invoice in (manual, auto):
+        topup = recorded[invoice.id]
+        assert topup.amount_cents == invoice.amount_paid_cents
+        assert (topup.state, topup.created_by, topup.confirmed_by) == (
+            TopUpState.COMPLETED,
+            None,
+            finance_user,
+        )
+        assert topup.created_at == invoice.created
+        event = topup.events.get(kind=TopUpEvent.Kind.RECORDED_FROM_INVOICE)
+        assert (event.actor, event.detail["invoice_id"]) == (finance_user, invoice.id)
+    assert _messages(first) == [RECORD_RESULTS["recorded"].format(n=2)]
+    assert _messages(again) == [RECORD_RESULTS["already"].format(n=1)]
+    assert {manual.id, auto.id}.isdisjoint(_unmatched_ids(account))
+    history = client.get(reverse("topups:history", kwargs={"account_id": DEMO_ACCOUNT_ID}))
+    assert "Auto top-up" in history.content.decode()
+
+
+def test_an_unpaid_or_unknown_invoice_is_not_recorded(client, finance_user, account, demo):
+    client.force_login(finance_user)
+    record = reverse("finance:record_invoices", kwargs={"account_id": DEMO_ACCOUNT_ID})
+    response = client.post(record, {"invoice": ["in_made_up"]}, follow=True)
+    assert _messages(response) == [RECORD_RESULTS["not_found"].format(n=1)]
+    assert not TopUp.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_invoice_recorded_twice_at_once_is_one_top_up(finance_user, account, demo):
+    invoice = _unmatched_paid(account)
+    results = at_once(
+        lambda _: topups_record_from_invoices(
+            account=account, invoice_ids=[invoice.id], user=finance_user
+        ),
+        4,
+    )
+    assert sum(r["recorded"] for r in results) == 1
+    assert sum(r["already"] for r in results) == 3
+    assert TopUp.objects.filter(payment_intent_id=invoice.id).count() == 1
+
+
+def _messages(response) -> list[str]:
+    return [str(message) for message in response.context["messages"]]
+
+
+def _unmatched_paid(account):
+    unmatched = reconcile_account(account=account, settle=False).unmatched_invoices
+    return next(i for i in unmatched if i.status == "paid")
+
+
+def test_a_top_up_shows_its_invoice(
+    client, make_topup, admin_user, account, sandbox, sandbox_settings
+):
+    paid = make_topup(cents=5000, payment_intent_id=paid_at_cloudflare(account, sandbox))
+    wrong = make_topup(cents=7500, payment_intent_id=paid_at_cloudflare(account, sandbox))
+    client.force_login(admin_user)
+
+    def page(topup):
+        url = reverse("topups:detail", kwargs={"account_id": DEMO_ACCOUNT_ID, "pk": topup.pk})
+        return client.get(url).content.decode()
+
+    shown = page(paid)
+    assert "Paid · $50.00 paid" in shown
+    assert f"{paid.payment_intent_id}.pdf" in shown
+    assert 'id="invoice-mismatch"' not in shown
+    assert "Cloudflare invoiced $50.00 for this top-up, not $75.00." in page(wrong)

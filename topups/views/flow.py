@@ -13,7 +13,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.access import membership_or_404
-from accounts.money import format_cents
+from accounts.money import format_cents, format_cents_fraction
 from accounts.selectors import membership_list_for_user
 from accounts.services import account_limits
 from topups import selectors, user_messages
@@ -201,6 +201,7 @@ def topup_return(request, account_id, pk):
 def topup_detail(request, account_id, pk):
     membership, topup = _membership_and_topup(request, account_id, pk)
     topup_refresh_status(topup=topup)
+    invoice = selectors.topup_invoice(topup=topup)
     return render(
         request,
         "topups/detail.html",
@@ -208,6 +209,10 @@ def topup_detail(request, account_id, pk):
             request,
             membership,
             topup=topup,
+            invoice=invoice,
+            invoice_paid=format_cents_fraction(invoice.amount_paid_cents) if invoice else "",
+            invoice_due=format_cents_fraction(invoice.amount_due_cents) if invoice else "",
+            invoice_mismatch=bool(invoice) and invoice.amount_due_cents != topup.amount_cents,
             events=topup.events.select_related("actor"),
             **_status_context(request, topup),
         ),

@@ -21,11 +21,11 @@ class Command(BaseCommand):
             settled += len(report.settled)
             mismatched += len(report.mismatched)
             unmatched += len(report.unmatched_invoices)
-            for pk, state in report.settled:
-                self.stdout.write(f"  {account.name}: top-up #{pk} is {state} by its invoice")
-            for pk, invoice_id in report.mismatched:
+            for topup, state in report.settled:
+                self.stdout.write(f"  {account.name}: top-up #{topup.pk} is {state} by its invoice")
+            for topup, invoice in report.mismatched:
                 self.stdout.write(
-                    f"  {account.name}: top-up #{pk} and invoice {invoice_id} disagree on "
+                    f"  {account.name}: top-up #{topup.pk} and invoice {invoice.id} disagree on "
                     "the amount"
                 )
         self.stdout.write(
