@@ -106,7 +106,8 @@ def _write_auto_topup(account: CloudflareAccount, write) -> None:
         ) from exc
     except CloudflareError as exc:
         raise AutoTopUpRefused(AUTO_TOPUP_MESSAGES["unavailable"]) from exc
-    account_snapshots_expire(account=account, kinds=("balance",))
+    # A threshold above the balance fires auto top-up at once: a new invoice, a new balance.
+    account_snapshots_expire(account=account, kinds=("balance", "invoices"))
 
 
 def account_low_balance_alert_set(*, account: CloudflareAccount, threshold_cents: int | None):

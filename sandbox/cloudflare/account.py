@@ -13,7 +13,14 @@ from decimal import Decimal
 import stripe
 
 from sandbox.cloudflare import contract
-from sandbox.cloudflare.ledger import HOUR, AccountBook, InvoiceEntry, auto_invoice, demo_books
+from sandbox.cloudflare.ledger import (
+    HOUR,
+    AccountBook,
+    AutoTopUpConfig,
+    InvoiceEntry,
+    auto_invoice,
+    demo_books,
+)
 from sandbox.config import SandboxConfig
 from sandbox.payments import Payments, mint_invoice_id
 
@@ -215,7 +222,7 @@ class AccountEmulator:
     async def delete_topup_config(self, account_id: str) -> None:
         book = await self._current_book(account_id)
         self._refuse_unless_writes_allowed()
-        book.auto_topup.amount = book.auto_topup.threshold = None
+        book.auto_topup = AutoTopUpConfig()
 
     def _refuse_unless_writes_allowed(self) -> None:
         if not self.config.topup_config_writes:
@@ -262,7 +269,7 @@ class AccountEmulator:
                 )
 
     async def _run_auto_topup(self, account_id: str, book: AccountBook) -> None:
-        for hour in book.hours_below_threshold(int(time.time())):
+        for hour in book.auto_topup_moments(int(time.time())):
             if not book.auto_topup.active:
                 break
             try:

@@ -6,7 +6,8 @@ history and the invoices are all read.
 - The balance is the opening balance, plus every paid invoice, minus all usage so far.
 - A completed top-up is a paid `manual` invoice whose id is its `payment_intent_id`.
 - Auto top-up: when the balance falls below the threshold and a card is saved, the amount is
-  charged and a paid `auto` invoice appears at that hour.
+  charged and a paid `auto` invoice appears at that hour (or at once, at most once an hour,
+  when a threshold is set above the balance).
 - A demo past (about 60 days) is written for the demo accounts unless switched off.
 Amounts are Decimal cents, as Cloudflare's are: fractional where usage is involved.
 """
@@ -95,9 +96,11 @@ class AccountBook:
             - self.usage_between(self.opened_at, moment)
         )
 
-    def hours_below_threshold(self, now: int) -> list[int]:
-        """The hours from the last check to now at which auto top-up would have fired (each
-        firing raises the balance, which the next hour sees)."""
+    def auto_topup_moments(self, now: int) -> list[int]:
+        """The moments from the last check to now at which auto top-up fires: the end of each
+        hour that left the balance below the threshold (each firing raises the balance, which
+        the next hour sees), and now, once an hour, when the balance already is below it (a
+        threshold just set above the balance)."""
         fired: list[int] = []
         if not self.auto_topup.active:
             self.auto_checked_until = now
@@ -120,6 +123,10 @@ class AccountBook:
                 fired.append(hour)
                 balance += self.auto_topup.amount
         self.auto_checked_until = hour
+        charged_this_hour = any(i.kind == "auto" and i.created > hour for i in self.invoices)
+        current = self.balance_at(now) + len(fired) * self.auto_topup.amount
+        if current < self.auto_topup.threshold and not charged_this_hour:
+            fired.append(now)
         return fired
 
 
@@ -151,7 +158,7 @@ def demo_books(account_ids: tuple[str, ...], now: int, mint_id) -> dict[str, Acc
         if production:
             book.auto_topup = AutoTopUpConfig(amount=5000, threshold=1000)
         book.auto_checked_until = opened
-        for hour in book.hours_below_threshold(now):
+        for hour in book.auto_topup_moments(now):
             book.invoices.append(auto_invoice(mint_id(), book.auto_topup.amount, hour))
         books[account_id] = book
     return books

@@ -5,6 +5,7 @@ import pytest
 from django.urls import reverse
 
 from accounts.services import AUTO_TOPUP_MESSAGES
+from accounts.snapshots import account_balance
 from tests.conftest import DEMO_ACCOUNT_ID
 
 pytestmark = pytest.mark.django_db
@@ -47,6 +48,29 @@ def test_auto_top_up_change_accepted(client, admin_user, demo):
     assert "below <strong>$20.00</strong>" in page
     removed = client.post(reverse("accounts:auto_topup_remove", kwargs=A), follow=True)
     assert "Auto top-up is off." in removed.content.decode()
+
+
+def test_auto_top_up_set_above_the_balance_fires_at_once(client, admin_user, account, demo):
+    """Live in the sandbox: the saved card is charged, and the app shows the new auto invoice
+    and the raised balance straight away (the cached reads are expired by the change)."""
+    demo.configure(topup_config_writes=True)
+    client.force_login(admin_user)
+    before = account_balance(account=account).value.balance_cents
+    autos = len(auto_invoices(client))
+
+    client.post(reverse("accounts:auto_topup", kwargs=A), {"threshold": "2000", "amount": "100"})
+
+    after = account_balance(account=account).value
+    assert after.auto_topup.error is None
+    assert before + 10_000 - 100 < after.balance_cents <= before + 10_000  # minus a moment's use
+    (newest, *_) = auto_invoices(client)
+    assert len(auto_invoices(client)) == autos + 1
+    assert (newest.status, newest.amount_paid_cents) == ("paid", 10_000)
+
+
+def auto_invoices(client):
+    page = client.get(reverse("accounts:invoices", kwargs=A), {"type": "auto"})
+    return [row["invoice"] for row in page.context["rows"]]
 
 
 @pytest.mark.parametrize(

@@ -142,6 +142,51 @@ def test_auto_top_up_writes_when_the_sandbox_accepts_them(sandbox):
     assert result(get(sandbox, "topup/config")) == dict.fromkeys(CONFIG_KEYS)
 
 
+def test_auto_top_up_charges_the_saved_card_when_the_balance_is_below_the_threshold(sandbox):
+    """Live, not seeded: a card is saved by a first top-up, then a threshold above the balance
+    fires auto top-up at once: the card is charged in localstripe and a paid auto invoice
+    raises the balance. It fires at most once an hour, however often the balance is read."""
+    first = create(sandbox, {"amount": 2500}).json()["result"]
+    pay(sandbox, first["client_secret"]).raise_for_status()
+    sandbox.configure(topup_config_writes=True)
+    config = {"amount": 2000, "threshold": 5000}
+    requests.post(billing(sandbox, "topup/config"), json=config, headers=TOKEN, timeout=10)
+
+    balance = result(get(sandbox, "credit-balance"))
+    again = result(get(sandbox, "credit-balance"))
+    (auto,) = result(get(sandbox, "invoice-history", type="auto"))["invoices"]
+
+    assert balance["balance"] == again["balance"] == 2500 + 2000
+    assert (auto["status"], auto["amount_paid"], auto["invoice_origin"]) == ("paid", 2000, "auto")
+    assert balance["topup_config"]["disabledReason"] is None
+    charges = stripe_charges(sandbox)
+    assert sorted(c["amount"] for c in charges if c["status"] == "succeeded") == [2000, 2500]
+
+
+def test_auto_top_up_without_a_saved_card_is_disabled_with_its_reason(sandbox):
+    sandbox.configure(topup_config_writes=True)
+    config = {"amount": 2000, "threshold": 5000}
+    requests.post(billing(sandbox, "topup/config"), json=config, headers=TOKEN, timeout=10)
+
+    state = result(get(sandbox, "topup/config"))
+
+    assert (state["disabledReason"], state["error"]) == ("payment_failed", "No card is saved.")
+    assert state["lastFailedAt"] is not None
+    assert result(get(sandbox, "credit-balance"))["balance"] == 0
+    assert result(get(sandbox, "invoice-history", type="auto"))["invoices"] == []
+
+
+def stripe_charges(sandbox) -> list[dict]:
+    """The charges localstripe holds: what was really taken from the card."""
+    response = requests.get(
+        f"{sandbox.localstripe_url}/v1/charges",
+        auth=("sk_test_sandbox", ""),
+        timeout=10,
+    )
+    response.raise_for_status()
+    return response.json()["data"]
+
+
 @pytest.mark.parametrize(
     "params",
     [
