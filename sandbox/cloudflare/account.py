@@ -89,14 +89,18 @@ class AccountEmulator:
             raise contract.invalid(
                 contract.INVALID_QUERY, "value_grouping_window must be hour or day"
             )
+        # Cloudflare's published schema makes both times optional; without them the sandbox
+        # answers the current calendar month so far (our client always sends both).
+        now = int(time.time())
         try:
-            start_ms, end_ms = int(query["start_time"]), int(query["end_time"])
-        except (KeyError, ValueError):
+            start_ms = int(query.get("start_time") or month_start(now) * 1000)
+            end_ms = int(query.get("end_time") or now * 1000)
+        except ValueError:
             raise contract.invalid(
-                contract.INVALID_QUERY, "start_time and end_time are required (Unix milliseconds)"
+                contract.INVALID_QUERY, "start_time and end_time are Unix milliseconds"
             ) from None
         step = HOUR if window == "hour" else 24 * HOUR
-        start, end = start_ms // 1000, min(end_ms // 1000, int(time.time()))
+        start, end = start_ms // 1000, min(end_ms // 1000, now)
         start -= start % step
         if end <= start or (end - start) // step > MAX_USAGE_BUCKETS:
             raise contract.invalid(contract.INVALID_QUERY, "the time range is empty or too long")
