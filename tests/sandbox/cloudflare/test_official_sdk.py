@@ -26,7 +26,8 @@ def sdk(sandbox):
 
 def test_top_up_create_and_status(sdk, sandbox):
     created = sdk.topup.create(**A, amount=5000)
-    assert created.client_secret and created.onboarding is False
+    assert created.client_secret
+    assert created.onboarding is False
     assert sdk.topup.status(**A, payment_intent_id=created.payment_intent_id).status == "pending"
 
     pay(sandbox, created.client_secret).raise_for_status()
@@ -42,10 +43,12 @@ def test_account_reads(sdk, demo):
     assert balance.payment_method.last4 == "4242"
     assert balance.topup_config.threshold == 1000
     history = sdk.invoice_history(**A, type="auto")
-    assert history.invoices and all(i.invoice_origin == "auto" for i in history.invoices)
+    assert history.invoices
+    assert all(i.invoice_origin == "auto" for i in history.invoices)
     assert history.pagination.total_count >= len(history.invoices)
     preview = sdk.invoice_preview(**A)
-    assert preview.status == "draft" and preview.invoice_lines
+    assert preview.status == "draft"
+    assert preview.invoice_lines
     now = int(time.time() * 1000)
     hours = sdk.usage_history(
         **A, value_grouping_window="hour", start_time=now - 6 * 3_600_000, end_time=now
