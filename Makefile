@@ -11,7 +11,7 @@ LOCALSTRIPE_PORT ?= 8420
 SANDBOX_SETTLE_SECONDS ?= 3
 export SANDBOX_API_PORT LOCALSTRIPE_PORT WEB_HOST WEB_PORT
 
-.PHONY: run sandbox test test-postgres lint format install install-dev chromium clean
+.PHONY: run serve sandbox test test-postgres lint format install install-dev chromium clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is required"'
@@ -33,10 +33,18 @@ install-dev: $(VENV)/.installed-dev
 ## run: install, migrate, seed the demo users, start localstripe + sandbox + web server (Ctrl-C stops all)
 run: install
 	BILLING_SANDBOX=true $(BIN)/python manage.py migrate --noinput
+	BILLING_SANDBOX=true $(BIN)/python manage.py collectstatic --noinput -v 0
 	BILLING_SANDBOX=true $(BIN)/python manage.py seed_demo
 	@echo "Open http://$(WEB_HOST):$(WEB_PORT)/ and sign in as admin / admin-sandbox"
 	BILLING_SANDBOX=true DJANGO_DEBUG=$${DJANGO_DEBUG:-true} SANDBOX_SETTLE_SECONDS=$(SANDBOX_SETTLE_SECONDS) \
 	  $(BIN)/honcho -f Procfile start
+
+## serve: production: migrate, collect static files, then gunicorn (GUNICORN_WORKERS, GUNICORN_BIND
+## from the environment, like every other setting; see "Deploying it" in the README)
+serve: install
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py collectstatic --noinput -v 0
+	exec $(BIN)/gunicorn billing_portal.wsgi -c gunicorn.conf.py
 
 ## sandbox: only localstripe + the Cloudflare billing emulator
 sandbox: install

@@ -1,6 +1,6 @@
-# gunicorn billing_portal.wsgi -c gunicorn.conf.py
-# The access log uses the path without its query string (%(U)s): a Stripe return URL carries the
-# PaymentIntent's client secret there.
+# gunicorn billing_portal.wsgi -c gunicorn.conf.py   (what `make serve` runs)
+# Workers and threads come from the environment; every worker shares state only through the
+# database. The access log is one JSON object per request, path without its query string.
 import os
 
 bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
@@ -8,4 +8,22 @@ workers = int(os.environ.get("GUNICORN_WORKERS", "3"))
 threads = int(os.environ.get("GUNICORN_THREADS", "4"))
 timeout = 60  # above CLOUDFLARE_READ_TIMEOUT, so a create's answer is never cut off by gunicorn
 accesslog = "-"
-access_log_format = '%(h)s "%(m)s %(U)s %(H)s" %(s)s %(b)s %(L)ss'
+logconfig_dict = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"json": {"()": "billing_portal.log_formats.AccessJsonFormatter"}},
+    "handlers": {
+        "access": {
+            "class": "logging.StreamHandler",
+            "formatter": "json",
+            "stream": "ext://sys.stdout",
+        },
+        "errors": {"class": "logging.StreamHandler", "stream": "ext://sys.stderr"},
+    },
+    # gunicorn merges this over its defaults key by key: root and its error log are named too.
+    "root": {"level": "INFO", "handlers": ["errors"]},
+    "loggers": {
+        "gunicorn.access": {"handlers": ["access"], "level": "INFO", "propagate": False},
+        "gunicorn.error": {"handlers": ["errors"], "level": "INFO", "propagate": False},
+    },
+}

@@ -7,9 +7,12 @@ production deploy never talks to the emulator by accident. Contradictory or miss
 are reported by the system checks in `accounts/checks.py`, which also run when the WSGI app starts.
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
+
+from billing_portal.csp import content_security_policy
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -31,7 +34,11 @@ INSTALLED_APPS = [
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "django.contrib.messages",
+    # WhiteNoise serves static files under runserver too, exactly as in production.
+    "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    "csp",
+    "axes",
     "accounts.apps.AccountsConfig",
     "topups.apps.TopupsConfig",
     "finance.apps.FinanceConfig",
@@ -39,12 +46,16 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: it answers a locked-out sign-in.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "billing_portal.urls"
@@ -82,6 +93,29 @@ else:
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# Argon2 for new and re-hashed passwords; older hashes still verify and are upgraded at sign-in.
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    "django.contrib.auth.hashers.ScryptPasswordHasher",
+]
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # refuses sign-in while locked out
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Sign-in throttling (django-axes, failures kept in the database so every worker sees them):
+# after AXES_FAILURE_LIMIT failures for one username from one address, that pair is locked out
+# for the cool-off, answered with 429 and a page that says so.
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_LOCKOUT_CALLABLE = "accounts.lockout.sign_in_locked_out"
+AXES_RESET_ON_SUCCESS = True
+AXES_VERBOSE = True
+# Behind a proxy, the client's address is the last one the proxy appended.
+AXES_IPWARE_PROXY_COUNT = env.int("DJANGO_PROXY_COUNT", default=0) or None
+AXES_IPWARE_META_PRECEDENCE_ORDER = ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"]
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -100,14 +134,29 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = env.path("DJANGO_STATIC_ROOT", default=BASE_DIR / "staticfiles")
+# `collectstatic` writes hashed, compressed copies; WhiteNoise serves them with far-future caching.
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+}
 
-# Security headers that cost nothing; HTTPS-only cookies wherever the site is not the local sandbox.
+# --- HTTPS and headers ------------------------------------------------------------------------
+# Everywhere but the local sandbox the site is HTTPS only. Behind a proxy that terminates TLS,
+# set DJANGO_SECURE_PROXY_SSL_HEADER (e.g. "HTTP_X_FORWARDED_PROTO,https") and make sure the
+# proxy overwrites that header.
+HTTPS_ONLY = env.bool("DJANGO_HTTPS_ONLY", default=not BILLING_SANDBOX)
+SECURE_PROXY_SSL_HEADER = env.tuple("DJANGO_SECURE_PROXY_SSL_HEADER", default=None) or None
+SECURE_SSL_REDIRECT = HTTPS_ONLY
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]  # load balancers probe over plain HTTP
+SECURE_HSTS_SECONDS = env.int("DJANGO_HSTS_SECONDS", default=31_536_000 if HTTPS_ONLY else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("DJANGO_HSTS_INCLUDE_SUBDOMAINS", default=True)
+SECURE_HSTS_PRELOAD = env.bool("DJANGO_HSTS_PRELOAD", default=True)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
-SESSION_COOKIE_SECURE = env.bool("DJANGO_SECURE_COOKIES", default=not BILLING_SANDBOX)
+SESSION_COOKIE_SECURE = env.bool("DJANGO_SECURE_COOKIES", default=HTTPS_ONLY)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 
 # --- Cloudflare -------------------------------------------------------------------------------
@@ -115,6 +164,7 @@ CLOUDFLARE_LIVE_BASE_URL = "https://api.cloudflare.com/client/v4"
 SANDBOX_HOST = env("SANDBOX_HOST", default="127.0.0.1")
 SANDBOX_API_PORT = env.int("SANDBOX_API_PORT", default=8787)
 SANDBOX_URL = f"http://{SANDBOX_HOST}:{SANDBOX_API_PORT}"
+LOCALSTRIPE_URL = f"http://{SANDBOX_HOST}:{env.int('LOCALSTRIPE_PORT', default=8420)}"
 # Credentials the sandbox accepts; see sandbox/config.py.
 SANDBOX_API_TOKEN = "sandbox-token"  # noqa: S105 - the emulator's public token
 
@@ -157,6 +207,11 @@ STRIPE_PUBLISHABLE_KEY = env(
 STRIPE_JS_URL = env(
     "STRIPE_JS_URL",
     default=f"{SANDBOX_URL}/stripe-js/v3/" if BILLING_SANDBOX else STRIPE_LIVE_JS_URL,
+)
+
+CONTENT_SECURITY_POLICY = content_security_policy(
+    stripe_js_url=STRIPE_JS_URL,
+    sandbox_origins=(SANDBOX_URL, LOCALSTRIPE_URL) if BILLING_SANDBOX else (),
 )
 
 # --- Email (low-balance alerts) ---------------------------------------------------------------

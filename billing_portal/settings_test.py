@@ -14,3 +14,12 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     os.makedirs(BASE_DIR / "test-artifacts", exist_ok=True)
     DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / "test-artifacts" / "test-db.sqlite3")}
+
+# Pages render without `collectstatic`; the hashed, compressed storage of production is tested
+# on its own (tests/test_deployment.py).
+STATIC_ROOT = BASE_DIR / "test-artifacts" / "static"
+os.makedirs(STATIC_ROOT, exist_ok=True)
+STORAGES = {
+    **STORAGES,  # noqa: F405
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}

@@ -2,10 +2,13 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from billing_portal.health import healthz
+
 admin.site.site_header = "AI Gateway billing — operations"
 admin.site.site_title = "AI Gateway billing"
 
 urlpatterns = [
+    path("healthz", healthz, name="healthz"),
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),

@@ -1,9 +1,13 @@
 import pytest
 from django.contrib.auth import get_user_model
 
+from accounts.cloudflare import client_for_account
 from accounts.models import CloudflareAccount, Membership
+from billing_portal.csp import content_security_policy
 from cloudflare_client import CloudflareClient, Credentials
 from tests.sandbox_process import Sandbox, start_sandbox, stop
+from topups.models import TopUp
+from topups.states import TopUpState
 
 DEMO_ACCOUNT_ID = "023e105f4ecef8ad9ca31a8372d0c353"
 STAGING_ACCOUNT_ID = "4f1e5cfd2e7a4b9a8c3d6e0f1a2b3c4d"
@@ -40,6 +44,10 @@ def sandbox_settings(settings, sandbox):
     settings.CLOUDFLARE_API_TOKEN = SANDBOX_TOKEN
     settings.STRIPE_JS_URL = f"{sandbox.url}/stripe-js/v3/"
     settings.STRIPE_PUBLISHABLE_KEY = "pk_test_sandbox"
+    settings.CONTENT_SECURITY_POLICY = content_security_policy(
+        stripe_js_url=settings.STRIPE_JS_URL,
+        sandbox_origins=(sandbox.url, sandbox.localstripe_url),
+    )
     return settings
 
 
@@ -100,3 +108,17 @@ def viewer_user(account):
 @pytest.fixture
 def stranger(account):
     return _member("sam-stranger", account, None)
+
+
+@pytest.fixture
+def awaiting_topup(account, admin_user, sandbox_settings):
+    """Awaiting payment, started by `admin`, with an id Cloudflare (the sandbox) really issued."""
+    created = client_for_account(account).topups.create(DEMO_ACCOUNT_ID, amount_cents=5000)
+    return TopUp.objects.create(
+        account=account,
+        created_by=admin_user,
+        amount_cents=5000,
+        state=TopUpState.AWAITING_PAYMENT,
+        payment_intent_id=created.payment_intent_id,
+        client_secret=created.client_secret,
+    )

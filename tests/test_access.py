@@ -5,27 +5,11 @@ tenant → 404 (no information leak), a missing role → 403."""
 import pytest
 from django.urls import reverse
 
-from accounts.cloudflare import client_for_account
 from accounts.models import Membership
 from tests.conftest import DEMO_ACCOUNT_ID, STAGING_ACCOUNT_ID, _member
 from topups.models import TopUp
-from topups.states import TopUpState
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def topup(account, admin_user, sandbox_settings):
-    """Awaiting payment, started by `admin`, with an id Cloudflare (the sandbox) really issued."""
-    created = client_for_account(account).topups.create(DEMO_ACCOUNT_ID, amount_cents=5000)
-    return TopUp.objects.create(
-        account=account,
-        created_by=admin_user,
-        amount_cents=5000,
-        state=TopUpState.AWAITING_PAYMENT,
-        payment_intent_id=created.payment_intent_id,
-        client_secret=created.client_secret,
-    )
 
 
 def urls(topup) -> dict[str, tuple[str, str]]:
@@ -114,7 +98,8 @@ def people(admin_user, finance_user, viewer_user, account, other_account):
 
 
 @pytest.mark.parametrize("who", list(EXPECTED))
-def test_access_matrix(client, people, topup, who):
+def test_access_matrix(client, people, awaiting_topup, who):
+    topup = awaiting_topup
     client.force_login(people[who])
     got = {}
     for name, (method, url) in urls(topup).items():
@@ -125,14 +110,17 @@ def test_access_matrix(client, people, topup, who):
 
 
 @pytest.mark.parametrize("name", NAMES)
-def test_anonymous_is_sent_to_sign_in(client, topup, name):
+def test_anonymous_is_sent_to_sign_in(client, awaiting_topup, name):
+    topup = awaiting_topup
     method, url = urls(topup)[name]
     response = getattr(client, method)(url)
     assert response.status_code == 302
     assert response["Location"].startswith(reverse("login"))
 
 
-def test_another_tenant_sees_nothing_of_this_account_in_lists_and_exports(client, people, topup):
+def test_another_tenant_sees_nothing_of_this_account_in_lists_and_exports(
+    client, people, awaiting_topup
+):
     client.force_login(people["stranger"])
     history = client.get(reverse("topups:history_all"))
     desk = client.get(reverse("finance:desk"), {"kind": "all"})

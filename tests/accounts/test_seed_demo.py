@@ -1,6 +1,7 @@
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
+from django.urls import reverse
 
 from accounts.models import CloudflareAccount, Membership
 
@@ -28,7 +29,10 @@ def test_seed_creates_the_documented_users_and_roles(settings, client):
 
     assert roles() == EXPECTED_ROLES
     for username in ("admin", "finance", "viewer", "operator"):
-        assert client.login(username=username, password=f"{username}-sandbox"), username
+        signed_in = client.post(
+            reverse("login"), {"username": username, "password": f"{username}-sandbox"}
+        )
+        assert signed_in.status_code == 302, username
     operator = get_user_model().objects.get(username="operator")
     assert operator.is_staff
     assert operator.is_superuser

@@ -63,6 +63,7 @@ def page(browser):
     context, page = _page(browser, DESKTOP)
     yield page
     context.close()
+    assert_no_csp_violation(page)
 
 
 @pytest.fixture
@@ -70,6 +71,14 @@ def phone_page(browser):
     context, page = _page(browser, PHONE, is_mobile=True, has_touch=True)
     yield page
     context.close()
+    assert_no_csp_violation(page)
+
+
+def assert_no_csp_violation(page):
+    """Every browser test also checks the Content-Security-Policy: Chromium reports each thing
+    it refused on the console."""
+    refused = [e for e in page.console_errors if "Content Security Policy" in e]
+    assert refused == [], refused
 
 
 @pytest.fixture

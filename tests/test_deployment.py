@@ -1,0 +1,96 @@
+"""Deployment: static files hashed and served by WhiteNoise without DEBUG, `/healthz` for load
+balancers (reachable over plain HTTP), and gunicorn's JSON access log without query strings."""
+
+import json
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import requests
+from django.core.management import call_command
+from django.test import Client
+from django.urls import reverse
+
+pytestmark = pytest.mark.django_db
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+
+def test_static_files_are_hashed_and_served_without_debug(settings, tmp_path):
+    settings.DEBUG = False
+    settings.STATIC_ROOT = tmp_path
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+    }
+    call_command("collectstatic", "--noinput", verbosity=0)
+    client = Client()  # WhiteNoise indexes STATIC_ROOT when the first request loads it
+
+    page = client.get(reverse("login")).content.decode()
+    css = re.search(r'href="(/static/css/app\.[0-9a-f]{12}\.css)"', page)
+    assert css, "the page links the hashed stylesheet"
+    response = client.get(css.group(1), HTTP_ACCEPT_ENCODING="gzip")
+
+    assert response.status_code == 200
+    assert response["Content-Encoding"] == "gzip"
+    assert "immutable" in response["Cache-Control"]
+
+
+def test_healthz_checks_the_database(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok", "database": "ok"}
+    assert "no-cache" in response["Cache-Control"]
+
+
+def test_healthz_answers_over_plain_http_when_everything_else_redirects(client, settings):
+    settings.SECURE_SSL_REDIRECT = True
+    assert client.get("/healthz").status_code == 200
+    redirected = client.get(reverse("login"))
+    assert redirected.status_code == 301
+    assert redirected["Location"].startswith("https://")
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def test_gunicorn_logs_json_lines_without_query_strings(tmp_path):
+    port = free_port()
+    env = {
+        **os.environ,
+        "BILLING_SANDBOX": "true",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
+        "GUNICORN_BIND": f"127.0.0.1:{port}",
+        "GUNICORN_WORKERS": "1",
+    }
+    server = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "billing_portal.wsgi", "-c", "gunicorn.conf.py"],
+        cwd=BASE_DIR,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    try:
+        url = f"http://127.0.0.1:{port}/healthz?payment_intent_client_secret=pi_1_secret_2"
+        for _ in range(100):
+            try:
+                response = requests.get(url, timeout=2)
+                break
+            except requests.ConnectionError:
+                time.sleep(0.1)
+        assert response.status_code == 200
+    finally:
+        server.terminate()
+        output, _ = server.communicate(timeout=10)
+    entry = json.loads(output.strip().splitlines()[-1])
+    assert (entry["method"], entry["path"], entry["status"]) == ("GET", "/healthz", 200)
+    assert isinstance(entry["duration_ms"], int)
+    assert "secret" not in output
