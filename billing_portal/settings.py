@@ -193,6 +193,8 @@ CLOUDFLARE_API_BUDGET_WINDOW = env.int("CLOUDFLARE_API_BUDGET_WINDOW", default=3
 # Used when the limits endpoint does not answer; Cloudflare's documented minimum is 1000 cents.
 TOPUP_MIN_CENTS_FALLBACK = 1000
 TOPUP_MAX_CENTS = env.int("TOPUP_MAX_CENTS", default=1_000_000)
+# At most this many top-ups started per account and hour (a runaway script, a stolen session).
+TOPUP_CAP_PER_HOUR = env.int("TOPUP_CAP_PER_HOUR", default=10)
 # A top-up still pending after this long needs a person: it is marked stale for finance.
 TOPUP_STALE_AFTER_MINUTES = env.int("TOPUP_STALE_AFTER_MINUTES", default=120)
 # How many status checks one request (or the refresh command) sends to Cloudflare at once.

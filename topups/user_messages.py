@@ -27,6 +27,10 @@ CREATE_ERROR_MESSAGES = {
 }
 
 # The confirm form, resubmitted.
+CAP_REACHED = (
+    "{account} has started {cap} top-ups in the last hour, the most allowed. "
+    "You can start another at {retry_at} UTC."
+)
 FORM_ALREADY_USED = "That form was already used. Start a new top-up."
 ALREADY_SUBMITTED = "This top-up was already submitted; here it is."
 

@@ -2,16 +2,19 @@
 create outcome becomes a state with a plain message. Against the sandbox over HTTP."""
 
 import uuid
+from datetime import timedelta
 
 import pytest
 import requests
 from django.urls import reverse
+from django.utils import timezone
 
 from tests.concurrency import at_once
 from tests.topups.steps import A, confirm, pay_with_card
 from topups.models import TopUp
+from topups.services.create import TopUpCapReached, topup_start
 from topups.states import TopUpState
-from topups.user_messages import CREATE_ERROR_MESSAGES
+from topups.user_messages import CAP_REACHED, CREATE_ERROR_MESSAGES
 
 pytestmark = pytest.mark.django_db
 
@@ -168,3 +171,57 @@ def test_saved_card_charge_goes_to_processing_then_completes(admin_client, sandb
     TopUp.objects.filter(pk=second.pk).update(status_checked_at=None)  # the interval has passed
     data = admin_client.get(reverse("topups:status", kwargs={**A, "pk": second.pk})).json()
     assert data["state"] == "completed"
+
+
+# --- the per-account cap --------------------------------------------------------------------
+
+
+def test_the_hourly_cap_refuses_before_anything_is_sent(admin_client, sandbox, settings):
+    settings.TOPUP_CAP_PER_HOUR = 2
+    first_key = uuid.uuid4()
+    confirm(admin_client, request_key=first_key)
+    confirm(admin_client)
+
+    refused = admin_client.post(
+        reverse("topups:confirm", kwargs=A),
+        {"amount_cents": 5000, "request_key": uuid.uuid4()},
+        follow=True,
+    )
+
+    first = TopUp.objects.order_by("created_at").first()
+    retry_at = first.created_at + timedelta(hours=1)
+    assert [str(m) for m in refused.context["messages"]] == [
+        CAP_REACHED.format(account="Acme AI (production)", cap=2, retry_at=f"{retry_at:%H:%M}")
+    ]
+    assert TopUp.objects.count() == 2
+    assert len(sandbox.requests("create")) == 2
+    # The same form sent again is a repeat, not a new top-up: never refused by the cap.
+    repeat = confirm(admin_client, request_key=first_key)
+    assert repeat["Location"].endswith(f"/topups/{first.pk}/pay/")
+
+
+def test_top_ups_older_than_an_hour_leave_the_cap(admin_client, sandbox, settings):
+    settings.TOPUP_CAP_PER_HOUR = 1
+    confirm(admin_client)
+    TopUp.objects.update(created_at=timezone.now() - timedelta(minutes=61))
+    confirm(admin_client)
+    assert TopUp.objects.count() == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_cap_holds_when_several_top_ups_start_at_once(account, admin_user, settings):
+    settings.TOPUP_CAP_PER_HOUR = 2
+
+    def start(_):
+        try:
+            topup_start(
+                account=account, user=admin_user, amount_cents=5000, request_key=uuid.uuid4()
+            )
+        except TopUpCapReached:
+            return "refused"
+        return "started"
+
+    results = at_once(start, 6)
+
+    assert sorted(results) == ["refused"] * 4 + ["started"] * 2
+    assert TopUp.objects.count() == 2

@@ -3,6 +3,7 @@
 import logging
 from datetime import timedelta
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -26,10 +27,20 @@ logger = logging.getLogger(__name__)
 # Longer than any create could take to answer (the read timeout): a row still `creating` after
 # this was left by a process that died between sending create and recording the answer.
 STALE_CREATING_AFTER = timedelta(minutes=2)
+CAP_WINDOW = timedelta(hours=1)
 
 
 class TopUpNotYours(Exception):
     """A request key that belongs to someone else's top-up."""
+
+
+class TopUpCapReached(Exception):
+    """The account started TOPUP_CAP_PER_HOUR top-ups in the last hour; `retry_at` is when the
+    oldest of them leaves the window."""
+
+    def __init__(self, cap: int, retry_at):
+        super().__init__(f"{cap} top-ups in the last hour")
+        self.cap, self.retry_at = cap, retry_at
 
 
 def topup_start(*, account: CloudflareAccount, user, amount_cents: int, request_key) -> tuple:
@@ -38,8 +49,12 @@ def topup_start(*, account: CloudflareAccount, user, amount_cents: int, request_
     Returns (top-up, created). A repeated request key — double click, resubmitted form, a second
     tab — returns the existing top-up with created=False, so only one create is ever sent.
     """
+    repeat = TopUp.objects.filter(request_key=request_key).first()
+    if repeat is not None:
+        return _repeat(repeat, account, user), False
     try:
         with transaction.atomic():
+            _check_cap(account)
             topup = TopUp.objects.create(
                 account=account,
                 created_by=user,
@@ -58,9 +73,29 @@ def topup_start(*, account: CloudflareAccount, user, amount_cents: int, request_
         existing = TopUp.objects.filter(request_key=request_key).first()
         if existing is None:  # another constraint failed: not a repeat
             raise
-        if existing.account_id != account.pk or existing.created_by_id != user.pk:
-            raise TopUpNotYours() from None
-        return existing, False
+        return _repeat(existing, account, user), False
+
+
+def _repeat(existing: TopUp, account: CloudflareAccount, user) -> TopUp:
+    if existing.account_id != account.pk or existing.created_by_id != user.pk:
+        raise TopUpNotYours()
+    return existing
+
+
+def _check_cap(account: CloudflareAccount) -> None:
+    """At most TOPUP_CAP_PER_HOUR top-ups started per account and hour. The account row is
+    locked first, so two workers counting at once cannot both take the last place."""
+    cap = settings.TOPUP_CAP_PER_HOUR
+    CloudflareAccount.objects.select_for_update().filter(pk=account.pk).first()
+    since = timezone.now() - CAP_WINDOW
+    started = list(
+        TopUp.objects.filter(account=account, origin=TopUp.Origin.PORTAL, created_at__gt=since)
+        .order_by("created_at")
+        .values_list("created_at", flat=True)
+    )
+    if len(started) >= cap:
+        # Once this one leaves the window, fewer than `cap` remain.
+        raise TopUpCapReached(cap, started[len(started) - cap] + CAP_WINDOW)
 
 
 def topup_submit(*, topup: TopUp) -> TopUp:

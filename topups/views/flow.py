@@ -19,7 +19,7 @@ from accounts.services import account_limits
 from topups import selectors, user_messages
 from topups.access import require_admin, require_payer, topup_or_404
 from topups.forms import AmountForm, ConfirmForm
-from topups.services.create import TopUpNotYours, topup_start, topup_submit
+from topups.services.create import TopUpCapReached, TopUpNotYours, topup_start, topup_submit
 from topups.services.status import topup_browser_confirmed, topup_refresh_status
 from topups.states import LIVE_STATES, PENDING_STATES, TopUpState
 
@@ -125,6 +125,14 @@ def topup_confirm(request, account_id):
         )
     except TopUpNotYours:
         messages.error(request, user_messages.FORM_ALREADY_USED)
+        return redirect("topups:amount", account_id=account_id)
+    except TopUpCapReached as exc:
+        messages.error(
+            request,
+            user_messages.CAP_REACHED.format(
+                account=membership.account.name, cap=exc.cap, retry_at=f"{exc.retry_at:%H:%M}"
+            ),
+        )
         return redirect("topups:amount", account_id=account_id)
     if created:
         topup_submit(topup=topup)
