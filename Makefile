@@ -11,7 +11,7 @@ LOCALSTRIPE_PORT ?= 8420
 SANDBOX_SETTLE_SECONDS ?= 3
 export SANDBOX_API_PORT LOCALSTRIPE_PORT WEB_HOST WEB_PORT
 
-.PHONY: run serve sandbox test test-postgres lint format install install-dev chromium clean
+.PHONY: run serve bench sandbox test test-postgres lint format install install-dev chromium clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is required"'
@@ -45,6 +45,10 @@ serve: install
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py collectstatic --noinput -v 0
 	exec $(BIN)/gunicorn billing_portal.wsgi -c gunicorn.conf.py
+
+## bench: the performance targets, measured side by side; prints a table, writes bench/results.json
+bench: install-dev
+	$(BIN)/python -m bench
 
 ## sandbox: only localstripe + the Cloudflare billing emulator
 sandbox: install
