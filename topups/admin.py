@@ -55,26 +55,6 @@ class TopUpAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     date_hierarchy = "created_at"
     list_select_related = ["account", "created_by"]
     inlines = [TopUpEventInline]
-    readonly_fields = [
-        "account",
-        "amount",
-        "amount_cents",
-        "currency",
-        "state",
-        "created_by",
-        "origin",
-        "request_key",
-        "payment_intent_id",
-        "card_brand",
-        "card_last4",
-        "onboarding",
-        "error_code",
-        "error_message",
-        "created_at",
-        "updated_at",
-        "status_checked_at",
-        "completed_at",
-    ]
     exclude = ["client_secret"]
     fieldsets = [
         (
@@ -107,6 +87,9 @@ class TopUpAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         ),
         ("Timeline", {"fields": ["created_at", "updated_at", "status_checked_at", "completed_at"]}),
     ]
+
+    # Everything shown is read-only: money moves through the services only.
+    readonly_fields = [name for _, options in fieldsets for name in options["fields"]]
 
     @admin.display(description="Amount", ordering="amount_cents")
     def amount(self, obj):
