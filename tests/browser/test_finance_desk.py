@@ -140,3 +140,28 @@ def test_reconciliation_records_an_auto_top_up(app, page, phone_page, sandbox, s
     phone_page.goto(page.url)
     screenshot(phone_page, "finance-reconciliation-phone")
     assert phone_page.evaluate("document.documentElement.scrollWidth") <= 375
+
+
+def test_a_top_up_shows_its_invoice_and_a_lost_create_takes_one(app, page, sandbox, screenshot):
+    rows = seed_queue(sandbox)
+    paid = rows["paid_1"]
+    # $50.00 charged at Cloudflare with no row here: the lost create's one candidate.
+    invoice_id = paid_at_cloudflare(paid.account, sandbox)
+    flow.sign_in(page, app, "finance", "finance-sandbox")
+    page.goto(f"{app}/accounts/{flow.DEMO_ACCOUNT_ID}/topups/{paid.pk}/")
+    expect(page.locator("#topup-invoice")).to_contain_text("Paid · $50.00 paid")
+    screenshot(page, "topup-detail-invoice-desktop")
+
+    lost = rows["unknown"]
+    page.goto(f"{app}/accounts/{flow.DEMO_ACCOUNT_ID}/topups/{lost.pk}/resolve/")
+    choices = page.get_by_role("group", name="Which invoice charged it")
+    expect(choices.get_by_role("radio")).to_have_count(2)  # the invoice, or none of these
+    choices.get_by_label(invoice_id).check()
+    page.get_by_label("Charged: the money arrived").check()
+    page.get_by_label("Note for the record").fill("Its invoice, same amount and minute.")
+    screenshot(page, "finance-resolve-candidates-desktop")
+    page.get_by_role("button", name=f"Resolve top-up #{lost.pk}").click()
+
+    expect(page.get_by_text(f"Top-up #{lost.pk} resolved as charged")).to_be_visible()
+    lost.refresh_from_db()
+    assert lost.payment_intent_id == invoice_id

@@ -42,3 +42,11 @@ def test_wrong_password_shows_an_error(page, live_server, demo_users, screenshot
     sign_in(page, live_server.url, "admin", "wrong")
     expect(page.get_by_role("alert")).to_contain_text("correct username and password")
     screenshot(page, "login-error")
+
+
+def test_lockout_after_repeated_wrong_passwords(page, live_server, demo_users, screenshot):
+    for _ in range(5):
+        sign_in(page, live_server.url, "admin", "wrong")
+    expect(page.get_by_role("heading", name="Too many sign-in attempts")).to_be_visible()
+    expect(page.get_by_role("alert")).to_contain_text("after 5 wrong passwords")
+    screenshot(page, "login-locked-out")
