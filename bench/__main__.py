@@ -172,7 +172,9 @@ def point_at(sandbox) -> None:
 def refresh_and_create(sandbox, client, user, notes) -> dict:
     """50 pending top-ups refreshed with 100 ms of latency per call, against the floor of
     ceil(50 / concurrency) round trips; and the review form's POST minus the injected latency."""
-    account = CloudflareAccount.objects.create(account_id=sandbox_account(), name="Bench")
+    account = CloudflareAccount.objects.create(
+        account_id=settings.CLOUDFLARE_ACCOUNT_ID, name="Bench"
+    )
     Membership.objects.create(user=user, account=account, role=Membership.Role.ADMIN)
     sandbox.configure(latency_ms=100)
     confirm = reverse("topups:confirm", kwargs={"account_id": account.account_id})
@@ -196,15 +198,11 @@ def refresh_and_create(sandbox, client, user, notes) -> dict:
     return {"refresh_over_floor": refresh / floor, "create_overhead_ms": create_overhead}
 
 
-def sandbox_account() -> str:
-    return settings.CLOUDFLARE_ACCOUNT_ID  # the demo account the sandbox knows
-
-
 def tabs(sandbox, user, notes) -> float:
     """Ten tabs on a history of 20 awaiting-payment rows, each polling the live endpoint every
     2 s for 60 s (the page's fastest pace): upstream status calls made, against the 6,000 that
     per-row polling every 2 s would make."""
-    account = CloudflareAccount.objects.get(account_id=sandbox_account())
+    account = CloudflareAccount.objects.get(account_id=settings.CLOUDFLARE_ACCOUNT_ID)
     rows = list(TopUp.objects.filter(account=account, state=TopUpState.AWAITING_PAYMENT)[:20])
     TopUp.objects.filter(account=account).exclude(pk__in=[r.pk for r in rows]).update(
         state=TopUpState.FAILED

@@ -54,8 +54,12 @@ def reconcile_account(*, account: CloudflareAccount, settle: bool = True) -> Rec
         return Reconciliation(invoices_read=False)
     report = Reconciliation(fetched_at=snapshot.fetched_at)
     by_id = {invoice.id: invoice for invoice in snapshot.value if invoice.id}
-    local = TopUp.objects.filter(account=account, payment_intent_id__in=list(by_id))
-    for topup in local.select_related("account").order_by("pk"):
+    local = list(
+        TopUp.objects.filter(account=account, payment_intent_id__in=list(by_id))
+        .select_related("account")
+        .order_by("pk")
+    )
+    for topup in local:
         invoice = by_id[topup.payment_intent_id]
         if invoice.amount_due_cents != topup.amount_cents:
             report.mismatched.append((topup, invoice))
@@ -66,7 +70,7 @@ def reconcile_account(*, account: CloudflareAccount, settle: bool = True) -> Rec
             if to_state := _settle(topup, invoice):
                 report.settled.append((topup, to_state))
         report.settleable = []
-    known = _local_invoice_ids(account)
+    known = {topup.payment_intent_id for topup in local}
     report.unmatched_invoices = [
         invoice
         for invoice in snapshot.value
@@ -100,7 +104,7 @@ def candidate_invoices(*, topup: TopUp) -> list[Invoice]:
     snapshot = account_invoices(account=topup.account)
     if snapshot is None:
         return []
-    taken = _local_invoice_ids(topup.account)
+    taken = _local_invoice_ids(topup.account, [invoice.id for invoice in snapshot.value])
     start, end = (topup.created_at + edge for edge in CANDIDATE_WINDOW)
     return [
         invoice
@@ -112,10 +116,10 @@ def candidate_invoices(*, topup: TopUp) -> list[Invoice]:
     ]
 
 
-def _local_invoice_ids(account: CloudflareAccount) -> set[str]:
-    """The invoice ids some top-up here already carries (create's `payment_intent_id`)."""
+def _local_invoice_ids(account: CloudflareAccount, invoice_ids: list[str]) -> set[str]:
+    """Which of `invoice_ids` some top-up here already carries (create's `payment_intent_id`)."""
     return set(
-        TopUp.objects.filter(account=account, payment_intent_id__isnull=False).values_list(
+        TopUp.objects.filter(account=account, payment_intent_id__in=invoice_ids).values_list(
             "payment_intent_id", flat=True
         )
     )

@@ -10,12 +10,14 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from accounts.access import membership_or_404, require_role
-from accounts.models import Membership
 from accounts.money import format_cents_fraction
 from accounts.selectors import membership_list_for_user
 from finance import user_messages
-from finance.access import finance_topup_or_404, require_finance_somewhere
+from finance.access import (
+    finance_membership_or_404,
+    finance_topup_or_404,
+    require_finance_somewhere,
+)
 from finance.export import csv_lines, export_filename
 from finance.forms import DeskFilterForm, ResolveForm
 from finance.reconcile import candidate_invoices, reconcile_account
@@ -214,8 +216,7 @@ def reconcile_now(request):
 @login_required
 @require_POST
 def record_invoices(request, account_id):
-    membership = membership_or_404(request.user, account_id)
-    require_role(membership, Membership.Role.FINANCE, message=user_messages.ONLY_FINANCE)
+    membership = finance_membership_or_404(request.user, account_id)
     invoice_ids = request.POST.getlist("invoice")
     if not invoice_ids:
         messages.warning(request, user_messages.RECORD_NOTHING_SELECTED)
