@@ -8,13 +8,24 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
 from accounts.models import Membership
+from accounts.selectors import membership_list_for_user
 
 
-def membership_or_404(user, account_id: str) -> Membership:
-    membership = (
-        Membership.objects.select_related("account")
-        .filter(user=user, account__account_id=account_id)
-        .first()
+def memberships_of(request) -> list[Membership]:
+    """The signed-in user's memberships, read once per request: the access check, the account
+    switcher and the navigation all need them."""
+    if not hasattr(request, "_memberships"):
+        request._memberships = (
+            list(membership_list_for_user(user=request.user))
+            if request.user.is_authenticated
+            else []
+        )
+    return request._memberships
+
+
+def membership_or_404(request, account_id: str) -> Membership:
+    membership = next(
+        (m for m in memberships_of(request) if m.account.account_id == account_id), None
     )
     if membership is None:
         raise Http404("No such account.")

@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.utils.functional import SimpleLazyObject
 
+from accounts.access import memberships_of
 from accounts.models import Membership
 
 
@@ -11,13 +12,9 @@ def billing_mode(request):
 
 def navigation(request):
     """Whether the signed-in user has a finance role anywhere (the navigation shows the desk).
-    Asked only when a template looks."""
-    user = request.user
+    Asked only when a template looks, from the memberships the page has read already."""
 
     def has_finance_role():
-        return (
-            user.is_authenticated
-            and Membership.objects.filter(user=user, role=Membership.Role.FINANCE).exists()
-        )
+        return any(m.role == Membership.Role.FINANCE for m in memberships_of(request))
 
     return {"nav_finance": SimpleLazyObject(has_finance_role)}

@@ -9,13 +9,12 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from accounts.access import membership_or_404, require_role
+from accounts.access import membership_or_404, memberships_of, require_role
 from accounts.charts import bar_chart
 from accounts.forms import AutoTopUpForm, LowBalanceAlertForm
 from accounts.models import Membership
 from accounts.money import format_cents_fraction
 from accounts.runway import runway
-from accounts.selectors import membership_list_for_user
 from accounts.services import (
     AUTO_TOPUP_MESSAGES,
     AutoTopUpRefused,
@@ -36,7 +35,7 @@ COVER_DAYS = (7, 30, 90)
 @login_required
 @require_GET
 def overview(request, account_id):
-    membership = membership_or_404(request.user, account_id)
+    membership = membership_or_404(request, account_id)
     account = membership.account
     balance = account_balance(account=account)
     daily = account_daily_usage(account=account)
@@ -49,7 +48,7 @@ def overview(request, account_id):
     context = {
         "membership": membership,
         "account": account,
-        "memberships": membership_list_for_user(user=request.user),
+        "memberships": memberships_of(request),
         "balance": balance,
         "balance_display": format_cents_fraction(balance.value.balance_cents) if balance else "",
         "daily_chart": bar_chart(daily.value, label_format="%b %-d") if daily else None,
@@ -90,7 +89,7 @@ INVOICE_KINDS = (("all", "All"), ("manual", "Top-ups by hand"), ("auto", "Auto t
 @login_required
 @require_GET
 def invoices(request, account_id):
-    membership = membership_or_404(request.user, account_id)
+    membership = membership_or_404(request, account_id)
     snapshot = account_invoices(account=membership.account)
     kind = request.GET.get("type", "all")
     kind = kind if kind in dict(INVOICE_KINDS) else "all"
@@ -109,7 +108,7 @@ def invoices(request, account_id):
         {
             "membership": membership,
             "account": membership.account,
-            "memberships": membership_list_for_user(user=request.user),
+            "memberships": memberships_of(request),
             "snapshot": snapshot,
             "rows": rows,
             "kind": kind,
@@ -124,7 +123,7 @@ ONLY_ADMINS_CHANGE_AUTO_TOPUP = "Only account admins can change auto top-up."
 @login_required
 @require_http_methods(["GET", "POST"])
 def auto_topup(request, account_id):
-    membership = membership_or_404(request.user, account_id)
+    membership = membership_or_404(request, account_id)
     if request.method == "POST":
         require_role(membership, Membership.Role.ADMIN, message=ONLY_ADMINS_CHANGE_AUTO_TOPUP)
     account = membership.account
@@ -151,7 +150,7 @@ def auto_topup(request, account_id):
         {
             "membership": membership,
             "account": account,
-            "memberships": membership_list_for_user(user=request.user),
+            "memberships": memberships_of(request),
             "form": form,
             "refusal": refusal,
             "config": balance.value.auto_topup if balance else None,
@@ -164,7 +163,7 @@ def auto_topup(request, account_id):
 @login_required
 @require_POST
 def auto_topup_remove(request, account_id):
-    membership = membership_or_404(request.user, account_id)
+    membership = membership_or_404(request, account_id)
     require_role(membership, Membership.Role.ADMIN, message=ONLY_ADMINS_CHANGE_AUTO_TOPUP)
     try:
         account_auto_topup_remove(account=membership.account)
@@ -188,7 +187,7 @@ def _auto_topup_words(balance) -> dict:
 @login_required
 @require_POST
 def low_balance_alert(request, account_id):
-    membership = membership_or_404(request.user, account_id)
+    membership = membership_or_404(request, account_id)
     require_role(membership, Membership.Role.ADMIN, message=ONLY_ADMINS_SET_ALERTS)
     form = LowBalanceAlertForm(request.POST)
     if form.is_valid():

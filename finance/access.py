@@ -28,11 +28,11 @@ def require_finance_somewhere(user) -> QuerySet[CloudflareAccount]:
     return accounts
 
 
-def finance_membership_or_404(user, account_id: str) -> Membership:
-    membership = membership_or_404(user, account_id)
+def finance_membership_or_404(request, account_id: str) -> Membership:
+    membership = membership_or_404(request, account_id)
     require_role(membership, Membership.Role.FINANCE, message=ONLY_FINANCE)
     return membership
 
 
-def finance_topup_or_404(user, account_id: str, pk: int) -> TopUp:
-    return topup_or_404(finance_membership_or_404(user, account_id), pk)
+def finance_topup_or_404(request, account_id: str, pk: int) -> TopUp:
+    return topup_or_404(finance_membership_or_404(request, account_id), pk)

@@ -3,15 +3,15 @@ hand with a note, and the CSV export of what the filters select."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.http import StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from accounts.access import memberships_of
 from accounts.money import format_cents_fraction
-from accounts.selectors import membership_list_for_user
+from billing_portal.pagination import PAGE_PARAMS, keyset_page, query_without
 from finance import user_messages
 from finance.access import (
     finance_membership_or_404,
@@ -50,11 +50,7 @@ def desk(request):
     counts = finance_queue_counts(
         accounts=accounts, **{key: value for key, value in filters.items() if key != "kind"}
     )
-    query = request.GET.copy()
-    query.pop("page", None)
-    scope = query.copy()
-    scope.pop("kind", None)
-    page = Paginator(topups, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = keyset_page(topups, request.GET, PAGE_SIZE)
     return render(
         request,
         "finance/desk.html",
@@ -64,12 +60,12 @@ def desk(request):
             "kinds": [(kind, label, counts[kind]) for kind, label in KIND_CHOICES],
             "kind_labels": {kind: label for kind, (label, _) in QUEUE_KINDS.items()},
             "page": page,
-            "filter_query": query.urlencode(),
-            "scope_query": scope.urlencode(),
+            "filter_query": query_without(request.GET, *PAGE_PARAMS),
+            "scope_query": query_without(request.GET, *PAGE_PARAMS, "kind"),
             "filters": filters,
-            "export_count": page.paginator.count,  # the paginator counted them already
+            "export_count": counts[filters["kind"]],
             "export_filename": export_filename(**_export_scope(filters)),
-            "memberships": membership_list_for_user(user=request.user),
+            "memberships": memberships_of(request),
         },
     )
 
@@ -77,7 +73,7 @@ def desk(request):
 @login_required
 @require_POST
 def confirm(request, account_id, pk):
-    topup = finance_topup_or_404(request.user, account_id, pk)
+    topup = finance_topup_or_404(request, account_id, pk)
     result = topup_confirm_payment(topup=topup, user=request.user)
     level = messages.SUCCESS if result == "confirmed" else messages.WARNING
     messages.add_message(request, level, user_messages.CONFIRM_RESULTS[result].format(pk=topup.pk))
@@ -124,7 +120,7 @@ BULK_RESULT_LABELS = {
 @login_required
 @require_http_methods(["GET", "POST"])
 def resolve(request, account_id, pk):
-    topup = finance_topup_or_404(request.user, account_id, pk)
+    topup = finance_topup_or_404(request, account_id, pk)
     candidates = [] if topup.payment_intent_id else candidate_invoices(topup=topup)
     form = ResolveForm(request.POST or None, candidates=candidates)
     refusal = ""
@@ -171,7 +167,7 @@ def reconciliation(request):
     return render(
         request,
         "finance/reconciliation.html",
-        {"reports": reports, "memberships": membership_list_for_user(user=request.user)},
+        {"reports": reports, "memberships": memberships_of(request)},
     )
 
 
@@ -216,7 +212,7 @@ def reconcile_now(request):
 @login_required
 @require_POST
 def record_invoices(request, account_id):
-    membership = finance_membership_or_404(request.user, account_id)
+    membership = finance_membership_or_404(request, account_id)
     invoice_ids = request.POST.getlist("invoice")
     if not invoice_ids:
         messages.warning(request, user_messages.RECORD_NOTHING_SELECTED)

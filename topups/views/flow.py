@@ -12,9 +12,8 @@ from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
-from accounts.access import membership_or_404
+from accounts.access import membership_or_404, memberships_of
 from accounts.money import format_cents, format_cents_fraction
-from accounts.selectors import membership_list_for_user
 from accounts.services import account_limits
 from topups import selectors, user_messages
 from topups.access import require_admin, require_payer, topup_or_404
@@ -26,14 +25,14 @@ from topups.states import LIVE_STATES, PENDING_STATES, TopUpState
 
 @login_required
 def home(request):
-    memberships = list(membership_list_for_user(user=request.user))
+    memberships = memberships_of(request)
     recent = selectors.topup_list_recent(account_ids=[m.account_id for m in memberships])
     return render(request, "topups/home.html", {"memberships": memberships, "recent": recent})
 
 
 def _admin_membership(request, account_id):
     """The user's membership of the URL's account, which must let them top up."""
-    membership = membership_or_404(request.user, account_id)
+    membership = membership_or_404(request, account_id)
     require_admin(membership)
     return membership
 
@@ -42,7 +41,7 @@ def account_context(request, membership, **extra):
     return {
         "membership": membership,
         "account": membership.account,
-        "memberships": membership_list_for_user(user=request.user),
+        "memberships": memberships_of(request),
         **extra,
     }
 
@@ -142,7 +141,7 @@ def topup_confirm(request, account_id):
 
 
 def _membership_and_topup(request, account_id, pk):
-    membership = membership_or_404(request.user, account_id)
+    membership = membership_or_404(request, account_id)
     return membership, topup_or_404(membership, pk)
 
 
