@@ -138,7 +138,11 @@ class TopUp(models.Model):
                 name="topup_not_resolved_by_its_creator",
             ),
         ]
-        indexes = [models.Index(fields=["account", "-created_at"], name="topup_account_recent")]
+        indexes = [
+            # The history's pages (billing_portal.pagination) and its creator filter.
+            models.Index(fields=["account", "-created_at", "-id"], name="topup_account_recent"),
+            models.Index(fields=["created_by", "account"], name="topup_creator_account"),
+        ]
 
     def __str__(self):
         return f"Top-up #{self.pk} · {self.amount_display} · {self.get_state_display()}"

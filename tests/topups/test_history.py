@@ -104,9 +104,75 @@ def test_filters_survive_pagination(client, admin_user, account):
 
     response = client.get(reverse("topups:history", kwargs=A), {"state": "failed"})
 
-    assert 'href="?state=failed&amp;page=2"' in response.content.decode()
-    second = client.get(reverse("topups:history", kwargs=A), {"state": "failed", "page": 2})
+    older = response.context["page"].older
+    assert f'href="?state=failed&amp;older={older}"' in response.content.decode()
+    second = client.get(reverse("topups:history", kwargs=A), {"state": "failed", "older": older})
     assert len(second.context["page"].object_list) == 5
+    assert 1234 not in amounts(second)
+
+
+def test_pages_walk_older_and_back_newer_without_losing_or_repeating_a_row(
+    client, admin_user, account
+):
+    # 60 rows, ten of them sharing one instant: the id breaks the tie.
+    now = timezone.now()
+    tied = now - timedelta(hours=1)
+    rows = [
+        make(
+            account,
+            admin_user,
+            created_at=tied if index % 6 == 0 else now - timedelta(minutes=index),
+        )
+        for index in range(60)
+    ]
+    newest_first = sorted(rows, key=lambda t: (t.created_at, t.pk), reverse=True)
+    client.force_login(admin_user)
+    url = reverse("topups:history", kwargs=A)
+
+    pages, params = [], {}
+    while True:
+        page = client.get(url, params).context["page"]
+        pages.append(page)
+        if not page.older:
+            break
+        params = {"older": page.older}
+
+    assert [t.pk for p in pages for t in p.object_list] == [t.pk for t in newest_first]
+    assert [len(p.object_list) for p in pages] == [25, 25, 10]
+    assert pages[0].newer is None
+    back = client.get(url, {"newer": pages[2].newer}).context["page"]
+    assert [t.pk for t in back.object_list] == [t.pk for t in pages[1].object_list]
+    # From the second page, "newer" is the newest page, whole.
+    first = client.get(url, {"newer": pages[1].newer}).context["page"]
+    assert [t.pk for t in first.object_list] == [t.pk for t in pages[0].object_list]
+    assert first.newer is None
+
+
+@pytest.mark.parametrize("cursor", ["", "junk", "12.x", "99999999999999999999.1", "1.1"])
+def test_a_cursor_that_leads_nowhere_shows_the_newest_page(client, admin_user, account, cursor):
+    make(account, admin_user, 1111)
+    client.force_login(admin_user)
+
+    response = client.get(reverse("topups:history", kwargs=A), {"older": cursor})
+
+    assert response.status_code == 200
+    assert amounts(response) == [1111]
+
+
+def test_a_history_page_costs_the_same_few_queries_however_many_rows(
+    client, admin_user, account, django_assert_num_queries
+):
+    for _ in range(30):
+        make(account, admin_user)
+    client.force_login(admin_user)
+    url = reverse("topups:history", kwargs=A)
+    older = client.get(url).context["page"].older
+
+    # session, user, memberships (access, switcher, navigation), creators, one page of rows
+    with django_assert_num_queries(5):
+        client.get(url)
+    with django_assert_num_queries(5):
+        client.get(url, {"older": older})
 
 
 # --- the live request ------------------------------------------------------------------------

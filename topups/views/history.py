@@ -3,7 +3,6 @@ rows refresh themselves: the page sends one request for all of them (see history
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import BadRequest
-from django.core.paginator import Paginator
 from django.http import Http404, JsonResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
@@ -11,8 +10,8 @@ from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from accounts.access import membership_or_404
-from accounts.selectors import membership_list_for_user
+from accounts.access import membership_or_404, memberships_of
+from billing_portal.pagination import PAGE_PARAMS, keyset_page, query_without
 from topups import selectors
 from topups.forms import HistoryFilterForm
 from topups.services.status import topup_refresh_many
@@ -26,34 +25,30 @@ MAX_LIVE_ROWS = 100  # more than a page can show
 @login_required
 @require_GET
 def topup_history(request, account_id=None):
-    membership = membership_or_404(request.user, account_id) if account_id else None
-    account = membership.account if membership else None
+    membership = membership_or_404(request, account_id) if account_id else None
+    memberships = memberships_of(request)
+    account_ids = [membership.account_id] if membership else [m.account_id for m in memberships]
     form = HistoryFilterForm(
-        request.GET or None,
-        creators=selectors.topup_creator_list(user=request.user, account=account),
+        request.GET or None, creators=selectors.topup_creator_list(account_ids=account_ids)
     )
-    topups = selectors.topup_list_for_user(user=request.user, account=account, **form.filters())
-    page = Paginator(topups, PAGE_SIZE).get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
-    live_url = (
-        reverse("topups:history_live", args=[account.account_id])
-        if account
-        else reverse("topups:history_live_all")
-    )
+    topups = selectors.topup_list(account_ids=account_ids, **form.filters())
+    page = keyset_page(topups, request.GET, PAGE_SIZE)
     context = {
         "form": form,
         "page": page,
-        "filter_query": query.urlencode(),
+        "filter_query": query_without(request.GET, *PAGE_PARAMS),
         "filtered": bool(form.filters()),
-        "live_url": live_url,
+        "live_url": (
+            reverse("topups:history_live", args=[account_id])
+            if account_id
+            else reverse("topups:history_live_all")
+        ),
         "live_states": LIVE_STATES,
     }
     if membership:
         return render(
             request, "topups/history.html", account_context(request, membership, **context)
         )
-    memberships = membership_list_for_user(user=request.user)
     return render(request, "topups/history.html", {**context, "memberships": memberships})
 
 
@@ -64,11 +59,12 @@ def topup_history_live(request, account_id=None):
     """`?rows=12:processing,13:creating` — the unfinished rows a page shows, with the state it
     shows. Refreshes the due ones (within the API budget) and answers the rows that changed as
     server-rendered HTML, plus which are still unfinished."""
-    account = membership_or_404(request.user, account_id).account if account_id else None
+    if account_id:
+        account_ids = [membership_or_404(request, account_id).account_id]
+    else:
+        account_ids = [m.account_id for m in memberships_of(request)]
     shown = _parse_rows(request.GET.get("rows", ""))
-    topups = list(
-        selectors.topup_list_for_user(user=request.user, account=account).filter(pk__in=shown)
-    )
+    topups = list(selectors.topup_list(account_ids=account_ids).filter(pk__in=shown))
     if len(topups) != len(shown):
         raise Http404("No such top-up.")  # another tenant's, or never existed: the same answer
     topup_refresh_many(topups=[topup for topup in topups if topup.state in LIVE_STATES])
