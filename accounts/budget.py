@@ -42,17 +42,14 @@ class DatabaseBudget:
         now = timezone.now()
         window_seconds = settings.CLOUDFLARE_API_BUDGET_WINDOW
         window = _window_start(now, window_seconds)
+        # Mostly one UPDATE: the row exists and its window is the current one.
+        if self._spend(window, now, moves_money=moves_money):
+            return
         self._ensure_row(window)
         ApiBudget.objects.filter(credential=self.fingerprint, window_started_at__lt=window).update(
             window_started_at=window, calls=0
         )
-
-        limit = settings.CLOUDFLARE_API_BUDGET
-        admitted = ApiBudget.objects.filter(credential=self.fingerprint, window_started_at=window)
-        if not moves_money:
-            limit -= settings.CLOUDFLARE_API_BUDGET_RESERVE
-            admitted = admitted.filter(Q(cooldown_until__isnull=True) | Q(cooldown_until__lte=now))
-        if admitted.filter(calls__lt=limit).update(calls=F("calls") + 1):
+        if self._spend(window, now, moves_money=moves_money):
             return
         row = ApiBudget.objects.get(credential=self.fingerprint)
         window_ends = row.window_started_at + timedelta(seconds=window_seconds)
@@ -62,6 +59,16 @@ class DatabaseBudget:
             "Cloudflare asked us to wait" if cooling else "This portal's API budget is spent",
             retry_after=max(1.0, wait.total_seconds()),
         )
+
+    def _spend(self, window, now, *, moves_money: bool) -> bool:
+        """One call more in `window`, only while under the limit: a conditional UPDATE, so
+        concurrent workers can never overspend."""
+        limit = settings.CLOUDFLARE_API_BUDGET
+        admitted = ApiBudget.objects.filter(credential=self.fingerprint, window_started_at=window)
+        if not moves_money:
+            limit -= settings.CLOUDFLARE_API_BUDGET_RESERVE
+            admitted = admitted.filter(Q(cooldown_until__isnull=True) | Q(cooldown_until__lte=now))
+        return bool(admitted.filter(calls__lt=limit).update(calls=F("calls") + 1))
 
     def rate_limited(self, retry_after: float | None) -> None:
         now = timezone.now()

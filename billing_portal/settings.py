@@ -84,8 +84,13 @@ DATABASES = {
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Writers queue up instead of failing with "database is locked"; IMMEDIATE makes a
     # transaction take the write lock up front: SQLite's stand-in for SELECT ... FOR UPDATE.
+    # WAL lets pages read while a worker writes, and a commit syncs one file instead of two.
     DATABASES["default"].setdefault("OPTIONS", {}).update(
-        {"timeout": 20, "transaction_mode": "IMMEDIATE"}
+        {
+            "timeout": 20,
+            "transaction_mode": "IMMEDIATE",
+            "init_command": "PRAGMA journal_mode=WAL;",
+        }
     )
 else:
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
@@ -138,7 +143,7 @@ STATIC_ROOT = env.path("DJANGO_STATIC_ROOT", default=BASE_DIR / "staticfiles")
 # `collectstatic` writes hashed, compressed copies; WhiteNoise serves them with far-future caching.
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+    "staticfiles": {"BACKEND": "billing_portal.storage.StaticFilesStorage"},
 }
 
 # --- HTTPS and headers ------------------------------------------------------------------------
