@@ -20,14 +20,20 @@ pytestmark = pytest.mark.django_db
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
-def test_static_files_are_hashed_and_served_without_debug(settings, tmp_path):
+@pytest.fixture
+def collected(settings, tmp_path):
+    """Static files collected as `make serve` does, served by WhiteNoise with DEBUG off."""
     settings.DEBUG = False
     settings.STATIC_ROOT = tmp_path
     settings.STORAGES = {
         **settings.STORAGES,
-        "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+        "staticfiles": {"BACKEND": "billing_portal.storage.StaticFilesStorage"},
     }
     call_command("collectstatic", "--noinput", verbosity=0)
+    return tmp_path
+
+
+def test_static_files_are_hashed_and_served_without_debug(collected):
     client = Client()  # WhiteNoise indexes STATIC_ROOT when the first request loads it
 
     page = client.get(reverse("login")).content.decode()
@@ -37,6 +43,17 @@ def test_static_files_are_hashed_and_served_without_debug(settings, tmp_path):
 
     assert response.status_code == 200
     assert response["Content-Encoding"] == "gzip"
+    assert "immutable" in response["Cache-Control"]
+
+
+def test_a_module_imports_the_hashed_name_of_what_it_imports(collected):
+    client = Client()
+    module = next((collected / "js").glob("history-live.*.js")).read_text()
+
+    imported = re.search(r'from "\./(poll\.[0-9a-f]{12}\.js)"', module)
+    assert imported, module[:400]
+    response = client.get(f"/static/js/{imported.group(1)}")
+    assert response.status_code == 200
     assert "immutable" in response["Cache-Control"]
 
 

@@ -1,76 +1,39 @@
-// Live status of one top-up: polls the status endpoint, fast at first then backing off,
-// pauses while the tab is hidden, gives up on a request after a timeout, stops at a final state.
+// Live status of one top-up (poll.js paces it): replaces the status panel when the state
+// changes, moves on when a create finishes, stops at a final state.
+import { fetchJson, pollWithBackoff } from "./poll.js";
 
 const region = document.getElementById("topup-status");
 const badge = document.getElementById("state-badge");
 const note = document.getElementById("poll-note");
-const statusUrl = region.dataset.statusUrl;
 const startedCreating = region.dataset.state === "creating";
-const FIRST_DELAY = 1000;
-const MAX_DELAY = 20000;
-const REQUEST_TIMEOUT = 10000;
-
 let state = region.dataset.state;
-let delay = FIRST_DELAY;
-let timer = null;
-let done = false;
-
-function schedule() {
-  if (!done && timer === null && !document.hidden) timer = setTimeout(poll, delay);
-}
 
 function showNote(text) {
   note.textContent = text;
   note.hidden = !text;
 }
 
-async function poll() {
-  timer = null;
+async function check() {
   try {
-    const response = await fetch(statusUrl, {
-      headers: { Accept: "application/json" },
-      cache: "no-store",
-      signal: AbortSignal.timeout(REQUEST_TIMEOUT),
-    });
-    if (!response.ok) throw new Error(`HTTP ${response.status}`);
-    const data = await response.json();
+    const data = await fetchJson(region.dataset.statusUrl);
     showNote("");
-    if (data.state !== state) {
+    const changed = data.state !== state;
+    if (changed) {
       state = data.state;
       region.innerHTML = data.html;
       badge.textContent = data.label;
       badge.className = `badge badge--state-${data.state}`;
-      delay = FIRST_DELAY;
     }
     if (startedCreating && data.next_url) {
       window.location.assign(data.next_url);
-      return;
+      return "done";
     }
-    if (data.final) {
-      done = true;
-      return;
-    }
+    if (data.final) return "done";
+    return changed ? "changed" : "unchanged";
   } catch {
     showNote("Connection lost. Still checking…");
+    return "unchanged";
   }
-  delay = Math.min(Math.round(delay * 1.6), MAX_DELAY);
-  schedule();
 }
 
-function pollNow() {
-  clearTimeout(timer);
-  timer = null;
-  delay = FIRST_DELAY;
-  if (!done && !document.hidden) poll();
-}
-
-document.addEventListener("visibilitychange", () => {
-  if (document.hidden) {
-    clearTimeout(timer);
-    timer = null;
-  } else {
-    pollNow();
-  }
-});
-window.addEventListener("online", pollNow);
-schedule();
+pollWithBackoff(check, { first: 1000, max: 20000, factor: 1.6 });

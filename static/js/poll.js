@@ -1,0 +1,41 @@
+// Polling that spares the API budget: fast at first, backing off while nothing changes, paused
+// in hidden tabs, quick again when the tab comes back or the network returns.
+// `check()` answers "changed", "unchanged" or "done" (stop for good).
+export function pollWithBackoff(check, { first, max, factor }) {
+  let delay = first;
+  let timer = null;
+  let done = false;
+
+  function schedule() {
+    if (!done && timer === null && !document.hidden) timer = setTimeout(run, delay);
+  }
+
+  async function run() {
+    timer = null;
+    const outcome = await check();
+    done = outcome === "done";
+    delay = outcome === "changed" ? first : Math.min(delay * factor, max);
+    schedule();
+  }
+
+  function restart() {
+    clearTimeout(timer);
+    timer = null;
+    delay = first;
+    schedule();
+  }
+
+  document.addEventListener("visibilitychange", restart);
+  window.addEventListener("online", restart);
+  schedule();
+}
+
+export async function fetchJson(url) {
+  const response = await fetch(url, {
+    headers: { Accept: "application/json" },
+    cache: "no-store",
+    signal: AbortSignal.timeout(10000),
+  });
+  if (!response.ok) throw new Error(`HTTP ${response.status}`);
+  return response.json();
+}
