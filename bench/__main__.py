@@ -171,7 +171,11 @@ def point_at(sandbox) -> None:
 
 def refresh_and_create(sandbox, client, user, notes) -> dict:
     """50 pending top-ups refreshed with 100 ms of latency per call, against the floor of
-    ceil(50 / concurrency) round trips; and the review form's POST minus the injected latency."""
+    ceil(50 / concurrency) round trips; and the review form's POST minus the sandbox's time: the
+    same create sent straight to the sandbox, with the same 100 ms injected, on a kept-alive
+    connection like the app's."""
+    import requests
+
     account = CloudflareAccount.objects.create(
         account_id=settings.CLOUDFLARE_ACCOUNT_ID, name="Bench"
     )
@@ -183,7 +187,14 @@ def refresh_and_create(sandbox, client, user, notes) -> dict:
         start = time.perf_counter()
         client.post(confirm, {"amount_cents": 5000, "request_key": uuid.uuid4()})
         posts.append(time.perf_counter() - start)
-    create_overhead = (statistics.median(posts) - 0.100) * 1000
+    direct, upstream = [], requests.Session()
+    create_url = f"{sandbox.api_url}/accounts/{account.account_id}/ai-gateway/billing/topup"
+    token = {"Authorization": f"Bearer {settings.CLOUDFLARE_API_TOKEN}"}
+    for _ in range(50):
+        start = time.perf_counter()
+        upstream.post(create_url, json={"amount": 5000}, headers=token, timeout=10)
+        direct.append(time.perf_counter() - start)
+    post_ms, direct_ms = statistics.median(posts) * 1000, statistics.median(direct) * 1000
     pending = list(TopUp.objects.filter(account=account, state=TopUpState.AWAITING_PAYMENT))
     TopUp.objects.filter(pk__in=[t.pk for t in pending]).update(status_checked_at=None)
     start = time.perf_counter()
@@ -194,8 +205,11 @@ def refresh_and_create(sandbox, client, user, notes) -> dict:
     notes["refresh"] = (
         f"{len(pending)} rows in {refresh * 1000:.0f} ms, floor {floor * 1000:.0f} ms"
     )
-    notes["create"] = f"median POST {statistics.median(posts) * 1000:.1f} ms with 100 ms injected"
-    return {"refresh_over_floor": refresh / floor, "create_overhead_ms": create_overhead}
+    notes["create"] = (
+        f"median POST {post_ms:.1f} ms; the same create straight to the sandbox {direct_ms:.1f} ms"
+        f" (100 ms injected, so the sandbox itself takes {direct_ms - 100:.1f} ms)"
+    )
+    return {"refresh_over_floor": refresh / floor, "create_overhead_ms": post_ms - direct_ms}
 
 
 def tabs(sandbox, user, notes) -> float:
