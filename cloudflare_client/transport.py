@@ -21,6 +21,7 @@ so that every worker and machine shares Cloudflare's rate limit.
 from __future__ import annotations
 
 import logging
+import os
 import time
 from collections.abc import Callable
 from decimal import Decimal
@@ -90,8 +91,14 @@ class ReadRetry(Retry):
         return super().increment(method, url, response, error, **kwargs)
 
 
-def _session(max_retries: Retry | int) -> requests.Session:
+def _session(base_url: str, max_retries: Retry | int) -> requests.Session:
     session = requests.Session()
+    # The environment (proxies and NO_PROXY for this base URL, the CA bundle) is read once here
+    # rather than on every call; and no ~/.netrc entry can ever replace the credential's headers.
+    session.trust_env = False
+    session.proxies = requests.utils.get_environ_proxies(base_url)
+    session.verify = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
+    session.verify = session.verify or True
     adapter = HTTPAdapter(pool_connections=4, pool_maxsize=10, max_retries=max_retries)
     session.mount("https://", adapter)
     session.mount("http://", adapter)
@@ -134,8 +141,8 @@ class Transport:
             max_retry_after=max_retry_after,
             gate=gate,
         )
-        self._reads = _session(read_retry)
-        self._writes = _session(0)
+        self._reads = _session(self.base_url, read_retry)
+        self._writes = _session(self.base_url, 0)
 
     def read(
         self, method: str, path: str, body: Any = None, *, parse: Callable[[Any], Parsed]

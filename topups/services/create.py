@@ -4,7 +4,7 @@ import logging
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from accounts.cloudflare import client_for_account
@@ -47,11 +47,9 @@ def topup_start(*, account: CloudflareAccount, user, amount_cents: int, request_
     """Write the row (state `creating`) before anything is sent to Cloudflare.
 
     Returns (top-up, created). A repeated request key — double click, resubmitted form, a second
-    tab — returns the existing top-up with created=False, so only one create is ever sent.
+    tab — returns the existing top-up with created=False, so only one create is ever sent: the
+    unique request key refuses the second row, and a repeat is never refused by the cap.
     """
-    repeat = TopUp.objects.filter(request_key=request_key).first()
-    if repeat is not None:
-        return _repeat(repeat, account, user), False
     try:
         with transaction.atomic():
             _check_cap(account)
@@ -69,9 +67,9 @@ def topup_start(*, account: CloudflareAccount, user, amount_cents: int, request_
                 detail={"amount_cents": amount_cents},
             )
         return topup, True
-    except IntegrityError:
+    except (IntegrityError, TopUpCapReached):
         existing = TopUp.objects.filter(request_key=request_key).first()
-        if existing is None:  # another constraint failed: not a repeat
+        if existing is None:  # another constraint failed, or the cap: not a repeat
             raise
         return _repeat(existing, account, user), False
 
@@ -84,18 +82,22 @@ def _repeat(existing: TopUp, account: CloudflareAccount, user) -> TopUp:
 
 def _check_cap(account: CloudflareAccount) -> None:
     """At most TOPUP_CAP_PER_HOUR top-ups started per account and hour. The account row is
-    locked first, so two workers counting at once cannot both take the last place."""
+    locked first, so two workers counting at once cannot both take the last place (on SQLite,
+    the IMMEDIATE transaction already holds the one write lock)."""
     cap = settings.TOPUP_CAP_PER_HOUR
-    CloudflareAccount.objects.select_for_update().filter(pk=account.pk).first()
+    if connection.features.has_select_for_update:
+        CloudflareAccount.objects.select_for_update().filter(pk=account.pk).first()
     since = timezone.now() - CAP_WINDOW
-    started = list(
+    # The cap-th newest start in the window, if there are that many: once it leaves the
+    # window, fewer than `cap` remain.
+    recent = (
         TopUp.objects.filter(account=account, origin=TopUp.Origin.PORTAL, created_at__gt=since)
-        .order_by("created_at")
+        .order_by("-created_at")
         .values_list("created_at", flat=True)
     )
-    if len(started) >= cap:
-        # Once this one leaves the window, fewer than `cap` remain.
-        raise TopUpCapReached(cap, started[len(started) - cap] + CAP_WINDOW)
+    cap_th = next(iter(recent[cap - 1 : cap]), None)
+    if cap_th is not None:
+        raise TopUpCapReached(cap, cap_th + CAP_WINDOW)
 
 
 def topup_submit(*, topup: TopUp) -> TopUp:
