@@ -10,6 +10,7 @@ import threading
 from django.conf import settings
 
 from accounts.budget import DatabaseBudget, credential_fingerprint
+from accounts.credentials import unseal
 from cloudflare_client import CloudflareClient, CloudflareConfigurationError, Credentials
 
 _per_thread = threading.local()
@@ -30,10 +31,17 @@ def credentials_from_settings(credential: str = "api_token") -> Credentials:
     return Credentials(api_token=settings.CLOUDFLARE_API_TOKEN)
 
 
+def credentials_for_account(account) -> Credentials:
+    if account.credential == account.Credential.STORED:
+        return unseal(account.sealed_credential)
+    return credentials_from_settings(account.credential)
+
+
 def client_for_account(account) -> CloudflareClient:
     """A client with the credential `account.credential` names. Raises
-    CloudflareConfigurationError when that credential is not configured."""
-    credentials = credentials_from_settings(account.credential)
+    CloudflareConfigurationError when that credential is not configured (or cannot be opened).
+    Each credential spends its own API budget: Cloudflare counts per token."""
+    credentials = credentials_for_account(account)
     options = {
         "base_url": settings.CLOUDFLARE_BASE_URL,
         "connect_timeout": settings.CLOUDFLARE_CONNECT_TIMEOUT,

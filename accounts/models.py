@@ -14,15 +14,20 @@ class CloudflareAccount(models.Model):
     class Credential(models.TextChoices):
         API_TOKEN = "api_token", "API token (CLOUDFLARE_API_TOKEN)"
         GLOBAL_KEY = "global_key", "Global API key (CLOUDFLARE_EMAIL + CLOUDFLARE_API_KEY)"
+        STORED = "stored", "This account's own credential, stored encrypted"
 
     name = models.CharField(max_length=100)
     account_id = models.CharField(
         "Cloudflare account ID", max_length=32, unique=True, validators=[account_id_validator]
     )
-    # Which of the configured credentials to call Cloudflare with. Secrets stay in the environment.
+    # Which credential to call Cloudflare with: one from the environment (the default), or the
+    # account's own, for another Cloudflare organisation, sealed with a key that only the
+    # environment holds (accounts/credentials.py). Write-only: no page ever shows it.
     credential = models.CharField(
         max_length=20, choices=Credential.choices, default=Credential.API_TOKEN
     )
+    sealed_credential = models.TextField(blank=True, editable=False)
+    credential_changed_at = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     # Cloudflare's top-up limits, cached here so every worker shares one copy and the amount
     # page does not spend API budget on each render (see accounts.services.account_limits).
@@ -42,7 +47,8 @@ class CloudflareAccount(models.Model):
                 name="account_id_is_32_hex",
             ),
             models.CheckConstraint(
-                condition=Q(credential__in=["api_token", "global_key"]),
+                condition=Q(credential__in=["api_token", "global_key"], sealed_credential="")
+                | (Q(credential="stored") & ~Q(sealed_credential="")),
                 name="account_credential_valid",
             ),
         ]

@@ -182,6 +182,9 @@ CLOUDFLARE_API_TOKEN = env(
 )
 CLOUDFLARE_EMAIL = env("CLOUDFLARE_EMAIL", default="")
 CLOUDFLARE_API_KEY = env("CLOUDFLARE_API_KEY", default="")
+# Accounts of other Cloudflare organisations may carry their own credential, sealed with these
+# Fernet keys (comma-separated; the first seals, any opens: see accounts/credentials.py).
+CREDENTIALS_ENCRYPTION_KEYS = env.list("CREDENTIALS_ENCRYPTION_KEY", default=[])
 # The account `seed_demo` and `account_add` use when none is named.
 CLOUDFLARE_ACCOUNT_ID = env(
     "CLOUDFLARE_ACCOUNT_ID",

@@ -23,3 +23,6 @@ STORAGES = {
     **STORAGES,  # noqa: F405
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+
+# Seals the per-account credentials the tests store; a throwaway key, never a real one.
+CREDENTIALS_ENCRYPTION_KEYS = ["7B0lY0t6f0Qf3n0cZJt6xwVwS1hJrjS7dqG8fQn7Pn8="]

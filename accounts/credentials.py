@@ -1,0 +1,62 @@
+"""Per-account Cloudflare credentials, for people who manage several Cloudflare organisations.
+
+Stored sealed with Fernet (AES-128-CBC and HMAC-SHA256, from `cryptography`) under
+CREDENTIALS_ENCRYPTION_KEY, which lives in the environment and never in the database: a copy
+of the database alone reveals nothing. Several comma-separated keys allow rotation: the first
+seals, any of them opens, and `manage.py reseal_credentials` re-seals everything with the first.
+
+Nothing here logs, and no exception carries a secret: Credentials keeps its secrets out of repr.
+"""
+
+import json
+
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+from django.conf import settings
+
+from cloudflare_client import CloudflareConfigurationError, Credentials
+
+NO_KEY = "Set CREDENTIALS_ENCRYPTION_KEY to store credentials for an account."
+CANNOT_OPEN = (
+    "This account's stored credential cannot be opened: CREDENTIALS_ENCRYPTION_KEY does not "
+    "hold the key it was stored with."
+)
+
+
+def encryption_configured() -> bool:
+    return bool(settings.CREDENTIALS_ENCRYPTION_KEYS)
+
+
+def _fernet() -> MultiFernet:
+    if not encryption_configured():
+        raise CloudflareConfigurationError(NO_KEY)
+    try:
+        return MultiFernet([Fernet(key) for key in settings.CREDENTIALS_ENCRYPTION_KEYS])
+    except ValueError as exc:  # not 32 url-safe base64-encoded bytes
+        raise CloudflareConfigurationError(
+            "CREDENTIALS_ENCRYPTION_KEY must be Fernet keys (32 url-safe base64-encoded bytes), "
+            "comma-separated."
+        ) from exc
+
+
+def seal(credentials: Credentials) -> str:
+    if credentials.api_token:
+        fields = {"api_token": credentials.api_token}
+    else:
+        fields = {"email": credentials.email, "api_key": credentials.api_key}
+    return _fernet().encrypt(json.dumps(fields).encode()).decode()
+
+
+def unseal(sealed: str) -> Credentials:
+    try:
+        fields = json.loads(_fernet().decrypt(sealed.encode()))
+    except InvalidToken:
+        raise CloudflareConfigurationError(CANNOT_OPEN) from None
+    return Credentials(**fields)
+
+
+def reseal(sealed: str) -> str:
+    """The same credentials sealed with the first key (after a rotation)."""
+    try:
+        return _fernet().rotate(sealed.encode()).decode()
+    except InvalidToken:
+        raise CloudflareConfigurationError(CANNOT_OPEN) from None
