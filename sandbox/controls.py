@@ -18,6 +18,10 @@ RUNTIME_SETTINGS = {
     "latency_ms": (int,),
     "limits_enabled": (bool,),
     "topup_config_writes": (bool,),
+    # The credentials it accepts (the emulator's own, not secrets): tests use recognisable ones.
+    "api_token": (str,),
+    "email": (str,),
+    "global_key": (str,),
 }
 
 payments_key = web.AppKey("payments", Payments)
@@ -73,11 +77,17 @@ async def set_config(request: web.Request) -> web.Response:
         if key not in RUNTIME_SETTINGS:
             known = ", ".join(RUNTIME_SETTINGS)
             return json_response(400, {"error": f"unknown setting {key!r}; known: {known}"})
-        if type(value) not in RUNTIME_SETTINGS[key] or (not isinstance(value, bool) and value < 0):
+        if type(value) not in RUNTIME_SETTINGS[key] or _out_of_range(value):
             return json_response(400, {"error": f"bad value for {key!r}"})
     for key, value in body.items():
         setattr(config, key, value)
     return json_response(200, _settings(config))
+
+
+def _out_of_range(value) -> bool:
+    if isinstance(value, str):
+        return not value
+    return not isinstance(value, bool) and value < 0
 
 
 async def reset(request: web.Request) -> web.Response:
