@@ -64,6 +64,12 @@ chromium:
 	  fi; \
 	fi
 
+# axe-core for the accessibility tests, from the npm registry at the version its lock file pins.
+AXE := tests/browser/axe/node_modules/axe-core/axe.min.js
+$(AXE): tests/browser/axe/package.json tests/browser/axe/package-lock.json
+	npm ci --prefix tests/browser/axe --no-audit --no-fund --loglevel=error
+	@touch $@
+
 lint: install-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -73,7 +79,7 @@ format: install-dev
 	$(BIN)/ruff check --fix .
 
 ## test: the whole suite, browser tests included, then the database tests again on PostgreSQL
-test: install-dev chromium lint
+test: install-dev chromium $(AXE) lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 	$(MAKE) test-postgres
 

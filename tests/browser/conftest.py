@@ -74,6 +74,17 @@ def phone_page(browser):
     assert_no_csp_violation(page)
 
 
+@pytest.fixture
+def axe_pages(browser):
+    """A desktop and a phone page for axe-core, which sets inline styles as it measures (so
+    these two do not enforce the CSP; every other browser test does)."""
+    desktop, desktop_page = _page(browser, DESKTOP, bypass_csp=True)
+    phone, phone_page = _page(browser, PHONE, is_mobile=True, has_touch=True, bypass_csp=True)
+    yield desktop_page, phone_page
+    desktop.close()
+    phone.close()
+
+
 def assert_no_csp_violation(page):
     """Every browser test also checks the Content-Security-Policy: Chromium reports each thing
     it refused on the console."""
