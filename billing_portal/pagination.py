@@ -41,30 +41,28 @@ def parse_cursor(raw: str | None) -> tuple[datetime, int] | None:
 def keyset_page(rows: QuerySet, params, size: int) -> KeysetPage:
     """The page of `rows` that `params` (request.GET) asks for."""
     older, newer = parse_cursor(params.get("older")), parse_cursor(params.get("newer"))
-    if older:
-        at, pk = older
-        found = list(
-            rows.filter(Q(created_at__lt=at) | Q(created_at=at, pk__lt=pk)).order_by(
-                "-created_at", "-pk"
-            )[: size + 1]
-        )
-        if found:
-            shown = found[:size]
-            more = len(found) > size
-            return KeysetPage(shown, cursor_of(shown[0]), cursor_of(shown[-1]) if more else None)
-    elif newer:
-        at, pk = newer
-        found = list(
-            rows.filter(Q(created_at__gt=at) | Q(created_at=at, pk__gt=pk)).order_by(
-                "created_at", "pk"
-            )[: size + 1]
-        )
+    if older and (found := _beyond(rows, older, newer=False, size=size)):
+        shown = found[:size]
+        more = len(found) > size
+        return KeysetPage(shown, cursor_of(shown[0]), cursor_of(shown[-1]) if more else None)
+    if newer and not older:
+        found = _beyond(rows, newer, newer=True, size=size)
         if len(found) > size:  # otherwise this is the newest page, shown in full below
             shown = found[:size][::-1]
             return KeysetPage(shown, cursor_of(shown[0]), cursor_of(shown[-1]))
     found = list(rows.order_by("-created_at", "-pk")[: size + 1])
     shown = found[:size]
     return KeysetPage(shown, None, cursor_of(shown[-1]) if len(found) > size else None)
+
+
+def _beyond(rows: QuerySet, cursor: tuple[datetime, int], *, newer: bool, size: int) -> list:
+    """Up to `size` + 1 rows past the cursor, nearest first: newer ones, or older ones."""
+    at, pk = cursor
+    if newer:
+        past, order = Q(created_at__gt=at) | Q(created_at=at, pk__gt=pk), ("created_at", "pk")
+    else:
+        past, order = Q(created_at__lt=at) | Q(created_at=at, pk__lt=pk), ("-created_at", "-pk")
+    return list(rows.filter(past).order_by(*order)[: size + 1])
 
 
 def query_without(params, *names: str) -> str:

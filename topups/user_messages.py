@@ -28,7 +28,7 @@ CREATE_ERROR_MESSAGES = {
 
 # The confirm form, resubmitted.
 CAP_REACHED = (
-    "{account} has started {cap} top-ups in the last hour, the most allowed. "
+    "{account} has started {started} in the last hour, the most allowed. "
     "You can start another at {retry_at} UTC."
 )
 FORM_ALREADY_USED = "That form was already used. Start a new top-up."

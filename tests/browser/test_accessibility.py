@@ -100,10 +100,10 @@ def test_a_top_up_with_the_keyboard_alone_always_showing_the_focus(app, page, sc
     """With a new card (no saved one): the card form is part of the walk."""
     rings = []
 
-    def tab_to(name: str, *, limit=40, backwards=False):
+    def tab_to(name: str, *, limit=40):
         """Tab until the focus is on `name`, checking that every stop shows its focus."""
         for _ in range(limit):
-            page.keyboard.press("Shift+Tab" if backwards else "Tab")
+            page.keyboard.press("Tab")
             ring = focus_ring(page)
             rings.append(ring)
             if name in ring["element"]:

@@ -119,3 +119,24 @@ def test_a_deliberate_second_top_up_of_the_same_amount_is_a_new_one(app, page, s
     expect(page.get_by_role("heading", name=f"Top-up #{second.pk}")).to_be_visible()
     expect(page.get_by_text("already submitted")).to_have_count(0)
     assert len(sandbox.requests("create")) == 2
+
+
+def test_the_hourly_cap_is_explained_on_the_amount_page(
+    app, page, phone_page, sandbox, settings, screenshot
+):
+    settings.TOPUP_CAP_PER_HOUR = 1
+    flow.sign_in(page, app)
+    flow.start_topup(page, app, "50")
+    expect(page.get_by_role("heading", name="Pay $50.00")).to_be_visible()
+
+    for device, browser_page in (("desktop", page), ("phone", phone_page)):
+        if browser_page is phone_page:
+            flow.sign_in(phone_page, app)
+        flow.start_topup(browser_page, app, "25")
+        expect(browser_page.get_by_role("heading", name="Add AI Gateway credits")).to_be_visible()
+        message = browser_page.locator(".message--error")
+        expect(message).to_contain_text("has started 1 top-up in the last hour, the most allowed")
+        expect(message).to_contain_text("You can start another at")
+        screenshot(browser_page, f"flow-cap-reached-{device}")
+    assert TopUp.objects.count() == 1
+    assert len(sandbox.requests("create")) == 1

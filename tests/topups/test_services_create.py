@@ -191,7 +191,9 @@ def test_the_hourly_cap_refuses_before_anything_is_sent(admin_client, sandbox, s
     first = TopUp.objects.order_by("created_at").first()
     retry_at = first.created_at + timedelta(hours=1)
     assert [str(m) for m in refused.context["messages"]] == [
-        CAP_REACHED.format(account="Acme AI (production)", cap=2, retry_at=f"{retry_at:%H:%M}")
+        CAP_REACHED.format(
+            account="Acme AI (production)", started="2 top-ups", retry_at=f"{retry_at:%H:%M}"
+        )
     ]
     assert TopUp.objects.count() == 2
     assert len(sandbox.requests("create")) == 2

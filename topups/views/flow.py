@@ -9,6 +9,7 @@ from django.http import JsonResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
@@ -129,7 +130,9 @@ def topup_confirm(request, account_id):
         messages.error(
             request,
             user_messages.CAP_REACHED.format(
-                account=membership.account.name, cap=exc.cap, retry_at=f"{exc.retry_at:%H:%M}"
+                account=membership.account.name,
+                started=ngettext("%(n)d top-up", "%(n)d top-ups", exc.cap) % {"n": exc.cap},
+                retry_at=f"{exc.retry_at:%H:%M}",
             ),
         )
         return redirect("topups:amount", account_id=account_id)
