@@ -1,7 +1,5 @@
-// The history's unfinished rows refresh themselves: one request for all of them, about 2 s
-// backing off to 30 s while nothing changes (poll.js), stopped when nothing is unfinished.
-// Changes are announced through the aria-live region; a failed request only says the status
-// will refresh shortly.
+// The history's unfinished rows refresh themselves: one request for all of them (paced by
+// poll.js), changes announced through the aria-live region.
 import { fetchJson, pollWithBackoff } from "./poll.js";
 
 const history = document.getElementById("history");

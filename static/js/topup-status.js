@@ -36,4 +36,5 @@ async function check() {
   }
 }
 
+window.addEventListener("offline", () => showNote("Connection lost. Still checking…"));
 pollWithBackoff(check, { first: 1000, max: 20000, factor: 1.6 });
