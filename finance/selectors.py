@@ -53,10 +53,10 @@ def finance_queue_counts(
 ) -> dict[str, int]:
     """How many top-ups of each kind, in one query."""
     counts = _in_scope(accounts, account, created_from, created_to).aggregate(
-        **{kind: Count("pk", filter=condition) for kind, (_, condition) in QUEUE_KINDS.items()}
+        **{kind: Count("pk", filter=condition) for kind, (_, condition) in QUEUE_KINDS.items()},
+        all=Count("pk"),
     )
-    counts["attention"] = sum(counts.values())
-    counts["all"] = _in_scope(accounts, account, created_from, created_to).count()
+    counts["attention"] = sum(counts[kind] for kind in QUEUE_KINDS)
     return counts
 
 

@@ -111,15 +111,18 @@ def test_filters_survive_pagination(client, admin_user, account):
     assert 1234 not in amounts(second)
 
 
+@pytest.mark.parametrize("all_accounts", [False, True], ids=["one account", "all accounts"])
 def test_pages_walk_older_and_back_newer_without_losing_or_repeating_a_row(
-    client, admin_user, account
+    client, admin_user, account, other_account, all_accounts
 ):
-    # 60 rows, ten of them sharing one instant: the id breaks the tie.
+    Membership.objects.create(user=admin_user, account=other_account, role="admin")
+    # 60 rows, ten of them sharing one instant: the id breaks the tie. Across accounts, the
+    # accounts take turns.
     now = timezone.now()
     tied = now - timedelta(hours=1)
     rows = [
         make(
-            account,
+            other_account if all_accounts and index % 2 else account,
             admin_user,
             created_at=tied if index % 6 == 0 else now - timedelta(minutes=index),
         )
@@ -127,7 +130,7 @@ def test_pages_walk_older_and_back_newer_without_losing_or_repeating_a_row(
     ]
     newest_first = sorted(rows, key=lambda t: (t.created_at, t.pk), reverse=True)
     client.force_login(admin_user)
-    url = reverse("topups:history", kwargs=A)
+    url = reverse("topups:history_all") if all_accounts else reverse("topups:history", kwargs=A)
 
     pages, params = [], {}
     while True:
@@ -173,6 +176,8 @@ def test_a_history_page_costs_the_same_few_queries_however_many_rows(
         client.get(url)
     with django_assert_num_queries(5):
         client.get(url, {"older": older})
+    with django_assert_num_queries(5):
+        client.get(reverse("topups:history_all"), {"older": older})
 
 
 # --- the live request ------------------------------------------------------------------------
