@@ -16,7 +16,7 @@ function showNote(text) {
 async function check() {
   try {
     const data = await fetchJson(region.dataset.statusUrl);
-    showNote("");
+    if (navigator.onLine) showNote(""); // a late answer is not the network back
     const changed = data.state !== state;
     if (changed) {
       state = data.state;

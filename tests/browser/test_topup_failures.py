@@ -81,7 +81,9 @@ def test_create_failures_on_a_phone(
 def test_network_pulled_while_waiting_then_restored(app, page, sandbox, screenshot):
     sandbox.configure(settle_seconds=4)
     flow.sign_in(page, app)
-    flow.pay_new_card(page, app, "50", flow.GOOD)
+    # The page's script is polling (not still loading) when the network goes.
+    with page.expect_response(lambda response: response.url.endswith("/status/")):
+        flow.pay_new_card(page, app, "50", flow.GOOD)
     expect(flow.status_panel(page)).to_contain_text("Waiting for Cloudflare to confirm")
 
     page.context.set_offline(True)
