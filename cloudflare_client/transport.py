@@ -21,7 +21,6 @@ so that every worker and machine shares Cloudflare's rate limit.
 from __future__ import annotations
 
 import logging
-import os
 import time
 from collections.abc import Callable
 from decimal import Decimal
@@ -95,10 +94,9 @@ def _session(base_url: str, max_retries: Retry | int) -> requests.Session:
     session = requests.Session()
     # The environment (proxies and NO_PROXY for this base URL, the CA bundle) is read once here
     # rather than on every call; and no ~/.netrc entry can ever replace the credential's headers.
+    environment = session.merge_environment_settings(base_url, {}, None, None, None)
+    session.proxies, session.verify = environment["proxies"], environment["verify"]
     session.trust_env = False
-    session.proxies = requests.utils.get_environ_proxies(base_url)
-    session.verify = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
-    session.verify = session.verify or True
     adapter = HTTPAdapter(pool_connections=4, pool_maxsize=10, max_retries=max_retries)
     session.mount("https://", adapter)
     session.mount("http://", adapter)
