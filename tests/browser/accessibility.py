@@ -1,6 +1,6 @@
 """axe-core (the npm package, installed by `make test` under tests/browser/axe) run in the page
-being tested. It is evaluated through the DevTools protocol, so the page's Content-Security-Policy
-stays as strict as in production."""
+being tested. axe sets inline styles as it measures, so its pages (the `axe_pages` fixture) do
+not enforce the Content-Security-Policy; every other browser test does."""
 
 from functools import cache
 from pathlib import Path
