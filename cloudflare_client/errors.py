@@ -89,6 +89,17 @@ class CloudflareUnavailable(CloudflareError):
     default_message = "Cloudflare's billing API is not reachable right now."
 
 
+class CloudflareSlow(CloudflareUnavailable):
+    """A read got no answer within its timeout (every attempt of it)."""
+
+    default_message = "Cloudflare is slow to answer right now."
+
+
+class CloudflareBusy(CloudflareSlow):
+    """Not sent: as many reads as this process allows are already waiting on Cloudflare, which
+    means it is slow to answer. Nothing reached Cloudflare."""
+
+
 class CloudflareOutcomeUnknown(CloudflareError):
     """A money-moving call was sent and its answer was lost: the card may or may not be charged."""
 

@@ -16,6 +16,10 @@ requests fixes retries per adapter, so the two policies live in two sessions.
 A `CallGate` (optional) is asked before every call that would reach Cloudflare, retries
 included, and told of every 429: the Django side keeps one budget per credential in the database
 so that every worker and machine shares Cloudflare's rate limit.
+
+`read_slots` (optional, a semaphore) bounds how many threads may wait on reads at once: a read
+that finds no free slot is not sent (`CloudflareBusy`), so a slow Cloudflare can hold at most that
+many of a web server's threads. Writes never wait for a slot: a create is the customer's act.
 """
 
 from __future__ import annotations
@@ -36,9 +40,11 @@ from cloudflare_client.errors import (
     ApiMessage,
     CloudflareAuthError,
     CloudflareBudgetExhausted,
+    CloudflareBusy,
     CloudflareNotFound,
     CloudflareOutcomeUnknown,
     CloudflareRateLimited,
+    CloudflareSlow,
     CloudflareUnavailable,
     CloudflareValidationError,
 )
@@ -59,6 +65,12 @@ class CallGate(Protocol):
 
     def rate_limited(self, retry_after: float | None) -> None:
         """Cloudflare answered 429, asking to wait `retry_after` seconds (None: it did not say)."""
+
+
+class Slots(Protocol):
+    def acquire(self, blocking: bool = ...) -> bool: ...
+
+    def release(self) -> None: ...
 
 
 class ReadRetry(Retry):
@@ -116,15 +128,28 @@ class Transport:
         connect_timeout: float = 3.05,
         read_timeout: float = 20.0,
         read_attempts: int = 3,
+        write_timeout: float | None = None,
         backoff_factor: float = 0.5,
         backoff_max: float = 8.0,
         max_retry_after: float = 10.0,
         gate: CallGate | None = None,
+        read_slots: Slots | None = None,
     ):
         self.credentials = credentials
         self.gate = gate
+        self.read_slots = read_slots
         self.base_url = base_url.rstrip("/")
-        self.timeout = (connect_timeout, read_timeout)
+        self.read_timeouts = (connect_timeout, read_timeout)
+        # A money-moving call is cut short only at the cost of an unknown outcome: writes keep
+        # their own (by default the same) read timeout.
+        self.write_timeouts = (connect_timeout, write_timeout or read_timeout)
+        # How long one read can take at worst, every attempt and pause included: whoever claims
+        # the right to make a call holds it at least this long.
+        self.longest_read_seconds = (
+            read_attempts * (connect_timeout + read_timeout)
+            + (read_attempts - 1) * max(backoff_max, max_retry_after)
+            + 1
+        )
         read_retry = ReadRetry(
             total=read_attempts - 1,
             redirect=0,
@@ -146,7 +171,13 @@ class Transport:
         self, method: str, path: str, body: Any = None, *, parse: Callable[[Any], Parsed]
     ) -> Parsed:
         """An idempotent call, retried by urllib3 as the module doc says."""
-        result = self._send(self._reads, method, path, body, moves_money=False)
+        if self.read_slots is not None and not self.read_slots.acquire(blocking=False):
+            raise CloudflareBusy(f"{method} {path} not sent: every read slot is waiting")
+        try:
+            result = self._send(self._reads, method, path, body, moves_money=False)
+        finally:
+            if self.read_slots is not None:
+                self.read_slots.release()
         try:
             return parse(result)
         except MalformedResult as exc:
@@ -162,7 +193,9 @@ class Transport:
         moves_money: bool,
     ) -> Parsed:
         """A write, sent exactly once. A lost answer to a money-moving call is OutcomeUnknown."""
-        result = self._send(self._writes, method, path, body, moves_money=moves_money)
+        result = self._send(
+            self._writes, method, path, body, moves_money=moves_money, timeouts=self.write_timeouts
+        )
         try:
             return parse(result)
         except MalformedResult as exc:
@@ -176,7 +209,14 @@ class Transport:
             raise CloudflareUnavailable(f"Unreadable answer from Cloudflare: {exc}") from exc
 
     def _send(
-        self, session: requests.Session, method: str, path: str, body: Any, *, moves_money: bool
+        self,
+        session: requests.Session,
+        method: str,
+        path: str,
+        body: Any,
+        *,
+        moves_money: bool,
+        timeouts: tuple[float, float] | None = None,
     ) -> Any:
         if self.gate is not None:
             self.gate.admit(moves_money=moves_money)
@@ -187,7 +227,7 @@ class Transport:
                 f"{self.base_url}{path}",
                 json=body,
                 headers=self.credentials.headers(),
-                timeout=self.timeout,
+                timeout=timeouts or self.read_timeouts,
                 allow_redirects=False,
             )
         except requests.RequestException as exc:
@@ -196,6 +236,8 @@ class Transport:
             if moves_money:
                 logger.error("%s %s sent but no answer arrived: %s", method, path, exc)
                 raise CloudflareOutcomeUnknown(f"No answer to {method} {path}: {exc}") from exc
+            if _timed_out(exc):
+                raise CloudflareSlow(f"No answer from Cloudflare in time: {exc}") from exc
             raise CloudflareUnavailable(f"No answer from Cloudflare: {exc}") from exc
         logger.debug(
             "%s %s -> %s in %.0fms",
@@ -228,6 +270,14 @@ def _never_sent(exc: requests.RequestException) -> bool:
             nested = cause.args[0]
         cause = nested or cause.__cause__ or cause.__context__
     return False
+
+
+def _timed_out(exc: requests.RequestException) -> bool:
+    """A read timeout, on the last attempt or wrapped in urllib3's MaxRetryError."""
+    if isinstance(exc, requests.ReadTimeout):
+        return True
+    reason = getattr(exc.args[0], "reason", None) if exc.args else None
+    return isinstance(reason, urllib3.exceptions.ReadTimeoutError)
 
 
 def _retry_after_seconds(response: requests.Response) -> float | None:

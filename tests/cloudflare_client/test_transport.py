@@ -1,14 +1,17 @@
 """The transport's read policy, over real HTTP to the sandbox: urllib3's Retry repeats reads on
 transient faults with backoff and honours a short Retry-After; anything definite is not retried."""
 
+import threading
 import time
 
 import pytest
 
 from cloudflare_client import (
     CloudflareAuthError,
+    CloudflareBusy,
     CloudflareNotFound,
     CloudflareRateLimited,
+    CloudflareSlow,
     CloudflareUnavailable,
     CloudflareValidationError,
     Credentials,
@@ -88,3 +91,46 @@ def test_unknown_id_is_not_found_and_not_retried(cf, sandbox):
         cf.topups.status(A, "in_never_issued")
     assert info.value.status_code == 404
     assert len(sandbox.requests("status")) == 1
+
+
+def test_a_read_that_times_out_on_every_attempt_is_slow(client_factory, sandbox):
+    cf = client_factory(read_timeout=0.5, read_attempts=2, backoff_factor=0)
+    sandbox.fault("status", "hang", count=5, hang_seconds=3)
+    with pytest.raises(CloudflareSlow):
+        cf.topups.status(A, "in_whatever")
+    assert len(sandbox.requests("status")) == 2
+
+
+def test_a_read_without_a_free_slot_is_not_sent(client_factory, sandbox):
+    """Two slots, both held by reads hanging on Cloudflare: a third read is refused at once,
+    nothing is sent, and a write still goes out."""
+    slots = threading.BoundedSemaphore(2)
+    cf = client_factory(read_timeout=1.5, read_attempts=1, read_slots=slots)
+    sandbox.fault("status", "hang", count=2, hang_seconds=3)
+    outcomes = []
+
+    def hang():
+        try:
+            cf.topups.status(A, "in_x")
+        except CloudflareSlow as exc:
+            outcomes.append(exc)
+
+    hanging = [threading.Thread(target=hang) for _ in range(2)]
+    for thread in hanging:
+        thread.start()
+    deadline = time.monotonic() + 5
+    while len(sandbox.requests("status")) < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
+
+    started = time.monotonic()
+    with pytest.raises(CloudflareBusy):
+        cf.topups.status(A, "in_whatever")
+    assert time.monotonic() - started < 0.5
+    assert len(sandbox.requests("status")) == 2
+    assert cf.topups.create(A, amount_cents=5000).payment_intent_id
+
+    for thread in hanging:
+        thread.join()
+    assert len(outcomes) == 2
+    created = cf.topups.create(A, amount_cents=5000)
+    assert cf.topups.status(A, created.payment_intent_id).status == "pending"  # slots given back
