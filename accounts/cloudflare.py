@@ -3,9 +3,21 @@
 A client (and its pooled HTTP sessions) is kept per thread and per configuration, so a worker
 reuses connections to Cloudflare instead of opening one per call. Every client spends its
 credential's API budget, held in the database (accounts.budget).
+
+Two policies, because a web server's threads are few and Cloudflare can hang:
+- On behalf of a page (inside `page_calls()`, which `CloudflarePageCalls` middleware opens for
+  every request), a read is one attempt of at most CLOUDFLARE_PAGE_READ_TIMEOUT seconds, and at
+  most CLOUDFLARE_PAGE_READ_SLOTS threads of the process wait on reads at once; the others are
+  answered from the database. A hanging Cloudflare holds a few threads, never the site.
+- Elsewhere (cron, management commands) reads keep the full retry policy and timeout.
+Creates are never bounded by slots and keep the full timeout in both: cutting a create short
+would only turn it into an unknown outcome.
 """
 
+import contextvars
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from django.conf import settings
 
@@ -14,6 +26,26 @@ from accounts.credentials import unseal
 from cloudflare_client import CloudflareClient, CloudflareConfigurationError, Credentials
 
 _per_thread = threading.local()
+_for_page = contextvars.ContextVar("cloudflare_calls_for_page", default=False)
+_page_slots: dict[int, threading.BoundedSemaphore] = {}
+_page_slots_lock = threading.Lock()
+
+
+@contextmanager
+def page_calls() -> Iterator[None]:
+    """Cloudflare calls made inside are on behalf of a page: bounded, as the module says."""
+    token = _for_page.set(True)
+    try:
+        yield
+    finally:
+        _for_page.reset(token)
+
+
+def _read_slots() -> threading.BoundedSemaphore:
+    """The process's read slots (one semaphore per configured size, so tests can change it)."""
+    size = settings.CLOUDFLARE_PAGE_READ_SLOTS
+    with _page_slots_lock:
+        return _page_slots.setdefault(size, threading.BoundedSemaphore(size))
 
 
 def credentials_from_settings(credential: str = "api_token") -> Credentials:
@@ -46,8 +78,16 @@ def client_for_account(account) -> CloudflareClient:
         "base_url": settings.CLOUDFLARE_BASE_URL,
         "connect_timeout": settings.CLOUDFLARE_CONNECT_TIMEOUT,
         "read_timeout": settings.CLOUDFLARE_READ_TIMEOUT,
+        "write_timeout": settings.CLOUDFLARE_READ_TIMEOUT,
     }
-    key = (credentials, *options.values())
+    if _for_page.get():
+        options["read_timeout"] = settings.CLOUDFLARE_PAGE_READ_TIMEOUT
+        options["read_attempts"] = 1
+        options["read_slots"] = _read_slots()
+        # While Cloudflare answers in milliseconds a slot frees up at once (several status
+        # checks of one request, a bulk confirm); while it hangs, a second is all one waits.
+        options["read_slot_wait"] = 1.0
+    key = (credentials, *options.items())
     clients = _per_thread.__dict__.setdefault("clients", {})
     if key not in clients:
         gate = DatabaseBudget(credential_fingerprint(credentials, settings.CLOUDFLARE_BASE_URL))

@@ -56,6 +56,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last, as django-axes asks: it answers a locked-out sign-in.
     "axes.middleware.AxesMiddleware",
+    # Cloudflare reads made for a page are bounded (accounts/cloudflare.py).
+    "accounts.middleware.CloudflarePageCalls",
 ]
 
 ROOT_URLCONF = "billing_portal.urls"
@@ -192,6 +194,10 @@ CLOUDFLARE_ACCOUNT_ID = env(
 )
 CLOUDFLARE_CONNECT_TIMEOUT = env.float("CLOUDFLARE_CONNECT_TIMEOUT", default=3.05)
 CLOUDFLARE_READ_TIMEOUT = env.float("CLOUDFLARE_READ_TIMEOUT", default=20.0)
+# Reads made for a page: one attempt this long, and at most this many threads of a process
+# waiting on them at once; the others answer from the database (accounts/cloudflare.py).
+CLOUDFLARE_PAGE_READ_TIMEOUT = env.float("CLOUDFLARE_PAGE_READ_TIMEOUT", default=4.0)
+CLOUDFLARE_PAGE_READ_SLOTS = env.int("CLOUDFLARE_PAGE_READ_SLOTS", default=2)
 # One budget per credential, shared by every worker through the database (accounts/budget.py).
 # Cloudflare allows about 1,200 calls per 5 minutes; fixed windows can be spent back to back, so
 # the budget stays at half of that. The reserve is kept for creates: polling never spends it.

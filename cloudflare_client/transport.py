@@ -18,8 +18,9 @@ included, and told of every 429: the Django side keeps one budget per credential
 so that every worker and machine shares Cloudflare's rate limit.
 
 `read_slots` (optional, a semaphore) bounds how many threads may wait on reads at once: a read
-that finds no free slot is not sent (`CloudflareBusy`), so a slow Cloudflare can hold at most that
-many of a web server's threads. Writes never wait for a slot: a create is the customer's act.
+that finds no free slot within `read_slot_wait` seconds is not sent (`CloudflareBusy`), so a slow
+Cloudflare can hold at most that many of a web server's threads. Writes never wait for a slot: a
+create is the customer's act.
 """
 
 from __future__ import annotations
@@ -68,7 +69,7 @@ class CallGate(Protocol):
 
 
 class Slots(Protocol):
-    def acquire(self, blocking: bool = ...) -> bool: ...
+    def acquire(self, blocking: bool = ..., timeout: float = ...) -> bool: ...
 
     def release(self) -> None: ...
 
@@ -134,10 +135,12 @@ class Transport:
         max_retry_after: float = 10.0,
         gate: CallGate | None = None,
         read_slots: Slots | None = None,
+        read_slot_wait: float = 0.0,
     ):
         self.credentials = credentials
         self.gate = gate
         self.read_slots = read_slots
+        self.read_slot_wait = read_slot_wait
         self.base_url = base_url.rstrip("/")
         self.read_timeouts = (connect_timeout, read_timeout)
         # A money-moving call is cut short only at the cost of an unknown outcome: writes keep
@@ -171,7 +174,7 @@ class Transport:
         self, method: str, path: str, body: Any = None, *, parse: Callable[[Any], Parsed]
     ) -> Parsed:
         """An idempotent call, retried by urllib3 as the module doc says."""
-        if self.read_slots is not None and not self.read_slots.acquire(blocking=False):
+        if self.read_slots is not None and not self._read_slot():
             raise CloudflareBusy(f"{method} {path} not sent: every read slot is waiting")
         try:
             result = self._send(self._reads, method, path, body, moves_money=False)
@@ -182,6 +185,11 @@ class Transport:
             return parse(result)
         except MalformedResult as exc:
             raise CloudflareUnavailable(f"Unreadable answer from Cloudflare: {exc}") from exc
+
+    def _read_slot(self) -> bool:
+        if self.read_slot_wait > 0:
+            return self.read_slots.acquire(timeout=self.read_slot_wait)
+        return self.read_slots.acquire(blocking=False)
 
     def send_once(
         self,

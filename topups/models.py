@@ -1,4 +1,5 @@
 import uuid
+from datetime import timedelta
 
 from django.conf import settings
 from django.db import models
@@ -8,6 +9,23 @@ from django.utils import timezone
 from accounts.models import CloudflareAccount
 from accounts.money import format_cents
 from topups.states import TopUpState
+
+# A status call still unanswered after this long means Cloudflare is slow: the page says so.
+SLOW_CALL = timedelta(seconds=3)
+
+
+class StatusProblem(models.TextChoices):
+    """Why the last status check of a top-up got no answer, in the words its page shows."""
+
+    SLOW = "slow", "Cloudflare is slow to answer; status will refresh."
+    UNAVAILABLE = "unavailable", "Cloudflare could not be asked just now; status will refresh."
+    BUDGET = (
+        "budget",
+        (
+            "This portal's share of Cloudflare's API budget is spent for a few minutes; "
+            "status will refresh after that."
+        ),
+    )
 
 
 class TopUp(models.Model):
@@ -60,6 +78,10 @@ class TopUp(models.Model):
     created_at = models.DateTimeField(default=timezone.now, editable=False, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
     status_checked_at = models.DateTimeField(null=True, blank=True)
+    # Nobody asks Cloudflare about this top-up before this time, whoever polls: a status call is
+    # in flight (held for the longest it can take), or the last one failed (backing off).
+    status_hold_until = models.DateTimeField(null=True, blank=True)
+    status_problem = models.CharField(max_length=12, choices=StatusProblem.choices, blank=True)
     completed_at = models.DateTimeField(null=True, blank=True)
     # Why the row needs attention (state `stale`), in words for finance.
     stale_reason = models.CharField(max_length=200, blank=True)
@@ -163,6 +185,18 @@ class TopUp(models.Model):
         if not self.card_last4:
             return ""
         return f"{self.card_brand.title() or 'Card'} •••• {self.card_last4}"
+
+    @property
+    def status_delay(self) -> str:
+        """What keeps this top-up's status from updating right now, in words ('' if nothing):
+        the last check's problem, or a check that has been waiting on Cloudflare a while."""
+        if self.status_problem:
+            return self.get_status_problem_display()
+        now = timezone.now()
+        waiting = self.status_hold_until is not None and self.status_hold_until > now
+        if waiting and self.status_checked_at and self.status_checked_at <= now - SLOW_CALL:
+            return StatusProblem.SLOW.label
+        return ""
 
 
 class TopUpEvent(models.Model):

@@ -2,12 +2,16 @@
 word is only a trigger, and Cloudflare is asked at most once per interval."""
 
 import logging
+import threading
+import time
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
+from accounts.models import ApiBudget
 from tests.topups.steps import A, confirm, pay_with_card
-from topups.models import TopUp, TopUpEvent
+from topups.models import StatusProblem, TopUp, TopUpEvent
 from topups.states import TopUpState
 
 pytestmark = pytest.mark.django_db
@@ -136,3 +140,117 @@ def test_status_endpoint_answers_rendered_html(admin_client, sandbox):
     assert data["final"] is False
     assert data["next_url"] == reverse("topups:pay", kwargs={**A, "pk": topup.pk})
     assert "Continue to payment" in data["html"]
+
+
+# --- a slow or failing Cloudflare -------------------------------------------------------------
+
+
+@pytest.fixture
+def processing(admin_client, sandbox, settings):
+    """A paid top-up Cloudflare keeps pending, and page reads bounded to 1 s."""
+    settings.CLOUDFLARE_PAGE_READ_TIMEOUT = 1
+    confirm(admin_client)
+    topup = TopUp.objects.get()
+    pay_with_card(sandbox, topup.client_secret)
+    TopUp.objects.filter(pk=topup.pk).update(state=TopUpState.PROCESSING)
+    sandbox.configure(settle_seconds=300)
+    return topup
+
+
+def _poll(client, topup) -> dict:
+    return client.get(reverse("topups:status", kwargs={**A, "pk": topup.pk})).json()
+
+
+def test_a_page_waits_one_short_attempt_then_says_cloudflare_is_slow(
+    admin_client, sandbox, processing
+):
+    sandbox.fault("status", "hang", count=10, hang_seconds=5)
+
+    started = time.monotonic()
+    data = _poll(admin_client, processing)
+
+    assert time.monotonic() - started < 3  # one attempt of 1 s, not three of 20 s
+    assert len(sandbox.requests("status")) == 1
+    assert data["state"] == "processing"
+    assert data["delayed"] == StatusProblem.SLOW.label
+    assert StatusProblem.SLOW.label in data["html"]
+    assert "updates by itself" not in data["html"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_no_poll_asks_while_a_call_is_in_flight(admin_client, sandbox, processing):
+    """The claim lasts as long as the call can take: however late the poll, only one call."""
+    sandbox.fault("status", "hang", count=10, hang_seconds=5)
+    in_flight = threading.Thread(target=_poll, args=(admin_client, processing))
+    in_flight.start()
+    deadline = time.monotonic() + 5
+    while not sandbox.requests("status") and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(2.2)  # past the 2 s interval of the top-up's own page
+
+    data = _poll(admin_client, processing)
+    in_flight.join()
+
+    assert len(sandbox.requests("status")) == 1
+    assert data["delayed"] == StatusProblem.SLOW.label  # a call waiting for 2 s is slow
+
+
+def test_after_a_failed_check_polls_back_off_then_the_next_answer_clears_it(
+    admin_client, sandbox, processing
+):
+    sandbox.fault("status", "500")
+    assert _poll(admin_client, processing)["delayed"] == StatusProblem.UNAVAILABLE.label
+    for _ in range(3):
+        _poll(admin_client, processing)
+    assert len(sandbox.requests("status")) == 1  # backing off: nobody asks for a while
+
+    TopUp.objects.filter(pk=processing.pk).update(status_hold_until=None, status_checked_at=None)
+    data = _poll(admin_client, processing)
+
+    assert len(sandbox.requests("status")) == 2
+    assert data["delayed"] == ""
+    assert "updates by itself" in data["html"]
+
+
+def test_a_spent_budget_is_said_instead_of_updating_by_itself(
+    admin_client, sandbox, processing, settings
+):
+    settings.CLOUDFLARE_API_BUDGET = ApiBudget.objects.get().calls + 1
+    settings.CLOUDFLARE_API_BUDGET_RESERVE = 0
+    sandbox.fault("status", "500")  # the budget's last call
+    _poll(admin_client, processing)
+    TopUp.objects.filter(pk=processing.pk).update(status_hold_until=None, status_checked_at=None)
+
+    data = _poll(admin_client, processing)
+
+    assert data["delayed"] == StatusProblem.BUDGET.label
+    assert len(sandbox.requests("status")) == 1
+    held_for = TopUp.objects.get().status_hold_until - timezone.now()
+    assert held_for.total_seconds() > 30  # until the budget's window ends
+
+
+@pytest.mark.django_db(transaction=True)
+def test_only_a_few_threads_of_a_process_wait_on_cloudflare(admin_client, sandbox, settings):
+    """Six top-ups polled at once while status hangs: two wait, the others answer at once."""
+    settings.CLOUDFLARE_PAGE_READ_TIMEOUT = 3
+    settings.CLOUDFLARE_PAGE_READ_SLOTS = 2
+    sandbox.configure(settle_seconds=300)
+    for _ in range(6):
+        confirm(admin_client)
+    TopUp.objects.update(state=TopUpState.PROCESSING)
+    sandbox.fault("status", "hang", count=10, hang_seconds=5)
+    timings = []
+
+    def poll(topup):
+        started = time.monotonic()
+        _poll(admin_client, topup)
+        timings.append(time.monotonic() - started)
+
+    threads = [threading.Thread(target=poll, args=(topup,)) for topup in TopUp.objects.all()]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert len(sandbox.requests("status")) == 2
+    assert sum(seconds < 2 for seconds in timings) == 4

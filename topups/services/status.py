@@ -4,8 +4,15 @@ Status checks are rationed twice over. Per top-up, the right to ask is claimed i
 (at most one call per interval, however many tabs, workers or machines ask). Per credential,
 every call spends the shared API budget (accounts.budget), which stops status checks well before
 a create could be refused.
+
+A claim holds the top-up (`status_hold_until`) for as long as the call can take, so a hanging
+Cloudflare gets one call at a time per top-up, not one per poll; a check that got no answer holds
+it a while longer (backing off) and leaves its reason (`status_problem`) for the page to show.
+Pages only wait briefly on Cloudflare (accounts.cloudflare's page policy); the rest of the time
+they answer from the database.
 """
 
+import contextvars
 import logging
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
@@ -18,8 +25,14 @@ from django.utils import timezone
 
 from accounts.cloudflare import client_for_account
 from accounts.snapshots import account_snapshots_expire
-from cloudflare_client import CloudflareError, CloudflareNotFound
-from topups.models import TopUp, TopUpEvent
+from cloudflare_client import (
+    CloudflareBudgetExhausted,
+    CloudflareClient,
+    CloudflareError,
+    CloudflareNotFound,
+    CloudflareSlow,
+)
+from topups.models import StatusProblem, TopUp, TopUpEvent
 from topups.services.create import topup_expire_if_stale
 from topups.services.transitions import topup_transition
 from topups.states import PENDING_STATES, RESOLVABLE_STATES, TopUpState
@@ -40,6 +53,8 @@ LIST_CHECK_INTERVAL = {
 }
 # Past this age a pending top-up is asked about at most once a minute, whoever asks.
 SLOW_AFTER, SLOW_INTERVAL = timedelta(minutes=10), timedelta(seconds=60)
+# After a check that got no answer, nobody asks about that top-up again for this long.
+FAILED_CHECK_BACKOFF = timedelta(seconds=10)
 STALE_REASONS = {
     "age": "Still pending after {minutes} minutes.",
     "not_found": "Cloudflare no longer knows this top-up's id.",
@@ -77,14 +92,19 @@ def topup_refresh_status(
     due = Q(status_checked_at__isnull=True) | Q(status_checked_at__lte=now - interval)
     if force:
         due |= Q(status_checked_at__lte=now - timedelta(seconds=1))
-    claimed = TopUp.objects.filter(due, pk=topup.pk, state=topup.state).update(
-        status_checked_at=now
+    not_held = Q(status_hold_until__isnull=True) | Q(status_hold_until__lte=now)
+    client = _client(topup)
+    if client is None:
+        return topup
+    hold = now + timedelta(seconds=client.transport.longest_read_seconds)
+    claimed = TopUp.objects.filter(due, not_held, pk=topup.pk, state=topup.state).update(
+        status_checked_at=now, status_hold_until=hold
     )
     if not claimed:
         topup.refresh_from_db()
         return topup
-    topup.status_checked_at = now
-    _ask_cloudflare(topup)
+    topup.status_checked_at, topup.status_hold_until = now, hold
+    _ask_cloudflare(topup, client)
     return topup
 
 
@@ -93,8 +113,13 @@ def topup_check_now(*, topup: TopUp, actor=None) -> str | None:
     status (`completed` completes a pending or stale row), or None when it could not be asked."""
     if not topup.payment_intent_id:
         return None
-    TopUp.objects.filter(pk=topup.pk).update(status_checked_at=timezone.now())
-    return _ask_cloudflare(topup, actor=actor)
+    client = _client(topup)
+    if client is None:
+        return None
+    now = timezone.now()
+    hold = now + timedelta(seconds=client.transport.longest_read_seconds)
+    TopUp.objects.filter(pk=topup.pk).update(status_checked_at=now, status_hold_until=hold)
+    return _ask_cloudflare(topup, client, actor=actor)
 
 
 def topup_refresh_many(*, topups: Iterable[TopUp]) -> list[TopUp]:
@@ -121,8 +146,10 @@ def run_bounded(work: Callable, items: list, *, workers: int | None = None) -> l
             # (persistent connections would otherwise leak one per thread).
             connections.close_all()
 
+    # Each item runs in a copy of this thread's context: a page's calls keep the page policy.
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="topup-refresh") as pool:
-        return list(pool.map(in_thread, items))
+        futures = [pool.submit(contextvars.copy_context().run, in_thread, item) for item in items]
+        return [future.result() for future in futures]
 
 
 def _interval(topup: TopUp, intervals, now) -> timedelta | None:
@@ -139,7 +166,7 @@ def _is_due(topup: TopUp, now) -> bool:
     if topup.state in PENDING_STATES and _too_old(topup, now):
         return True  # to be marked stale
     interval = _interval(topup, LIST_CHECK_INTERVAL, now)
-    if interval is None:
+    if interval is None or (topup.status_hold_until and topup.status_hold_until > now):
         return False
     return topup.status_checked_at is None or topup.status_checked_at <= now - interval
 
@@ -148,19 +175,29 @@ def _too_old(topup: TopUp, now) -> bool:
     return topup.created_at < now - timedelta(minutes=settings.TOPUP_STALE_AFTER_MINUTES)
 
 
-def _ask_cloudflare(topup: TopUp, actor=None) -> str | None:
-    """Cloudflare's status of the top-up (None: it could not be asked), applied to the row."""
+def _client(topup: TopUp) -> CloudflareClient | None:
     try:
-        status = client_for_account(topup.account).topups.status(
-            topup.account.account_id, topup.payment_intent_id
-        )
+        return client_for_account(topup.account)
+    except CloudflareError as exc:  # the account's credential is not configured
+        logger.warning("Top-up %s: no Cloudflare client (%s)", topup.pk, exc)
+        return None
+
+
+def _ask_cloudflare(topup: TopUp, client: CloudflareClient, actor=None) -> str | None:
+    """Cloudflare's status of the top-up (None: it could not be asked), applied to the row,
+    whose hold is then released, or extended to back off when no answer came."""
+    try:
+        status = client.topups.status(topup.account.account_id, topup.payment_intent_id)
     except CloudflareNotFound:
         logger.warning("Top-up %s: Cloudflare does not know %s", topup.pk, topup.payment_intent_id)
+        _checked(topup, problem="", hold=None)
         _mark_stale(topup, STALE_REASONS["not_found"])
         return None
     except CloudflareError as exc:
         logger.warning("Top-up %s: status check failed (%s)", topup.pk, exc)
+        _checked(topup, *_no_answer(exc))
         return None
+    _checked(topup, problem="", hold=None)
     if status.is_completed and topup.state in (*PENDING_STATES, *RESOLVABLE_STATES):
         completed = topup_transition(
             topup=topup,
@@ -173,6 +210,20 @@ def _ask_cloudflare(topup: TopUp, actor=None) -> str | None:
         if completed:  # the balance and the invoices have changed: the next view asks again
             account_snapshots_expire(account=topup.account)
     return status.status
+
+
+def _no_answer(exc: CloudflareError) -> tuple[str, object]:
+    """Why no answer came, and until when nobody asks again."""
+    now = timezone.now()
+    if isinstance(exc, CloudflareBudgetExhausted):
+        return StatusProblem.BUDGET, now + timedelta(seconds=exc.retry_after or 60)
+    problem = StatusProblem.SLOW if isinstance(exc, CloudflareSlow) else StatusProblem.UNAVAILABLE
+    return problem, now + FAILED_CHECK_BACKOFF
+
+
+def _checked(topup: TopUp, problem: str, hold) -> None:
+    TopUp.objects.filter(pk=topup.pk).update(status_problem=problem, status_hold_until=hold)
+    topup.status_problem, topup.status_hold_until = problem, hold
 
 
 def _mark_stale_if_too_old(topup: TopUp) -> bool:

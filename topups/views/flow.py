@@ -260,6 +260,9 @@ def _status_response(request, topup) -> JsonResponse:
             "final": topup.state not in LIVE_STATES,
             "pending": topup.state in PENDING_STATES,
             "next_url": context["pay_url"] if topup.state == TopUpState.AWAITING_PAYMENT else "",
+            # Why the status is not moving (Cloudflare slow, unreachable, budget spent): the page
+            # says so and asks less often.
+            "delayed": topup.status_delay if topup.state in LIVE_STATES else "",
             "html": render_to_string("topups/_status.html", context, request=request),
         }
     )

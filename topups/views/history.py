@@ -75,8 +75,10 @@ def topup_history_live(request, account_id=None):
         for topup in topups
         if topup.state != shown[topup.pk]
     }
+    live = [topup for topup in topups if topup.state in LIVE_STATES]
+    delays = [topup.status_delay for topup in live if topup.status_delay]
     response = JsonResponse(
-        {"rows": changed, "live": [t.pk for t in topups if t.state in LIVE_STATES]}
+        {"rows": changed, "live": [t.pk for t in live], "delayed": delays[0] if delays else ""}
     )
     response["Cache-Control"] = "no-store"
     return response
