@@ -11,6 +11,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
 
 from billing_portal.csp import content_security_policy
 
@@ -119,9 +120,14 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_LOCKOUT_CALLABLE = "accounts.lockout.sign_in_locked_out"
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = True
-# Behind a proxy, the client's address is the last one the proxy appended.
-AXES_IPWARE_PROXY_COUNT = env.int("DJANGO_PROXY_COUNT", default=0) or None
-AXES_IPWARE_META_PRECEDENCE_ORDER = ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"]
+# The address is the client's as the proxies in front saw it (see accounts/lockout.py): with
+# DJANGO_PROXY_COUNT=0 it is REMOTE_ADDR and X-Forwarded-For, which anyone can write, is ignored.
+# Not django-ipware: its proxy count leaves out the proxy that is REMOTE_ADDR, and its lenient mode
+# lets a client's malformed entry shift which address is taken.
+AXES_CLIENT_IP_CALLABLE = "accounts.lockout.sign_in_client_address"
+PROXY_COUNT = env.int("DJANGO_PROXY_COUNT", default=0)
+if PROXY_COUNT < 0:
+    raise ImproperlyConfigured("DJANGO_PROXY_COUNT must be 0 (no proxy) or more.")
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

@@ -66,8 +66,8 @@ def make_app(config: SandboxConfig) -> web.Application:
     payments = Payments(config.localstripe_url)
     app[cloudflare.config_key] = app[stripe_js.config_key] = config
     app[cloudflare.faults_key] = FaultBoard()
-    app[cloudflare.billing_key] = BillingEmulator(config, payments)
     app[cloudflare.account_key] = account = AccountEmulator(config, payments)
+    app[cloudflare.billing_key] = BillingEmulator(config, payments, account)
     app[stripe_js.backend_key] = StripeJsBackend(payments)
     app[controls.payments_key] = payments
 

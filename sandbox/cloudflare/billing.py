@@ -7,7 +7,9 @@ What Cloudflare does (as documented) and how it is modelled here:
 - a saved default card: it is charged server-side (`client_secret` null, brand/last4 set), unless
   the card needs 3-D Secure, in which case `client_secret` comes back with brand/last4;
 - `payment_intent_id` is documented as an invoice id (`in_...`): see sandbox.payments;
-- status is `completed` once the PaymentIntent succeeded and `settle_seconds` have passed.
+- status is `completed` once the PaymentIntent succeeded and `settle_seconds` have passed; for
+  any other invoice of the account's books (a top-up made in Cloudflare's dashboard, an auto
+  top-up) it is `completed` when the invoice is paid, else `pending`, the contract's only values.
 """
 
 import time
@@ -15,14 +17,16 @@ import time
 import stripe
 
 from sandbox.cloudflare import contract
+from sandbox.cloudflare.account import AccountEmulator
 from sandbox.config import SandboxConfig
 from sandbox.payments import Payments, TopUpRecord, mint_invoice_id
 
 
 class BillingEmulator:
-    def __init__(self, config: SandboxConfig, payments: Payments):
+    def __init__(self, config: SandboxConfig, payments: Payments, books: AccountEmulator):
         self.config = config
         self.payments = payments
+        self.books = books
 
     def limits(self, account_id: str) -> dict:
         self._check_account(account_id)
@@ -108,12 +112,18 @@ class BillingEmulator:
             raise contract.invalid(contract.INVALID_BODY, "payment_intent_id is required")
         invoice_id = body["payment_intent_id"]
         record = self.payments.topups.get(invoice_id)
-        if record is None or record.account_id != account_id:
+        if record is not None and record.account_id == account_id:
+            intent = await self.payments.retrieve_current(record.payment_intent)
+            return {"payment_intent_id": invoice_id, "status": self._status_of(intent)}
+        entry = self.books.invoice(account_id, invoice_id)
+        if entry is None:
             raise contract.invalid(
                 contract.TOPUP_NOT_FOUND, f"No top-up found for payment_intent_id {invoice_id}", 404
             )
-        intent = await self.payments.retrieve_current(record.payment_intent)
-        return {"payment_intent_id": invoice_id, "status": self._status_of(intent)}
+        return {
+            "payment_intent_id": invoice_id,
+            "status": "completed" if entry.status == "paid" else "pending",
+        }
 
     def _status_of(self, intent) -> str:
         if intent.status != "succeeded":

@@ -17,6 +17,7 @@ from tests.sandbox.helpers import (
     billing,
     create,
     pay,
+    status,
 )
 
 BALANCE_KEYS = {
@@ -283,3 +284,34 @@ def test_the_upcoming_invoice_is_this_months_usage(demo):
     assert line["pricing"] == {"unit_amount_decimal": "0.00002"}
     assert line["amount"] > 0
     assert line["pretax_credit_amounts"][0]["amount"] == line["amount"]
+
+
+def every_invoice(sandbox, account=DEMO_ACCOUNT_ID) -> list[dict]:
+    first = result(get(sandbox, "invoice-history", account))
+    pages = math.ceil(first["pagination"]["total_count"] / first["pagination"]["per_page"])
+    return first["invoices"] + [
+        invoice
+        for page in range(2, pages + 1)
+        for invoice in result(get(sandbox, "invoice-history", account, page=page))["invoices"]
+    ]
+
+
+def test_status_answers_for_every_invoice_of_the_books_as_for_a_dashboard_top_up(demo):
+    """Cloudflare's status call knows every top-up of its books: those made in its own dashboard
+    (the demo past's manual invoices) and auto top-ups, not only those created through the API."""
+    invoices = every_invoice(demo)
+    assert {i["invoice_origin"] for i in invoices} == {"manual", "auto"}
+
+    for invoice in invoices:
+        answer = result(status(demo, invoice["id"]))
+        assert list(answer) == ["payment_intent_id", "status"]
+        assert answer == {"payment_intent_id": invoice["id"], "status": "completed"}
+
+
+def test_status_of_an_id_the_books_never_held_is_still_404(demo):
+    (staging_invoice,) = every_invoice(demo, STAGING_ACCOUNT_ID)
+    assert result(status(demo, staging_invoice["id"], STAGING_ACCOUNT_ID))["status"] == "completed"
+
+    for unknown in ("in_doesnotexist", staging_invoice["id"]):  # the second: another account's
+        errors = assert_sandbox_error(status(demo, unknown), 404, contract.TOPUP_NOT_FOUND)
+        assert errors[0]["message"] == f"No top-up found for payment_intent_id {unknown}"
