@@ -1,0 +1,14 @@
+"""Ids from URLs, query strings and forms, bounded to what the database holds: the primary keys
+are 64-bit (BigAutoField), so a larger number is no id at all, refused here rather than sent to
+the database (SQLite raises OverflowError, PostgreSQL a DataError) or to int() (which refuses
+more than 4,300 digits)."""
+
+MAX_ID = 2**63 - 1
+
+
+def parse_id(raw: str) -> int | None:
+    """`raw` as an id (ASCII digits, 1 to MAX_ID), or None when it is not one."""
+    if not (raw.isascii() and raw.isdecimal()) or len(raw) > len(str(MAX_ID)):
+        return None
+    value = int(raw)
+    return value if 1 <= value <= MAX_ID else None
