@@ -28,6 +28,18 @@ LIVE = {
     "live_all": reverse("topups:history_live_all"),
 }
 
+# (who, URL, query): lists paged by a keyset cursor.
+PAGED = {
+    "history": ("admin", reverse("topups:history", kwargs=A), {}),
+    "history_all": ("admin", reverse("topups:history_all"), {}),
+    "desk": ("finance", reverse("finance:desk"), {"kind": "all"}),
+}
+
+
+@pytest.fixture
+def people(admin_user, finance_user):
+    return {"admin": admin_user, "finance": finance_user}
+
 
 @pytest.fixture
 def topup(account, admin_user):
@@ -44,3 +56,17 @@ def test_a_crafted_id_in_the_live_rows_is_a_bad_request(client, admin_user, topu
     )
 
     assert (alone.status_code, beside_a_real_one.status_code) == (400, 400)
+
+
+@pytest.mark.parametrize("value", list(CRAFTED.values()), ids=list(CRAFTED))
+@pytest.mark.parametrize("name", list(PAGED))
+def test_a_crafted_cursor_shows_the_newest_page(client, people, topup, name, value):
+    """As any cursor that leads nowhere does (billing_portal/pagination.py)."""
+    who, url, query = PAGED[name]
+    client.force_login(people[who])
+    for cursor in (f"1700000000000000.{value}", f"{value}.{topup.pk}"):
+        for direction in ("older", "newer"):
+            response = client.get(url, {**query, direction: cursor})
+
+            assert response.status_code == 200, (cursor[:40], direction)
+            assert list(response.context["page"].object_list) == [topup]
