@@ -6,6 +6,7 @@ bits, PostgreSQL a DataError). And `/healthz` answers a load balancer that probe
 import pytest
 from django.urls import reverse
 
+from finance.user_messages import BULK_NOTHING_SELECTED
 from tests.conftest import DEMO_ACCOUNT_ID
 from topups.models import TopUp
 from topups.states import TopUpState
@@ -70,3 +71,22 @@ def test_a_crafted_cursor_shows_the_newest_page(client, people, topup, name, val
 
             assert response.status_code == 200, (cursor[:40], direction)
             assert list(response.context["page"].object_list) == [topup]
+
+
+@pytest.mark.parametrize("value", list(CRAFTED.values()), ids=list(CRAFTED))
+def test_a_crafted_id_in_bulk_confirm_is_a_bad_request(client, finance_user, topup, value):
+    client.force_login(finance_user)
+    alone = client.post(reverse("finance:confirm_many"), {"topup": [value]})
+    beside_a_real_one = client.post(reverse("finance:confirm_many"), {"topup": [topup.pk, value]})
+
+    assert (alone.status_code, beside_a_real_one.status_code) == (400, 400)
+    assert not topup.events.exists()  # nothing was tried
+
+
+def test_bulk_confirm_with_nothing_ticked_still_says_so(client, finance_user):
+    client.force_login(finance_user)
+
+    response = client.post(reverse("finance:confirm_many"), follow=True)
+
+    assert response.redirect_chain == [(reverse("finance:desk"), 302)]
+    assert [str(m) for m in response.context["messages"]] == [BULK_NOTHING_SELECTED]
