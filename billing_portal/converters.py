@@ -12,3 +12,16 @@ def parse_id(raw: str) -> int | None:
         return None
     value = int(raw)
     return value if 1 <= value <= MAX_ID else None
+
+
+class IdConverter:
+    """`<id:pk>` in a URL: 1 to 18 digits, every such number fits, so a longer one matches no
+    URL (a 404) and never reaches the view or the database."""
+
+    regex = "[0-9]{1,18}"
+
+    def to_python(self, value: str) -> int:
+        return int(value)
+
+    def to_url(self, value: int) -> str:
+        return str(value)

@@ -1,8 +1,12 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import include, path
+from django.urls import include, path, register_converter
 
+from billing_portal.converters import IdConverter
 from billing_portal.health import healthz
+
+# Before the apps' URLconfs below, which take their ids as `<id:pk>`.
+register_converter(IdConverter, "id")
 
 admin.site.site_header = "AI Gateway billing — operations"
 admin.site.site_title = "AI Gateway billing"

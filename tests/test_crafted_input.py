@@ -4,7 +4,8 @@ never a 500 (Python refuses int() of more than 4,300 digits; SQLite raises Overf
 bits, PostgreSQL a DataError). And `/healthz` answers a load balancer that probes by IP address."""
 
 import pytest
-from django.urls import reverse
+from django.urls import Resolver404, URLResolver, get_resolver, resolve, reverse
+from django.urls.converters import IntConverter
 
 from finance.user_messages import BULK_NOTHING_SELECTED
 from tests.conftest import DEMO_ACCOUNT_ID
@@ -24,6 +25,18 @@ CRAFTED = {
 }
 
 A = {"account_id": DEMO_ACCOUNT_ID}
+T = {**A, "pk": 1}
+# (who, method, URL of top-up 1): top-up 1 becomes the crafted id.
+PATH_IDS = {
+    "detail": ("admin", "get", reverse("topups:detail", kwargs=T)),
+    "status": ("admin", "get", reverse("topups:status", kwargs=T)),
+    "pay": ("admin", "get", reverse("topups:pay", kwargs=T)),
+    "paid": ("admin", "post", reverse("topups:paid", kwargs=T)),
+    "return": ("admin", "get", reverse("topups:return", kwargs=T)),
+    "fin_confirm": ("finance", "post", reverse("finance:confirm", kwargs=T)),
+    "resolve": ("finance", "get", reverse("finance:resolve", kwargs=T)),
+    "resolve_post": ("finance", "post", reverse("finance:resolve", kwargs=T)),
+}
 LIVE = {
     "live": reverse("topups:history_live", kwargs=A),
     "live_all": reverse("topups:history_live_all"),
@@ -45,6 +58,41 @@ def people(admin_user, finance_user):
 @pytest.fixture
 def topup(account, admin_user):
     return TopUp.objects.create(account=account, created_by=admin_user, amount_cents=5000)
+
+
+@pytest.mark.parametrize("value", list(CRAFTED.values()), ids=list(CRAFTED))
+@pytest.mark.parametrize("name", list(PATH_IDS))
+def test_a_crafted_id_in_the_path_is_not_found(client, people, name, value):
+    who, method, url = PATH_IDS[name]
+    client.force_login(people[who])
+    crafted = url.replace("/topups/1/", f"/topups/{value}/")
+
+    assert getattr(client, method)(crafted).status_code == 404
+
+
+@pytest.mark.parametrize("name", list(PATH_IDS))
+def test_an_id_past_18_digits_matches_no_url_so_never_reaches_the_database(name):
+    _, _, url = PATH_IDS[name]
+    with pytest.raises(Resolver404):
+        resolve(url.replace("/topups/1/", f"/topups/{'9' * 19}/"))
+    assert resolve(url.replace("/topups/1/", f"/topups/{'9' * 18}/")).kwargs["pk"] == 10**18 - 1
+
+
+def url_patterns(resolver):
+    for pattern in resolver.url_patterns:
+        yield pattern
+        if isinstance(pattern, URLResolver):
+            yield from url_patterns(pattern)
+
+
+def test_no_url_takes_an_unbounded_int():
+    unbounded = [
+        str(pattern.pattern)
+        for pattern in url_patterns(get_resolver())
+        for converter in getattr(pattern.pattern, "converters", {}).values()
+        if isinstance(converter, IntConverter)
+    ]
+    assert unbounded == []
 
 
 @pytest.mark.parametrize("value", list(CRAFTED.values()), ids=list(CRAFTED))
