@@ -49,6 +49,13 @@ PAGED = {
     "desk": ("finance", reverse("finance:desk"), {"kind": "all"}),
 }
 
+# (who, URL, parameter): filters that take no id, but text the database compares.
+FILTERS = {
+    "desk_account": ("finance", reverse("finance:desk"), "account"),
+    "export_account": ("finance", reverse("finance:export"), "account"),
+    "history_creator": ("admin", reverse("topups:history", kwargs=A), "creator"),
+}
+
 
 @pytest.fixture
 def people(admin_user, finance_user):
@@ -138,3 +145,16 @@ def test_bulk_confirm_with_nothing_ticked_still_says_so(client, finance_user):
 
     assert response.redirect_chain == [(reverse("finance:desk"), 302)]
     assert [str(m) for m in response.context["messages"]] == [BULK_NOTHING_SELECTED]
+
+
+@pytest.mark.parametrize("value", list(CRAFTED.values()), ids=list(CRAFTED))
+@pytest.mark.parametrize("name", list(FILTERS))
+def test_a_crafted_filter_value_is_ignored(client, people, account, name, value):
+    """These filters take an account id or a username, not a number: a crafted one is an invalid
+    choice of the filter form, which then filters nothing."""
+    who, url, parameter = FILTERS[name]
+    client.force_login(people[who])
+
+    response = client.get(url, {parameter: value})
+
+    assert response.status_code == 200
