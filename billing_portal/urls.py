@@ -3,7 +3,6 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path, register_converter
 
 from billing_portal.converters import IdConverter
-from billing_portal.health import healthz
 
 # Before the apps' URLconfs below, which take their ids as `<id:pk>`.
 register_converter(IdConverter, "id")
@@ -12,7 +11,6 @@ admin.site.site_header = "AI Gateway billing — operations"
 admin.site.site_title = "AI Gateway billing"
 
 urlpatterns = [
-    path("healthz", healthz, name="healthz"),
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),

@@ -158,3 +158,39 @@ def test_a_crafted_filter_value_is_ignored(client, people, account, name, value)
     response = client.get(url, {parameter: value})
 
     assert response.status_code == 200
+
+
+# --- /healthz behind a load balancer -------------------------------------------------------------
+
+PROBE = "10.0.0.5"
+
+
+def test_healthz_answers_whatever_the_host_header(client):
+    for host in (PROBE, f"{PROBE}:8000", "[fd00::5]", "not a host!"):
+        response = client.get("/healthz", HTTP_HOST=host)
+
+        assert response.status_code == 200, host
+        assert response.json() == {"status": "ok", "database": "ok"}
+
+
+def test_any_other_path_still_refuses_a_host_not_allowed(client, admin_user):
+    client.force_login(admin_user)
+    for path in ("/accounts/", "/login/", reverse("accounts:overview", kwargs=A), "/healthz/x"):
+        assert client.get(path, HTTP_HOST=PROBE).status_code == 400, path
+
+
+def test_healthz_answers_a_plain_http_probe_by_ip_under_production_settings(client, settings):
+    settings.DEBUG = False
+    settings.ALLOWED_HOSTS = ["billing.example.com"]
+    settings.SECURE_SSL_REDIRECT = True
+    settings.SECURE_HSTS_SECONDS = 31_536_000
+    settings.SESSION_COOKIE_SECURE = settings.CSRF_COOKIE_SECURE = True
+
+    probe = client.get("/healthz", HTTP_HOST=PROBE)
+    assert probe.status_code == 200
+    assert probe.json() == {"status": "ok", "database": "ok"}
+    assert "no-cache" in probe["Cache-Control"]
+    assert client.get("/login/", HTTP_HOST=PROBE).status_code == 400
+    redirected = client.get("/login/", HTTP_HOST="billing.example.com")
+    assert redirected.status_code == 301
+    assert redirected["Location"] == "https://billing.example.com/login/"
