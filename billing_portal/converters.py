@@ -1,7 +1,7 @@
 """Ids from URLs, query strings and forms, bounded to what the database holds: the primary keys
-are 64-bit (BigAutoField), so a larger number is no id at all, refused here rather than sent to
-the database (SQLite raises OverflowError, PostgreSQL a DataError) or to int() (which refuses
-more than 4,300 digits)."""
+are 64-bit (BigAutoField), so a larger number is no id at all, refused here rather than given
+to int() (which refuses more than 4,300 digits) or to the database (SQLite's driver raises
+OverflowError past 64 bits; only some of Django's lookups guard against it)."""
 
 MAX_ID = 2**63 - 1
 

@@ -1,7 +1,7 @@
 """Crafted input: every id or cursor a URL, query string or form carries, at sizes no page ever
 sends. An id the database cannot hold is a clean 404 in a path, a 400 in a query or form, and
-never a 500 (Python refuses int() of more than 4,300 digits; SQLite raises OverflowError past 64
-bits, PostgreSQL a DataError). And `/healthz` answers a load balancer that probes by IP address."""
+never a 500 (Python refuses int() of more than 4,300 digits, SQLite's driver a number past 64
+bits). And `/healthz` answers a load balancer that probes by IP address."""
 
 import pytest
 from django.urls import Resolver404, URLResolver, get_resolver, resolve, reverse
