@@ -77,6 +77,16 @@ def test_a_crafted_id_in_the_path_is_not_found(client, people, name, value):
     assert getattr(client, method)(crafted).status_code == 404
 
 
+@pytest.mark.parametrize("account_id", ["f" * 33, "f" * 4400, "9" * 20, "-1"])
+def test_a_crafted_account_id_in_the_path_is_not_found(client, people, account_id):
+    """Account ids are text (32 hex digits), compared as text: no size overflows anything."""
+    client.force_login(people["admin"])
+    for name in ("accounts:overview", "topups:history", "topups:amount"):
+        url = reverse(name, kwargs=A).replace(DEMO_ACCOUNT_ID, account_id)
+
+        assert client.get(url).status_code == 404, name
+
+
 @pytest.mark.parametrize("name", list(PATH_IDS))
 def test_an_id_past_18_digits_matches_no_url_so_never_reaches_the_database(name):
     _, _, url = PATH_IDS[name]
