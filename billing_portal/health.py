@@ -1,5 +1,6 @@
 """`/healthz` for load balancers: 200 when this instance can reach its database, else 503.
-No session, no redirect to sign-in, nothing cached."""
+No session, no redirect to sign-in, nothing cached, and whatever the Host header: a load
+balancer probes each instance by its address, which is no name in ALLOWED_HOSTS."""
 
 from django.db import DatabaseError, connection
 from django.http import JsonResponse
@@ -16,3 +17,16 @@ def healthz(request):
     except DatabaseError:
         return JsonResponse({"status": "unavailable", "database": "unreachable"}, status=503)
     return JsonResponse({"status": "ok", "database": "ok"})
+
+
+class HealthzMiddleware:
+    """Answers `/healthz` before any middleware that checks the Host header (CommonMiddleware,
+    CSRF): every other path still refuses a host not in ALLOWED_HOSTS."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.path_info == "/healthz":
+            return healthz(request)
+        return self.get_response(request)

@@ -11,6 +11,8 @@ from datetime import UTC, datetime, timedelta
 
 from django.db.models import Q, QuerySet
 
+from billing_portal.converters import parse_id
+
 PAGE_PARAMS = ("older", "newer")
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 MICROSECOND = timedelta(microseconds=1)
@@ -32,10 +34,12 @@ def cursor_of(row) -> str:
 
 
 def parse_cursor(raw: str | None) -> tuple[datetime, int] | None:
-    micros, _, pk = (raw or "").partition(".")
-    if not (micros.isdecimal() and pk.isdecimal()) or len(micros) > 17:
+    micros, _, raw_pk = (raw or "").partition(".")
+    pk = parse_id(raw_pk)
+    # 17 digits of microseconds stay before the year 9999, past which datetime fails.
+    if not (micros.isascii() and micros.isdecimal()) or len(micros) > 17 or pk is None:
         return None
-    return EPOCH + int(micros) * MICROSECOND, int(pk)
+    return EPOCH + int(micros) * MICROSECOND, pk
 
 
 def keyset_page(rows: QuerySet, params, size: int) -> KeysetPage:

@@ -2,6 +2,7 @@
 
 from django import forms
 
+from billing_portal.converters import parse_id
 from finance.selectors import KIND_CHOICES
 from topups.forms import DateRangeMixin
 
@@ -23,6 +24,30 @@ class DeskFilterForm(DateRangeMixin, forms.Form):
         self.fields["account"].queryset = accounts
         # Date fields come after the kind and the account.
         self.order_fields(["kind", "account", "created_from", "created_to"])
+
+
+class TopUpIdsField(forms.Field):
+    """The ids of the ticked top-ups (the desk's checkboxes, all named `topup`)."""
+
+    widget = forms.MultipleHiddenInput
+    default_error_messages = {"invalid": "Not a top-up id: %(value)s"}
+
+    def to_python(self, value) -> list[int]:
+        ids = []
+        for raw in value or ():
+            pk = parse_id(raw)
+            if pk is None:
+                raise forms.ValidationError(
+                    self.error_messages["invalid"], code="invalid", params={"value": raw[:20]}
+                )
+            ids.append(pk)
+        return ids
+
+
+class BulkConfirmForm(forms.Form):
+    """Which top-ups to confirm. A value no checkbox sends refuses the whole request."""
+
+    topup = TopUpIdsField(required=False)
 
 
 class ResolveForm(forms.Form):

@@ -4,7 +4,7 @@ from finance import views
 
 app_name = "finance"
 
-topup = "accounts/<str:account_id>/topups/<int:pk>/"
+topup = "accounts/<str:account_id>/topups/<id:pk>/"
 
 urlpatterns = [
     path("finance/", views.desk, name="desk"),

@@ -3,6 +3,7 @@ hand with a note, and the CSV export of what the filters select."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import BadRequest
 from django.http import StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -19,7 +20,7 @@ from finance.access import (
     require_finance_somewhere,
 )
 from finance.export import csv_lines, export_filename
-from finance.forms import DeskFilterForm, ResolveForm
+from finance.forms import BulkConfirmForm, DeskFilterForm, ResolveForm
 from finance.reconcile import candidate_invoices, reconcile_account
 from finance.selectors import KIND_CHOICES, QUEUE_KINDS, finance_queue_counts, finance_topup_list
 from finance.services import (
@@ -84,7 +85,10 @@ def confirm(request, account_id, pk):
 @require_POST
 def confirm_many(request):
     accounts = require_finance_somewhere(request.user)
-    pks = [pk for pk in request.POST.getlist("topup") if pk.isdecimal()]
+    form = BulkConfirmForm(request.POST)
+    if not form.is_valid():
+        raise BadRequest(form.errors.as_text())
+    pks = form.cleaned_data["topup"]
     topups = list(TopUp.objects.filter(account__in=accounts, pk__in=pks).select_related("account"))
     if not topups:
         messages.warning(request, user_messages.BULK_NOTHING_SELECTED)

@@ -5,7 +5,7 @@ from topups.views import flow, history
 app_name = "topups"
 
 account = "accounts/<str:account_id>/"
-topup = account + "topups/<int:pk>/"
+topup = account + "topups/<id:pk>/"
 
 urlpatterns = [
     path("", flow.home, name="home"),

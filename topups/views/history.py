@@ -11,6 +11,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from accounts.access import membership_or_404, memberships_of
+from billing_portal.converters import parse_id
 from billing_portal.pagination import PAGE_PARAMS, keyset_page, query_without
 from topups import selectors
 from topups.forms import HistoryFilterForm
@@ -87,10 +88,11 @@ def topup_history_live(request, account_id=None):
 def _parse_rows(raw: str) -> dict[int, str]:
     shown = {}
     for item in filter(None, raw.split(",")):
-        pk, _, state = item.partition(":")
-        if not pk.isdecimal() or state not in TopUpState.values:
+        raw_pk, _, state = item.partition(":")
+        pk = parse_id(raw_pk)
+        if pk is None or state not in TopUpState.values:
             raise BadRequest("rows must look like 12:processing,13:creating")
-        shown[int(pk)] = state
+        shown[pk] = state
     if not shown or len(shown) > MAX_LIVE_ROWS:
         raise BadRequest(f"Between 1 and {MAX_LIVE_ROWS} rows.")
     return shown
