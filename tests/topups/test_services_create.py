@@ -10,9 +10,11 @@ from django.urls import reverse
 from django.utils import timezone
 
 from tests.concurrency import at_once
+from tests.sandbox_process import free_port
 from tests.topups.steps import A, confirm, pay_with_card
 from topups.models import TopUp
 from topups.services.create import TopUpCapReached, topup_start
+from topups.services.transitions import topup_transition
 from topups.states import TopUpState
 from topups.user_messages import CAP_REACHED, CREATE_ERROR_MESSAGES
 
@@ -227,3 +229,79 @@ def test_the_cap_holds_when_several_top_ups_start_at_once(account, admin_user, s
 
     assert sorted(results) == ["refused"] * 4 + ["started"] * 2
     assert TopUp.objects.count() == 2
+
+
+def _fail_by_refusal(sandbox, settings):
+    sandbox.fault("create", mode="success_false")
+
+
+def _fail_by_rate_limit(sandbox, settings):
+    sandbox.fault("create", mode="429", retry_after=1)
+
+
+def _fail_by_bad_credentials(sandbox, settings):
+    settings.CLOUDFLARE_API_TOKEN = "revoked"
+
+
+def _fail_unreachable(sandbox, settings):
+    settings.CLOUDFLARE_BASE_URL = f"http://127.0.0.1:{free_port()}/client/v4"  # refused
+
+
+def _fail_by_our_budget(sandbox, settings):
+    settings.CLOUDFLARE_API_BUDGET = 0
+
+
+@pytest.mark.parametrize(
+    "fail",
+    [
+        _fail_by_refusal,
+        _fail_by_rate_limit,
+        _fail_by_bad_credentials,
+        _fail_unreachable,
+        _fail_by_our_budget,
+    ],
+    ids=["refused", "429", "auth", "unreachable", "our_budget"],
+)
+def test_creates_that_did_not_happen_leave_the_cap(admin_client, sandbox, settings, fail):
+    """Ten failures during an outage must not lock the account out for an hour after it."""
+    settings.TOPUP_CAP_PER_HOUR = 2
+    working = {
+        name: getattr(settings, name)
+        for name in ("CLOUDFLARE_API_TOKEN", "CLOUDFLARE_BASE_URL", "CLOUDFLARE_API_BUDGET")
+    }
+    for _ in range(10):
+        fail(sandbox, settings)
+        confirm(admin_client)
+        for name, value in working.items():
+            setattr(settings, name, value)
+    # Each was a new top-up that failed, none refused by the cap.
+    assert set(TopUp.objects.values_list("state", flat=True)) == {TopUpState.FAILED}
+    assert TopUp.objects.count() == 10
+
+    confirm(admin_client)
+    confirm(admin_client)
+    refused = confirm(admin_client)
+
+    assert refused["Location"] == reverse("topups:amount", kwargs=A)
+    assert TopUp.objects.exclude(state=TopUpState.FAILED).count() == 2
+
+
+def test_creates_that_may_have_moved_money_count_toward_the_cap(
+    admin_client, sandbox, settings, admin_user
+):
+    """A lost answer counts, and so does one finance later resolved as not charged: the cap
+    does not take the row's state alone as proof that nothing happened."""
+    settings.TOPUP_CAP_PER_HOUR = 2
+    sandbox.fault("create", mode="500", apply=True)  # charged, answer lost
+    confirm(admin_client)
+    sandbox.fault("create", mode="500")
+    confirm(admin_client)
+    lost = TopUp.objects.order_by("pk").last()
+    assert lost.state == TopUpState.UNKNOWN
+    topup_transition(topup=lost, to_state=TopUpState.FAILED, detail={"outcome": "not_charged"})
+
+    refused = confirm(admin_client)
+
+    assert refused["Location"] == reverse("topups:amount", kwargs=A)
+    assert TopUp.objects.count() == 2
+    assert len(sandbox.requests("create")) == 2

@@ -83,7 +83,11 @@ def _repeat(existing: TopUp, account: CloudflareAccount, user) -> TopUp:
 def _check_cap(account: CloudflareAccount) -> None:
     """At most TOPUP_CAP_PER_HOUR top-ups started per account and hour. The account row is
     locked first, so two workers counting at once cannot both take the last place (on SQLite,
-    the IMMEDIATE transaction already holds the one write lock)."""
+    the IMMEDIATE transaction already holds the one write lock).
+
+    A create that did not happen (refused, or never sent) does not count: failures during an
+    outage must not lock the account out afterwards. Every other start counts, its outcome
+    unknown or its payment later failed included: it may have moved money."""
     cap = settings.TOPUP_CAP_PER_HOUR
     if connection.features.has_select_for_update:
         CloudflareAccount.objects.select_for_update().filter(pk=account.pk).first()
@@ -92,6 +96,7 @@ def _check_cap(account: CloudflareAccount) -> None:
     # window, fewer than `cap` remain.
     recent = (
         TopUp.objects.filter(account=account, origin=TopUp.Origin.PORTAL, created_at__gt=since)
+        .exclude(state=TopUpState.FAILED, create_outcome=TopUp.CreateOutcome.NOT_MADE)
         .order_by("-created_at")
         .values_list("created_at", flat=True)
     )
@@ -121,6 +126,7 @@ def topup_submit(*, topup: TopUp) -> TopUp:
         "card_brand": created.brand or "",
         "card_last4": created.last4 or "",
         "onboarding": created.onboarding,
+        "create_outcome": TopUp.CreateOutcome.MADE,
     }
     detail = {
         "payment_intent_id": created.payment_intent_id,
@@ -176,18 +182,19 @@ def _refusal_message(exc: CloudflareError) -> str:
 def _record_refusal(topup: TopUp, exc: CloudflareError) -> None:
     """Create definitely did not happen: the row fails with a message that says why."""
     logger.warning("Top-up %s: create refused (%s: %s)", topup.pk, type(exc).__name__, exc)
-    topup_transition(
-        topup=topup,
-        to_state=TopUpState.FAILED,
-        kind=TopUpEvent.Kind.CREATE_REFUSED,
-        detail={
+    refusal = {
+        "to_state": TopUpState.FAILED,
+        "kind": TopUpEvent.Kind.CREATE_REFUSED,
+        "detail": {
             "error": type(exc).__name__,
             "http_status": exc.status_code,
             "errors": [{"code": e.code, "message": e.message} for e in exc.errors],
         },
-        error_code=exc.errors[0].code if exc.errors else None,
-        error_message=_refusal_message(exc),
-    )
+        "error_code": exc.errors[0].code if exc.errors else None,
+        "error_message": _refusal_message(exc),
+        "create_outcome": TopUp.CreateOutcome.NOT_MADE,
+    }
+    topup_transition(topup=topup, **refusal)
 
 
 def topup_expire_if_stale(*, topup: TopUp) -> None:
