@@ -44,6 +44,13 @@ class TopUp(models.Model):
         ELSEWHERE = "elsewhere", "Outside this portal"
         AUTO = "auto", "Auto top-up"
 
+    class CreateOutcome(models.TextChoices):
+        """What became of the create call, whatever the state says later. Blank: not known (no
+        answer yet, an answer lost, or a top-up recorded from an invoice)."""
+
+        MADE = "made", "Cloudflare made the payment"
+        NOT_MADE = "not_made", "Refused or never sent: nothing charged"
+
     account = models.ForeignKey(CloudflareAccount, on_delete=models.PROTECT, related_name="topups")
     amount_cents = models.PositiveIntegerField()
     currency = models.CharField(max_length=3, default="usd")
@@ -70,6 +77,8 @@ class TopUp(models.Model):
     card_brand = models.CharField(max_length=32, blank=True)
     card_last4 = models.CharField(max_length=4, blank=True)
     onboarding = models.BooleanField(null=True)
+    # Only a create that did not happen leaves the hourly cap (topups.services.create).
+    create_outcome = models.CharField(max_length=10, choices=CreateOutcome.choices, blank=True)
     # Cloudflare's own words when it refused, shown to the user.
     error_code = models.IntegerField(null=True, blank=True)
     error_message = models.TextField(blank=True)
@@ -133,6 +142,16 @@ class TopUp(models.Model):
             models.CheckConstraint(
                 condition=~Q(state=TopUpState.COMPLETED) | Q(completed_at__isnull=False),
                 name="topup_completed_has_timestamp",
+            ),
+            # A create that did not happen failed and has no payment; one that did has its id.
+            models.CheckConstraint(
+                condition=~Q(create_outcome="not_made")
+                | Q(state=TopUpState.FAILED, payment_intent_id__isnull=True),
+                name="topup_not_made_failed_without_payment",
+            ),
+            models.CheckConstraint(
+                condition=~Q(create_outcome="made") | Q(payment_intent_id__isnull=False),
+                name="topup_made_has_payment_intent",
             ),
             models.CheckConstraint(
                 condition=Q(confirmed_at__isnull=True, confirmed_by__isnull=True)

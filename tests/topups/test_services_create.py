@@ -1,18 +1,30 @@
 """Confirm and pay: the row first, one create, repeats land on the same top-up, and every
 create outcome becomes a state with a plain message. Against the sandbox over HTTP."""
 
+import json
+import threading
+import time
 import uuid
 from datetime import timedelta
 
 import pytest
 import requests
+from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
+from finance.reconcile import reconcile_account
 from tests.concurrency import at_once
-from tests.topups.steps import A, confirm, pay_with_card
-from topups.models import TopUp
-from topups.services.create import TopUpCapReached, topup_start
+from tests.sandbox_process import free_port
+from tests.topups.steps import A, confirm, paid_at_cloudflare, pay_with_card
+from topups.models import TopUp, TopUpEvent
+from topups.services.create import (
+    TopUpCapReached,
+    topup_expire_if_stale,
+    topup_start,
+    topup_submit,
+)
+from topups.services.transitions import topup_transition
 from topups.states import TopUpState
 from topups.user_messages import CAP_REACHED, CREATE_ERROR_MESSAGES
 
@@ -227,3 +239,165 @@ def test_the_cap_holds_when_several_top_ups_start_at_once(account, admin_user, s
 
     assert sorted(results) == ["refused"] * 4 + ["started"] * 2
     assert TopUp.objects.count() == 2
+
+
+def _fail_by_refusal(sandbox, settings):
+    sandbox.fault("create", mode="success_false")
+
+
+def _fail_by_rate_limit(sandbox, settings):
+    sandbox.fault("create", mode="429", retry_after=1)
+
+
+def _fail_by_bad_credentials(sandbox, settings):
+    settings.CLOUDFLARE_API_TOKEN = "revoked"
+
+
+def _fail_unreachable(sandbox, settings):
+    settings.CLOUDFLARE_BASE_URL = f"http://127.0.0.1:{free_port()}/client/v4"  # refused
+
+
+def _fail_by_our_budget(sandbox, settings):
+    settings.CLOUDFLARE_API_BUDGET = 0
+
+
+@pytest.mark.parametrize(
+    "fail",
+    [
+        _fail_by_refusal,
+        _fail_by_rate_limit,
+        _fail_by_bad_credentials,
+        _fail_unreachable,
+        _fail_by_our_budget,
+    ],
+    ids=["refused", "429", "auth", "unreachable", "our_budget"],
+)
+def test_creates_that_did_not_happen_leave_the_cap(admin_client, sandbox, settings, fail):
+    """Ten failures during an outage must not lock the account out for an hour after it."""
+    settings.TOPUP_CAP_PER_HOUR = 2
+    working = {
+        name: getattr(settings, name)
+        for name in ("CLOUDFLARE_API_TOKEN", "CLOUDFLARE_BASE_URL", "CLOUDFLARE_API_BUDGET")
+    }
+    for _ in range(10):
+        fail(sandbox, settings)
+        confirm(admin_client)
+        for name, value in working.items():
+            setattr(settings, name, value)
+    # Each was a new top-up that failed, none refused by the cap.
+    assert set(TopUp.objects.values_list("state", flat=True)) == {TopUpState.FAILED}
+    assert TopUp.objects.count() == 10
+
+    confirm(admin_client)
+    confirm(admin_client)
+    refused = confirm(admin_client)
+
+    assert refused["Location"] == reverse("topups:amount", kwargs=A)
+    assert TopUp.objects.exclude(state=TopUpState.FAILED).count() == 2
+
+
+def test_creates_that_may_have_moved_money_count_toward_the_cap(
+    admin_client, sandbox, settings, admin_user
+):
+    """A lost answer counts, and so does one finance later resolved as not charged: the cap
+    does not take the row's state alone as proof that nothing happened."""
+    settings.TOPUP_CAP_PER_HOUR = 2
+    sandbox.fault("create", mode="500", apply=True)  # charged, answer lost
+    confirm(admin_client)
+    sandbox.fault("create", mode="500")
+    confirm(admin_client)
+    lost = TopUp.objects.order_by("pk").last()
+    assert lost.state == TopUpState.UNKNOWN
+    topup_transition(topup=lost, to_state=TopUpState.FAILED, detail={"outcome": "not_charged"})
+
+    refused = confirm(admin_client)
+
+    assert refused["Location"] == reverse("topups:amount", kwargs=A)
+    assert TopUp.objects.count() == 2
+    assert len(sandbox.requests("create")) == 2
+
+
+# --- create's answer racing the stale-creating expiry -----------------------------------------
+
+
+def _submit_while_marked_unknown(sandbox, topup) -> None:
+    """Send create for `topup` from another thread; while the sandbox holds the request (its
+    latency), mark the row unknown the way a worker finding it stale does."""
+    sent_before = len(sandbox.requests("create"))
+    sandbox.configure(latency_ms=1500)
+    errors = []
+
+    def submit():
+        try:
+            topup_submit(topup=topup)
+        except Exception as exc:  # noqa: BLE001 - re-raised below, in the test's thread
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    submitting = threading.Thread(target=submit)
+    submitting.start()
+    deadline = time.monotonic() + 10
+    while len(sandbox.requests("create")) == sent_before and time.monotonic() < deadline:
+        time.sleep(0.05)
+    TopUp.objects.filter(pk=topup.pk).update(created_at=timezone.now() - timedelta(minutes=3))
+    topup_expire_if_stale(topup=TopUp.objects.get(pk=topup.pk))
+    in_flight = TopUp.objects.get(pk=topup.pk).state
+    submitting.join(timeout=15)
+    assert in_flight == TopUpState.UNKNOWN, "the row was not marked unknown mid-create"
+    if errors:
+        raise errors[0]
+    assert sandbox.requests("create")[-1]["status"], "create never answered"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_answer_arriving_after_the_row_was_marked_unknown_is_kept(
+    account, admin_user, sandbox, sandbox_settings
+):
+    """Cloudflare's answer, a charge to the saved card, lands on the row that another worker
+    meanwhile marked unknown: it keeps the id, so it can be settled by id."""
+    paid_at_cloudflare(account, sandbox, amount_cents=1000)  # the card is saved: Visa 4242
+    topup, _ = topup_start(
+        account=account, user=admin_user, amount_cents=2500, request_key=uuid.uuid4()
+    )
+
+    _submit_while_marked_unknown(sandbox, topup)
+
+    topup.refresh_from_db()
+    assert topup.state == TopUpState.UNKNOWN  # finance still sees it
+    assert (topup.payment_intent_id or "").startswith("in_")
+    assert (topup.card_display, topup.client_secret) == ("Visa •••• 4242", "")
+    assert topup.create_outcome == TopUp.CreateOutcome.MADE
+    late = topup.events.get(kind=TopUpEvent.Kind.CREATE_ANSWERED)
+    assert (late.from_state, late.to_state) == (TopUpState.UNKNOWN, TopUpState.UNKNOWN)
+    assert late.detail["payment_intent_id"] == topup.payment_intent_id
+    assert late.detail["card"] == "visa 4242"
+    assert "secret" not in json.dumps([e.detail for e in topup.events.all()])
+    # Reconciliation now finds it by id on Cloudflare's invoices.
+    assert reconcile_account(account=account).settled == [(topup, TopUpState.COMPLETED)]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_refusal_arriving_after_the_row_was_marked_unknown_settles_it(
+    account, admin_user, sandbox, sandbox_settings
+):
+    """Cloudflare refused the create that a worker meanwhile marked unknown: nothing was
+    charged, so the row fails with Cloudflare's words and leaves finance's queue and the cap."""
+    topup, _ = topup_start(
+        account=account, user=admin_user, amount_cents=2500, request_key=uuid.uuid4()
+    )
+    sandbox.fault("create", mode="success_false")
+
+    _submit_while_marked_unknown(sandbox, topup)
+
+    topup.refresh_from_db()
+    assert (topup.state, topup.create_outcome) == (
+        TopUpState.FAILED,
+        TopUp.CreateOutcome.NOT_MADE,
+    )
+    assert topup.error_message == "Cloudflare refused this top-up: Internal server error"
+    assert [(e.kind, e.from_state, e.to_state) for e in topup.events.all()] == [
+        ("created", "", "creating"),
+        ("create_outcome_unknown", "creating", "unknown"),
+        ("create_refused", "unknown", "failed"),
+    ]

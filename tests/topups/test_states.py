@@ -203,6 +203,29 @@ def test_completed_needs_a_completion_time(make_topup):
         make_topup(state=TopUpState.COMPLETED, completed_at=None)
 
 
+@pytest.mark.parametrize(
+    ("state", "fields"),
+    [
+        (TopUpState.UNKNOWN, {}),
+        (TopUpState.AWAITING_PAYMENT, {}),
+        (TopUpState.FAILED, {"payment_intent_id": "in_1"}),
+    ],
+)
+def test_only_a_failed_top_up_without_a_payment_can_be_not_made(make_topup, state, fields):
+    """The cap leaves out creates that did not happen: the database keeps that claim honest."""
+    with pytest.raises(IntegrityError), transaction.atomic():
+        make_topup(state=state, create_outcome=TopUp.CreateOutcome.NOT_MADE, **fields)
+    make_topup(state=TopUpState.FAILED, create_outcome=TopUp.CreateOutcome.NOT_MADE)
+
+
+def test_a_made_create_has_its_payment_intent(make_topup):
+    with pytest.raises(IntegrityError), transaction.atomic():
+        make_topup(state=TopUpState.UNKNOWN, create_outcome=TopUp.CreateOutcome.MADE)
+    make_topup(
+        state=TopUpState.UNKNOWN, create_outcome=TopUp.CreateOutcome.MADE, payment_intent_id="in_1"
+    )
+
+
 def test_amount_display():
     assert TopUp(amount_cents=123456).amount_display == "$1,234.56"
     assert TopUp(amount_cents=1000).amount_display == "$10.00"

@@ -83,7 +83,11 @@ def _repeat(existing: TopUp, account: CloudflareAccount, user) -> TopUp:
 def _check_cap(account: CloudflareAccount) -> None:
     """At most TOPUP_CAP_PER_HOUR top-ups started per account and hour. The account row is
     locked first, so two workers counting at once cannot both take the last place (on SQLite,
-    the IMMEDIATE transaction already holds the one write lock)."""
+    the IMMEDIATE transaction already holds the one write lock).
+
+    A create that did not happen (refused, or never sent) does not count: failures during an
+    outage must not lock the account out afterwards. Every other start counts, its outcome
+    unknown or its payment later failed included: it may have moved money."""
     cap = settings.TOPUP_CAP_PER_HOUR
     if connection.features.has_select_for_update:
         CloudflareAccount.objects.select_for_update().filter(pk=account.pk).first()
@@ -92,6 +96,7 @@ def _check_cap(account: CloudflareAccount) -> None:
     # window, fewer than `cap` remain.
     recent = (
         TopUp.objects.filter(account=account, origin=TopUp.Origin.PORTAL, created_at__gt=since)
+        .exclude(state=TopUpState.FAILED, create_outcome=TopUp.CreateOutcome.NOT_MADE)
         .order_by("-created_at")
         .values_list("created_at", flat=True)
     )
@@ -121,6 +126,7 @@ def topup_submit(*, topup: TopUp) -> TopUp:
         "card_brand": created.brand or "",
         "card_last4": created.last4 or "",
         "onboarding": created.onboarding,
+        "create_outcome": TopUp.CreateOutcome.MADE,
     }
     detail = {
         "payment_intent_id": created.payment_intent_id,
@@ -133,7 +139,7 @@ def topup_submit(*, topup: TopUp) -> TopUp:
     else:
         to_state = TopUpState.PROCESSING
     try:
-        topup_transition(
+        answered = topup_transition(
             topup=topup,
             to_state=to_state,
             kind=TopUpEvent.Kind.CREATE_ANSWERED,
@@ -146,7 +152,37 @@ def topup_submit(*, topup: TopUp) -> TopUp:
         logger.error("Top-up %s: duplicate payment_intent_id from Cloudflare", topup.pk)
         topup.refresh_from_db()
         _record_outcome_unknown(topup, {"reason": "duplicate payment_intent_id", **detail})
+        return topup
+    if not answered:
+        _record_late_answer(topup, fields, detail)
     return topup
+
+
+@transaction.atomic
+def _record_late_answer(topup: TopUp, fields: dict, detail: dict) -> None:
+    """Create answered after another worker had given up on the row (`topup_expire_if_stale`
+    marked it `unknown`). The row stays `unknown` for finance but keeps Cloudflare's id and card,
+    so the status check and reconciliation can settle it by id; never the client secret, as
+    nobody is asked to pay an unknown top-up in the browser. The trail records the answer in
+    any case."""
+    logger.error("Top-up %s: create answered after the row left `creating`", topup.pk)
+    kept = {name: value for name, value in fields.items() if name != "client_secret"}
+    try:
+        with transaction.atomic():
+            recorded = TopUp.objects.filter(
+                pk=topup.pk, state=TopUpState.UNKNOWN, payment_intent_id__isnull=True
+            ).update(updated_at=timezone.now(), **kept)
+    except IntegrityError:  # another row of this account has that id: finance will see both
+        recorded = 0
+        detail = {**detail, "reason": "duplicate payment_intent_id"}
+    topup.refresh_from_db()
+    topup_event_record(
+        topup=topup,
+        kind=TopUpEvent.Kind.CREATE_ANSWERED,
+        detail={**detail, "late": True, "kept_on_row": bool(recorded)},
+        from_state=topup.state,
+        to_state=topup.state,
+    )
 
 
 def _record_outcome_unknown(topup: TopUp, detail: dict) -> None:
@@ -174,20 +210,24 @@ def _refusal_message(exc: CloudflareError) -> str:
 
 
 def _record_refusal(topup: TopUp, exc: CloudflareError) -> None:
-    """Create definitely did not happen: the row fails with a message that says why."""
+    """Create definitely did not happen: the row fails with a message that says why. Also when
+    another worker marked it `unknown` meanwhile (`topup_expire_if_stale`): now it is known that
+    nothing was charged."""
     logger.warning("Top-up %s: create refused (%s: %s)", topup.pk, type(exc).__name__, exc)
-    topup_transition(
-        topup=topup,
-        to_state=TopUpState.FAILED,
-        kind=TopUpEvent.Kind.CREATE_REFUSED,
-        detail={
+    refusal = {
+        "to_state": TopUpState.FAILED,
+        "kind": TopUpEvent.Kind.CREATE_REFUSED,
+        "detail": {
             "error": type(exc).__name__,
             "http_status": exc.status_code,
             "errors": [{"code": e.code, "message": e.message} for e in exc.errors],
         },
-        error_code=exc.errors[0].code if exc.errors else None,
-        error_message=_refusal_message(exc),
-    )
+        "error_code": exc.errors[0].code if exc.errors else None,
+        "error_message": _refusal_message(exc),
+        "create_outcome": TopUp.CreateOutcome.NOT_MADE,
+    }
+    if not topup_transition(topup=topup, **refusal) and topup.state == TopUpState.UNKNOWN:
+        topup_transition(topup=topup, **refusal)
 
 
 def topup_expire_if_stale(*, topup: TopUp) -> None:
