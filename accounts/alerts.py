@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from accounts.models import CloudflareAccount, Membership
 from accounts.money import format_cents_fraction
-from accounts.runway import runway
+from accounts.runway import Outlook, runway
 from cloudflare_client import CreditBalance, UsageBucket
 
 logger = logging.getLogger(__name__)
@@ -65,13 +65,15 @@ def _body(account, balance, daily) -> str:
     ]
     if daily:
         estimate = runway(balance_cents=balance.balance_cents, daily=daily, now=timezone.now())
-        if estimate.days_left is not None:
+        rate = f"At the recent rate of {format_cents_fraction(estimate.burn_cents_per_day)} a day"
+        if estimate.outlook == Outlook.DAYS:
             lines += [
-                f"At the recent rate of {format_cents_fraction(estimate.burn_cents_per_day)} a "
-                f"day, it lasts about {estimate.days_left:.0f} more day(s), until around "
+                f"{rate}, it lasts about {estimate.days_left:.0f} more day(s), until around "
                 f"{estimate.runs_out_at:%b %d}.",
                 "",
             ]
+        elif estimate.outlook == Outlook.MORE_THAN_A_YEAR:
+            lines += [f"{rate}, it lasts more than a year.", ""]
     topup_url = settings.SITE_URL + reverse(
         "accounts:overview", kwargs={"account_id": account.account_id}
     )

@@ -43,13 +43,18 @@ def check(account, cents, daily=None):
     return account_low_balance_check(account=account, balance=balance(cents), daily=daily)
 
 
-def test_one_email_per_crossing_to_admins_and_finance(watched, settings):
-    settings.SITE_URL = "https://billing.example.com"
+def days_spending(cents) -> list[UsageBucket]:
+    """The last eight whole days, each spending `cents`."""
     now = datetime.now(tz=UTC)
-    daily = [
-        UsageBucket(f"d{n}", Decimal(500), now - timedelta(days=n), now - timedelta(days=n - 1))
+    return [
+        UsageBucket(f"d{n}", Decimal(cents), now - timedelta(days=n), now - timedelta(days=n - 1))
         for n in range(8, 0, -1)
     ]
+
+
+def test_one_email_per_crossing_to_admins_and_finance(watched, settings):
+    settings.SITE_URL = "https://billing.example.com"
+    daily = days_spending(500)
 
     assert check(watched, "1999.5", daily) is True
     assert check(watched, 1500, daily) is False  # the same crossing
@@ -64,6 +69,11 @@ def test_one_email_per_crossing_to_admins_and_finance(watched, settings):
     assert check(watched, 5000) is False  # back above: re-armed
     assert check(watched, 100) is True
     assert len(mail.outbox) == 2
+
+
+def test_the_email_of_an_account_that_hardly_spends_says_more_than_a_year(watched):
+    assert check(watched, 1999, days_spending("0.0001")) is True
+    assert "$0.00 a day, it lasts more than a year." in mail.outbox[0].body
 
 
 def test_no_threshold_no_email(account, admin_user):
