@@ -63,17 +63,18 @@ def _body(account, balance, daily) -> str:
         f"{format_cents_fraction(account.low_balance_alert_cents)}.",
         "",
     ]
-    if daily:
-        estimate = runway(balance_cents=balance.balance_cents, daily=daily, now=timezone.now())
-        rate = f"At the recent rate of {format_cents_fraction(estimate.burn_cents_per_day)} a day"
-        if estimate.outlook == Outlook.DAYS:
-            lines += [
-                f"{rate}, it lasts about {estimate.days_left:.0f} more day(s), until around "
-                f"{estimate.runs_out_at:%b %d}.",
-                "",
-            ]
-        elif estimate.outlook == Outlook.MORE_THAN_A_YEAR:
-            lines += [f"{rate}, it lasts more than a year.", ""]
+    estimate = runway(balance_cents=balance.balance_cents, daily=daily, now=timezone.now())
+    rate = f"At the recent rate of {format_cents_fraction(estimate.burn_cents_per_day)} a day"
+    if estimate.outlook == Outlook.RUN_OUT:
+        lines += ["The credits have run out.", ""]
+    elif estimate.outlook == Outlook.DAYS:
+        lines += [
+            f"{rate}, it lasts about {estimate.days_left:.0f} more day(s), until around "
+            f"{estimate.runs_out_at:%b %d}.",
+            "",
+        ]
+    elif estimate.outlook == Outlook.MORE_THAN_A_YEAR:
+        lines += [f"{rate}, it lasts more than a year.", ""]
     topup_url = settings.SITE_URL + reverse(
         "accounts:overview", kwargs={"account_id": account.account_id}
     )

@@ -95,6 +95,17 @@ def test_a_balance_read_from_cloudflare_is_checked(watched, sandbox, sandbox_set
     assert len(mail.outbox) == 1
 
 
+def test_a_balance_below_zero_from_cloudflare_alerts_that_the_credits_have_run_out(
+    watched, sandbox, sandbox_settings
+):
+    sandbox.control("POST", "balance", {"balance": -320})
+    account_balance(account=watched)
+    (email,) = mail.outbox
+    assert email.subject == "Acme AI (production): AI Gateway credits are running low (\u2212$3.20)"
+    assert "is \u2212$3.20, below the alert threshold of $20.00" in email.body
+    assert "The credits have run out." in email.body
+
+
 def test_admins_set_the_threshold_and_others_cannot(client, admin_user, viewer_user, account):
     url = reverse("accounts:low_balance_alert", kwargs={"account_id": DEMO_ACCOUNT_ID})
     client.force_login(viewer_user)

@@ -58,6 +58,37 @@ def test_the_overview_of_an_account_that_hardly_spends_says_more_than_a_year(
     assert "the credits last <strong>more than a year</strong>" in response.content.decode()
 
 
+def test_a_balance_at_or_below_zero_has_run_out_and_the_cover_pays_the_debt():
+    now = datetime(2026, 3, 10, 12, tzinfo=UTC)
+    daily = [day(n, "500", now) for n in range(8, 0, -1)]
+
+    estimate = runway(balance_cents=Decimal(-320), daily=daily, now=now)
+
+    assert estimate.outlook == Outlook.RUN_OUT
+    assert estimate.burn_cents_per_day == Decimal(500)
+    assert estimate.cover_cents(30, Decimal(-320)) == 15400  # $150 + $3.20 owed, dollars up
+    assert runway(balance_cents=Decimal(0), daily=[], now=now).outlook == Outlook.RUN_OUT
+    assert runway(balance_cents=Decimal(-1), daily=None, now=now).outlook == Outlook.RUN_OUT
+
+
+def test_without_usage_the_runway_is_unknown():
+    estimate = runway(balance_cents=Decimal(10), daily=None, now=datetime.now(tz=UTC))
+    assert estimate.outlook == Outlook.UNKNOWN
+
+
+def test_the_overview_of_a_balance_below_zero_says_the_credits_have_run_out(
+    client, admin_user, viewer_user, sandbox, sandbox_settings
+):
+    sandbox.control("POST", "balance", {"balance": -320})
+    sandbox.fault("usage", "500", count=10)  # even without the usage, the balance says it
+    client.force_login(admin_user)
+    response = client.get(URL)
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert '<p class="overview__money">\u2212$3.20</p>' in page
+    assert "The credits have run out." in page
+
+
 def test_the_overview_shows_balance_card_auto_top_up_charts_and_runway(client, admin_user, demo):
     client.force_login(admin_user)
     page = client.get(URL).content.decode()
