@@ -53,7 +53,9 @@ def account_low_balance_check(
     claimed = mine.filter(low_balance_alert_claimed_at=now)
     recipients = list(
         Membership.objects.filter(
-            Q(role=Membership.Role.ADMIN) | Q(role=Membership.Role.FINANCE), account=account
+            Q(role=Membership.Role.ADMIN) | Q(role=Membership.Role.FINANCE),
+            account=account,
+            user__is_active=True,
         )
         .exclude(user__email="")
         .values_list("user__email", flat=True)

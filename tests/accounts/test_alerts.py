@@ -83,6 +83,14 @@ def test_the_email_of_an_account_that_hardly_spends_says_more_than_a_year(watche
     assert "$0.00 a day, it lasts more than a year." in mail.outbox[0].body
 
 
+def test_deactivated_users_get_no_email(watched, finance_user):
+    finance_user.is_active = False
+    finance_user.save()
+    assert check(watched, 100) is True
+    (email,) = mail.outbox
+    assert email.to == ["a@x.test"]
+
+
 def test_no_threshold_no_email(account, admin_user):
     assert check(account, 0) is False
     assert mail.outbox == []
