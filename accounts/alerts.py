@@ -17,7 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import CloudflareAccount, Membership
-from accounts.money import format_cents_fraction
+from accounts.money import format_cents_fraction, format_rate
 from accounts.runway import Outlook, runway
 from cloudflare_client import CreditBalance, UsageBucket
 
@@ -93,7 +93,7 @@ def _body(account, balance, daily) -> str:
         "",
     ]
     estimate = runway(balance_cents=balance.balance_cents, daily=daily, now=timezone.now())
-    rate = f"At the recent rate of {format_cents_fraction(estimate.burn_cents_per_day)} a day"
+    rate = f"At the recent rate of {format_rate(estimate.burn_cents_per_day)} a day"
     if estimate.outlook == Outlook.RUN_OUT:
         lines += ["The credits have run out.", ""]
     elif estimate.outlook == Outlook.DAYS:

@@ -80,7 +80,7 @@ def test_one_email_per_crossing_to_admins_and_finance(watched, settings):
 
 def test_the_email_of_an_account_that_hardly_spends_says_more_than_a_year(watched):
     assert check(watched, 1999, days_spending("0.0001")) is True
-    assert "$0.00 a day, it lasts more than a year." in mail.outbox[0].body
+    assert "less than $0.01 a day, it lasts more than a year." in mail.outbox[0].body
 
 
 def test_deactivated_users_get_no_email(watched, finance_user):

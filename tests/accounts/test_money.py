@@ -4,7 +4,7 @@ from decimal import Decimal
 
 import pytest
 
-from accounts.money import format_cents, format_cents_fraction
+from accounts.money import format_cents, format_cents_fraction, format_rate
 
 MINUS = "\u2212"
 
@@ -35,3 +35,16 @@ def test_whole_cents(cents, text):
 )
 def test_fractional_cents(cents, text):
     assert format_cents_fraction(cents) == text
+
+
+@pytest.mark.parametrize(
+    ("cents", "text"),
+    [
+        (Decimal("0.0014"), "less than $0.01"),  # a spend, however small, is not "$0.00"
+        (Decimal("0.5"), "$0.01"),
+        (Decimal(0), "$0.00"),
+        (Decimal("352.4"), "$3.52"),
+    ],
+)
+def test_rates(cents, text):
+    assert format_rate(cents) == text

@@ -55,7 +55,10 @@ def test_the_overview_of_an_account_that_hardly_spends_says_more_than_a_year(
     client.force_login(admin_user)
     response = client.get(URL)
     assert response.status_code == 200
-    assert "the credits last <strong>more than a year</strong>" in response.content.decode()
+    page = response.content.decode()
+    assert (
+        "<strong>less than $0.01 a day</strong>, the credits last <strong>more than a year" in page
+    )
 
 
 def test_a_balance_at_or_below_zero_has_run_out_and_the_cover_pays_the_debt():
