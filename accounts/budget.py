@@ -60,6 +60,22 @@ class DatabaseBudget:
             retry_after=max(1.0, wait.total_seconds()),
         )
 
+    def has_room(self, *, moves_money: bool) -> bool:
+        """Whether `admit` would let a call through now, without spending one: for jobs that
+        stop before the budget is spent rather than at each refusal. Another worker may take
+        the room first; `admit` still decides."""
+        now = timezone.now()
+        row = ApiBudget.objects.filter(credential=self.fingerprint).first()
+        if row is None:
+            return True
+        limit = settings.CLOUDFLARE_API_BUDGET
+        if not moves_money:
+            limit -= settings.CLOUDFLARE_API_BUDGET_RESERVE
+            if row.cooldown_until and row.cooldown_until > now:
+                return False
+        window = _window_start(now, settings.CLOUDFLARE_API_BUDGET_WINDOW)
+        return row.window_started_at < window or row.calls < limit
+
     def _spend(self, window, now, *, moves_money: bool) -> bool:
         """One call more in `window`, only while under the limit: a conditional UPDATE, so
         concurrent workers can never overspend."""

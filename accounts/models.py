@@ -35,9 +35,11 @@ class CloudflareAccount(models.Model):
     limits_max_cents = models.PositiveIntegerField(null=True, blank=True, editable=False)
     limits_checked_at = models.DateTimeField(null=True, blank=True, editable=False)
     # Admins and finance members are emailed once when the balance falls below this (cents);
-    # `low_balance_alerted_at` is set then, and cleared once the balance is back above it.
+    # `low_balance_alerted_at` is set once the mail server took the email, and cleared once the
+    # balance is back above it. `low_balance_alert_claimed_at`: a worker is sending it now.
     low_balance_alert_cents = models.PositiveIntegerField(null=True, blank=True)
     low_balance_alerted_at = models.DateTimeField(null=True, blank=True, editable=False)
+    low_balance_alert_claimed_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["name"]

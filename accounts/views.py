@@ -13,7 +13,7 @@ from accounts.access import membership_or_404, memberships_of, require_role
 from accounts.charts import bar_chart
 from accounts.forms import AutoTopUpForm, LowBalanceAlertForm
 from accounts.models import Membership
-from accounts.money import format_cents_fraction
+from accounts.money import format_cents_fraction, format_rate
 from accounts.runway import runway
 from accounts.services import (
     AUTO_TOPUP_MESSAGES,
@@ -71,15 +71,18 @@ def overview(request, account_id):
         ),
     }
     context.update(_auto_topup_words(balance))
-    if balance and daily:
+    if balance:
         estimate = runway(
-            balance_cents=balance.value.balance_cents, daily=daily.value, now=timezone.now()
+            balance_cents=balance.value.balance_cents,
+            daily=daily.value if daily else None,
+            now=timezone.now(),
         )
         context["runway"] = estimate
-        context["burn_display"] = format_cents_fraction(estimate.burn_cents_per_day)
-        cover = estimate.cover_cents(cover_days, balance.value.balance_cents)
-        context["cover_cents"] = cover
-        context["cover_dollars"] = f"{cover // 100}"
+        context["burn_display"] = format_rate(estimate.burn_cents_per_day)
+        if daily:  # without the usage there is no rate to cover days at
+            cover = estimate.cover_cents(cover_days, balance.value.balance_cents)
+            context["cover_cents"] = cover
+            context["cover_dollars"] = f"{cover // 100}"
     return render(request, "accounts/overview.html", context)
 
 

@@ -1,5 +1,8 @@
-"""Test and demo controls under /__sandbox/: faults, the request log, runtime settings, reset,
-health. JSON in, JSON out."""
+"""Test and demo controls under /__sandbox/: faults, the request log, runtime settings, an
+account's balance, reset, health. JSON in, JSON out."""
+
+import math
+from decimal import Decimal
 
 from aiohttp import web
 
@@ -90,6 +93,32 @@ def _out_of_range(value) -> bool:
     return not isinstance(value, bool) and value < 0
 
 
+async def set_balance(request: web.Request) -> web.Response:
+    """`{"balance": -320, "hourly_rate": 0.5, "account_id": "..."}`: the account's balance now, in
+    cents (below zero too, as Cloudflare's can be), and optionally its mean spend per hour over
+    the last 30 days. The account defaults to the first one."""
+    body = await read_json(request)
+    if not isinstance(body, dict):
+        return json_response(400, {"error": "expected a JSON object"})
+    accounts = request.app[config_key].accounts
+    account_id = body.get("account_id", accounts[0])
+    if account_id not in accounts:
+        return json_response(400, {"error": f"unknown account; known: {', '.join(accounts)}"})
+    balance, rate = body.get("balance"), body.get("hourly_rate")
+    if not _finite_number(balance):
+        return json_response(400, {"error": "balance must be a number of cents"})
+    if rate is not None and not (_finite_number(rate) and rate >= 0):
+        return json_response(400, {"error": "hourly_rate must be a number of cents, at least 0"})
+    result = await request.app[account_key].set_balance(
+        account_id, Decimal(str(balance)), None if rate is None else Decimal(str(rate))
+    )
+    return json_response(200, {"account_id": account_id, "balance": result["balance"]})
+
+
+def _finite_number(value) -> bool:
+    return type(value) in (int, float) and math.isfinite(value)
+
+
 async def reset(request: web.Request) -> web.Response:
     """Forget everything; `{"demo_history": true}` opens the books with the demo past (which
     `python -m sandbox` does at start unless --no-demo-history)."""
@@ -120,4 +149,5 @@ def add_routes(app: web.Application) -> None:
     router.add_delete("/__sandbox/requests", clear_requests)
     router.add_get("/__sandbox/config", get_config, allow_head=False)
     router.add_post("/__sandbox/config", set_config)
+    router.add_post("/__sandbox/balance", set_balance)
     router.add_post("/__sandbox/reset", reset)

@@ -79,6 +79,14 @@ class AccountEmulator:
             "first_topup_success": any(i.kind == "manual" for i in book.invoices),
         }
 
+    async def set_balance(
+        self, account_id: str, balance: Decimal, hourly_rate: Decimal | None = None
+    ) -> dict:
+        """A control, not Cloudflare's: see AccountBook.set_balance."""
+        book = await self._current_book(account_id)
+        book.set_balance(balance, int(time.time()), hourly_rate)
+        return await self.credit_balance(account_id)
+
     async def topup_config(self, account_id: str) -> dict:
         return (await self._current_book(account_id)).auto_topup.as_result()
 

@@ -96,6 +96,16 @@ class AccountBook:
             - self.usage_between(self.opened_at, moment)
         )
 
+    def set_balance(self, balance: Decimal, now: int, hourly_rate: Decimal | None = None) -> None:
+        """The balance is `balance` at `now` and drains from there; with `hourly_rate`, the
+        account has also spent at that mean rate for at least the last 30 days. The opening
+        balance makes up the difference, so the books stay consistent (below zero too, as
+        Cloudflare's balance can be)."""
+        if hourly_rate is not None:
+            self.hourly_rate = hourly_rate
+            self.opened_at = min(self.opened_at, now - now % HOUR - 30 * DAY)
+        self.opening_balance += balance - self.balance_at(now)
+
     def auto_topup_moments(self, now: int) -> list[int]:
         """The moments from the last check to now at which auto top-up fires: the end of each
         hour that left the balance below the threshold (each firing raises the balance, which

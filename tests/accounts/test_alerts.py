@@ -1,6 +1,9 @@
 """The low-balance alert: one email to admins and finance per crossing, with the runway and a
-link, whoever reads the balance; re-armed when the balance is back above."""
+link, whoever reads the balance; re-armed when the balance is back above. Marked sent only once
+the mail server took it: an outage never breaks a page, and the next read tries again."""
 
+import logging
+import time
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
@@ -10,12 +13,16 @@ from django.urls import reverse
 
 from accounts.alerts import account_low_balance_check
 from accounts.models import CloudflareAccount
-from accounts.snapshots import account_balance
+from accounts.snapshots import account_balance, account_snapshots_expire
 from cloudflare_client import AutoTopUp, CreditBalance, UsageBucket
+from tests.accounts.smtp import point_smtp_at, smtp_server
 from tests.concurrency import at_once
 from tests.conftest import DEMO_ACCOUNT_ID
+from tests.sandbox_process import free_port
+from tests.test_security import LIVE_ENV, manage
 
 pytestmark = pytest.mark.django_db
+OVERVIEW = reverse("accounts:overview", kwargs={"account_id": DEMO_ACCOUNT_ID})
 
 
 def balance(cents) -> CreditBalance:
@@ -43,13 +50,18 @@ def check(account, cents, daily=None):
     return account_low_balance_check(account=account, balance=balance(cents), daily=daily)
 
 
-def test_one_email_per_crossing_to_admins_and_finance(watched, settings):
-    settings.SITE_URL = "https://billing.example.com"
+def days_spending(cents) -> list[UsageBucket]:
+    """The last eight whole days, each spending `cents`."""
     now = datetime.now(tz=UTC)
-    daily = [
-        UsageBucket(f"d{n}", Decimal(500), now - timedelta(days=n), now - timedelta(days=n - 1))
+    return [
+        UsageBucket(f"d{n}", Decimal(cents), now - timedelta(days=n), now - timedelta(days=n - 1))
         for n in range(8, 0, -1)
     ]
+
+
+def test_one_email_per_crossing_to_admins_and_finance(watched, settings):
+    settings.SITE_URL = "https://billing.example.com"
+    daily = days_spending(500)
 
     assert check(watched, "1999.5", daily) is True
     assert check(watched, 1500, daily) is False  # the same crossing
@@ -66,6 +78,19 @@ def test_one_email_per_crossing_to_admins_and_finance(watched, settings):
     assert len(mail.outbox) == 2
 
 
+def test_the_email_of_an_account_that_hardly_spends_says_more_than_a_year(watched):
+    assert check(watched, 1999, days_spending("0.0001")) is True
+    assert "less than $0.01 a day, it lasts more than a year." in mail.outbox[0].body
+
+
+def test_deactivated_users_get_no_email(watched, finance_user):
+    finance_user.is_active = False
+    finance_user.save()
+    assert check(watched, 100) is True
+    (email,) = mail.outbox
+    assert email.to == ["a@x.test"]
+
+
 def test_no_threshold_no_email(account, admin_user):
     assert check(account, 0) is False
     assert mail.outbox == []
@@ -78,11 +103,118 @@ def test_workers_reading_the_low_balance_at_once_send_one_email(watched):
     assert len(mail.outbox) == 1
 
 
+def alerted(account) -> bool:
+    account.refresh_from_db()
+    return account.low_balance_alerted_at is not None
+
+
+def test_a_mail_server_that_is_not_there_leaves_the_alert_for_the_next_read(
+    watched, settings, caplog
+):
+    point_smtp_at(settings, free_port())  # nothing listens there
+    with caplog.at_level(logging.ERROR, "accounts.alerts"):
+        assert check(watched, 100) is False
+    assert "Low-balance alert for account" in caplog.text
+    assert "not sent" in caplog.text
+    assert not alerted(watched)
+
+    with smtp_server() as server:
+        point_smtp_at(settings, server.port)
+        assert check(watched, 100) is True
+        assert check(watched, 100) is False
+    (message,) = server.messages
+    assert b"Subject: Acme AI (production): AI Gateway credits are running low" in message
+    assert alerted(watched)
+
+
+def test_a_mail_server_that_refuses_leaves_the_alert_for_the_next_read(watched, settings):
+    with smtp_server("refuse") as server:
+        point_smtp_at(settings, server.port)
+        assert check(watched, 100) is False
+    assert not alerted(watched)
+
+
+def test_a_mail_server_that_never_answers_is_given_up_on_after_email_timeout(watched, settings):
+    with smtp_server("silent") as server:
+        point_smtp_at(settings, server.port, timeout=1)
+        started = time.monotonic()
+        assert check(watched, 100) is False
+        assert time.monotonic() - started < 5
+    assert not alerted(watched)
+
+
+def test_the_overview_renders_while_mail_is_down_and_a_later_read_sends_the_alert(
+    client, watched, admin_user, sandbox, sandbox_settings, settings
+):
+    sandbox.control("POST", "balance", {"balance": 100})
+    client.force_login(admin_user)
+    with smtp_server("silent") as server:
+        point_smtp_at(settings, server.port, timeout=1)
+        response = client.get(OVERVIEW)
+    assert response.status_code == 200
+    assert "$1.00" in response.content.decode()
+    assert not alerted(watched)
+
+    account_snapshots_expire(account=watched)  # the next read from Cloudflare
+    with smtp_server() as server:
+        point_smtp_at(settings, server.port)
+        assert client.get(OVERVIEW).status_code == 200
+    assert len(server.messages) == 1
+    assert alerted(watched)
+
+
+def test_a_claim_left_by_a_worker_that_died_is_taken_over_later(watched):
+    CloudflareAccount.objects.filter(pk=watched.pk).update(
+        low_balance_alert_claimed_at=datetime.now(tz=UTC) - timedelta(seconds=30)
+    )
+    assert check(watched, 100) is False  # another worker may be sending right now
+    CloudflareAccount.objects.filter(pk=watched.pk).update(
+        low_balance_alert_claimed_at=datetime.now(tz=UTC) - timedelta(hours=1)
+    )
+    assert check(watched, 100) is True
+    assert len(mail.outbox) == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_workers_reading_at_once_while_mail_is_down_then_up_send_one_email(watched, settings):
+    with smtp_server("refuse") as down:
+        point_smtp_at(settings, down.port)
+        assert at_once(lambda _: check(watched, 100), 6).count(True) == 0
+    assert not alerted(watched)
+    with smtp_server(delay=0.5) as up:  # the sender holds its claim for half a second
+        point_smtp_at(settings, up.port)
+        assert at_once(lambda _: check(watched, 100), 6).count(True) == 1
+    assert len(up.messages) == 1
+    assert alerted(watched)
+
+
+def test_mail_gives_up_after_email_timeout_seconds():
+    show = (
+        "shell",
+        "--no-imports",
+        "-c",
+        "from django.conf import settings as s; print(s.EMAIL_TIMEOUT)",
+    )
+    assert manage(*show).stdout.strip() == "10.0"
+    assert manage(*show, env=LIVE_ENV | {"EMAIL_TIMEOUT": "3"}).stdout.strip() == "3.0"
+
+
 def test_a_balance_read_from_cloudflare_is_checked(watched, sandbox, sandbox_settings):
     account_balance(account=watched)  # the sandbox's fresh account has nothing
     assert len(mail.outbox) == 1
     account_balance(account=watched)
     assert len(mail.outbox) == 1
+
+
+def test_a_balance_below_zero_from_cloudflare_alerts_that_the_credits_have_run_out(
+    watched, sandbox, sandbox_settings
+):
+    sandbox.control("POST", "balance", {"balance": -320})
+    account_balance(account=watched)
+    (email,) = mail.outbox
+    assert email.subject == "Acme AI (production): AI Gateway credits are running low (\u2212$3.20)"
+    assert "is \u2212$3.20, below the alert threshold of $20.00" in email.body
+    assert "The credits have run out." in email.body
 
 
 def test_admins_set_the_threshold_and_others_cannot(client, admin_user, viewer_user, account):

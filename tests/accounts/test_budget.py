@@ -108,3 +108,16 @@ def test_a_429_pauses_status_calls_while_a_create_still_goes_through(
     assert second.payment_intent_id
     assert [r["endpoint"] for r in sandbox.requests()] == ["create", "status", "create"]
     assert SANDBOX_TOKEN not in str(list(ApiBudget.objects.values()))
+
+
+def test_room_for_a_read_is_told_without_spending_a_call(small_budget):
+    assert small_budget.has_room(moves_money=False)  # no row yet
+    spend(small_budget, moves_money=False, times=3)
+    assert not small_budget.has_room(moves_money=False)
+    assert small_budget.has_room(moves_money=True)  # the reserve is left for creates
+    assert ApiBudget.objects.get().calls == 3
+    ApiBudget.objects.update(window_started_at=timezone.now() - timedelta(seconds=301))
+    assert small_budget.has_room(moves_money=False)  # a new window
+    small_budget.rate_limited(30)
+    assert not small_budget.has_room(moves_money=False)
+    assert small_budget.has_room(moves_money=True)

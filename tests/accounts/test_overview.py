@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
-from accounts.runway import runway
+from accounts.runway import Outlook, runway
 from cloudflare_client import UsageBucket
 from tests.conftest import DEMO_ACCOUNT_ID
 
@@ -35,6 +35,61 @@ def test_runway_on_known_data():
 
 def test_no_spend_means_no_runway():
     assert runway(balance_cents=Decimal(10), daily=[], now=datetime.now(tz=UTC)).days_left is None
+
+
+def test_a_tiny_burn_rate_lasts_more_than_a_year():
+    now = datetime(2026, 3, 10, 12, tzinfo=UTC)
+    daily = [day(n, "0", now) for n in range(8, 1, -1)] + [day(1, "0.0001", now)]
+
+    estimate = runway(balance_cents=Decimal(10000), daily=daily, now=now)  # 700 million days
+
+    assert estimate.outlook == Outlook.MORE_THAN_A_YEAR
+    assert estimate.runs_out_at is None
+    assert estimate.cover_cents(30, Decimal(10000)) == 1000
+
+
+def test_the_overview_of_an_account_that_hardly_spends_says_more_than_a_year(
+    client, admin_user, sandbox, sandbox_settings
+):
+    sandbox.control("POST", "balance", {"balance": 10000, "hourly_rate": 0.0001})
+    client.force_login(admin_user)
+    response = client.get(URL)
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert (
+        "<strong>less than $0.01 a day</strong>, the credits last <strong>more than a year" in page
+    )
+
+
+def test_a_balance_at_or_below_zero_has_run_out_and_the_cover_pays_the_debt():
+    now = datetime(2026, 3, 10, 12, tzinfo=UTC)
+    daily = [day(n, "500", now) for n in range(8, 0, -1)]
+
+    estimate = runway(balance_cents=Decimal(-320), daily=daily, now=now)
+
+    assert estimate.outlook == Outlook.RUN_OUT
+    assert estimate.burn_cents_per_day == Decimal(500)
+    assert estimate.cover_cents(30, Decimal(-320)) == 15400  # $150 + $3.20 owed, dollars up
+    assert runway(balance_cents=Decimal(0), daily=[], now=now).outlook == Outlook.RUN_OUT
+    assert runway(balance_cents=Decimal(-1), daily=None, now=now).outlook == Outlook.RUN_OUT
+
+
+def test_without_usage_the_runway_is_unknown():
+    estimate = runway(balance_cents=Decimal(10), daily=None, now=datetime.now(tz=UTC))
+    assert estimate.outlook == Outlook.UNKNOWN
+
+
+def test_the_overview_of_a_balance_below_zero_says_the_credits_have_run_out(
+    client, admin_user, viewer_user, sandbox, sandbox_settings
+):
+    sandbox.control("POST", "balance", {"balance": -320})
+    sandbox.fault("usage", "500", count=10)  # even without the usage, the balance says it
+    client.force_login(admin_user)
+    response = client.get(URL)
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert '<p class="overview__money">\u2212$3.20</p>' in page
+    assert "The credits have run out." in page
 
 
 def test_the_overview_shows_balance_card_auto_top_up_charts_and_runway(client, admin_user, demo):

@@ -46,3 +46,29 @@ def test_invoices_and_auto_top_up_pages(request, app, sandbox, screenshot, devic
     expect(alert.get_by_role("link", name="Open the AI Gateway page")).to_be_visible()
     screenshot(page, f"auto-topup-refused-{device}")
     assert page.evaluate("document.documentElement.scrollWidth") <= page.viewport_size["width"]
+
+
+@pytest.mark.parametrize("device", ["desktop", "phone"])
+def test_a_balance_below_zero_reads_as_run_out(request, app, sandbox, screenshot, device):
+    sandbox.control("POST", "balance", {"balance": -320, "hourly_rate": 20})
+    page = request.getfixturevalue("page" if device == "desktop" else "phone_page")
+    flow.sign_in(page, app)
+    page.goto(f"{app}/accounts/{flow.DEMO_ACCOUNT_ID}/")
+
+    expect(page.locator(".overview__money")).to_have_text("\u2212$3.20")
+    expect(page.get_by_text("The credits have run out.")).to_be_visible()
+    expect(page.get_by_role("link", name="Top up $")).to_be_visible()
+    screenshot(page, f"overview-run-out-{device}")
+    assert page.evaluate("document.documentElement.scrollWidth") <= page.viewport_size["width"]
+    assert page.console_errors == []
+
+
+def test_an_account_that_hardly_spends_lasts_more_than_a_year(page, app, sandbox, screenshot):
+    sandbox.control("POST", "balance", {"balance": 10000, "hourly_rate": 0.0001})
+    flow.sign_in(page, app)
+    page.goto(f"{app}/accounts/{flow.DEMO_ACCOUNT_ID}/")
+
+    expect(page.locator(".overview__money")).to_have_text("$100.00")
+    expect(page.locator(".overview__runway")).to_contain_text("the credits last more than a year")
+    screenshot(page, "overview-more-than-a-year")
+    assert page.console_errors == []

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('topups', '0002_history_keyset_indexes'),
+        ('topups', '0004_create_outcome'),
     ]
 
     operations = [

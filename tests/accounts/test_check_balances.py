@@ -1,0 +1,81 @@
+"""`manage.py check_balances` (cron): reads the balance of every account with a low-balance
+alert, so an account nobody looks at is still told; skips balances read recently, stays within
+the shared API budget, prints one summary line."""
+
+from datetime import timedelta
+from io import StringIO
+
+import pytest
+from django.core import mail
+from django.core.management import call_command
+from django.utils import timezone
+
+from accounts.models import CachedRead, CloudflareAccount, Membership
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def alerted_accounts(account, other_account, admin_user, sandbox, sandbox_settings):
+    """Both sandbox accounts below a $20 alert, the admin a member of both."""
+    admin_user.email = "a@x.test"
+    admin_user.save()
+    Membership.objects.create(user=admin_user, account=other_account, role=Membership.Role.ADMIN)
+    CloudflareAccount.objects.update(low_balance_alert_cents=2000)
+    for row in (account, other_account):
+        sandbox.control("POST", "balance", {"account_id": row.account_id, "balance": -320})
+    sandbox.control("DELETE", "requests")
+    return account, other_account
+
+
+def run(*args) -> str:
+    out = StringIO()
+    call_command("check_balances", *args, stdout=out)
+    return out.getvalue()
+
+
+def test_unattended_accounts_are_read_and_alerted_once(alerted_accounts, sandbox):
+    assert run() == (
+        "2 account(s) with a low-balance alert: 2 read, 0 skipped (read in the last 15 min), "
+        "0 not read (Cloudflare could not be asked), 0 left for later (API budget spent); "
+        "2 alert(s) sent.\n"
+    )
+    assert len(mail.outbox) == 2
+    assert len(sandbox.requests("balance")) == 2
+
+    assert "0 read, 2 skipped (read in the last 15 min)" in run()  # read just now: not again
+    assert len(sandbox.requests("balance")) == 2
+
+    CachedRead.objects.update(fetched_at=timezone.now() - timedelta(minutes=20))
+    assert "2 read, 0 skipped" in run()
+    assert len(sandbox.requests("balance")) == 4
+    assert len(mail.outbox) == 2  # the same crossing: told once
+
+
+def test_accounts_without_an_alert_are_not_read(alerted_accounts, other_account, sandbox):
+    CloudflareAccount.objects.filter(pk=other_account.pk).update(low_balance_alert_cents=None)
+    assert run("--skip-read-within", "0").startswith(
+        "1 account(s) with a low-balance alert: 1 read"
+    )
+    (read,) = sandbox.requests("balance")
+    assert alerted_accounts[0].account_id in read["path"]
+
+
+def test_a_spent_api_budget_stops_the_run_politely(alerted_accounts, sandbox, settings):
+    settings.CLOUDFLARE_API_BUDGET = 101  # the reserve (100) plus one read
+    assert run() == (
+        "2 account(s) with a low-balance alert: 1 read, 0 skipped (read in the last 15 min), "
+        "0 not read (Cloudflare could not be asked), 1 left for later (API budget spent); "
+        "1 alert(s) sent.\n"
+    )
+    assert len(sandbox.requests("balance")) == 1
+
+
+def test_an_account_cloudflare_cannot_answer_does_not_stop_the_others(alerted_accounts, sandbox):
+    sandbox.fault("balance", "500", count=3)  # the first read, with its retries
+    assert run() == (
+        "2 account(s) with a low-balance alert: 1 read, 0 skipped (read in the last 15 min), "
+        "1 not read (Cloudflare could not be asked), 0 left for later (API budget spent); "
+        "1 alert(s) sent.\n"
+    )
+    assert len(mail.outbox) == 1
