@@ -85,3 +85,29 @@ def test_a_spent_budget_stops_status_checks(paid_rows, sandbox, settings):
     run()
     assert len(sandbox.requests("status")) == 2
     assert TopUp.objects.filter(state=TopUpState.PROCESSING).count() == 4
+
+
+def test_an_unknown_top_up_whose_late_answer_left_its_id_is_settled_by_status(
+    account, admin_user, sandbox, sandbox_settings
+):
+    """A create answered after its row was marked unknown leaves the id there: the cron asks
+    Cloudflare about it (recent ones only) instead of leaving a paid top-up to finance."""
+    late = TopUp.objects.create(
+        account=account,
+        created_by=admin_user,
+        amount_cents=5000,
+        state=TopUpState.UNKNOWN,
+        payment_intent_id=paid_at_cloudflare(account, sandbox),
+    )
+    lost = TopUp.objects.create(
+        account=account, created_by=admin_user, amount_cents=5000, state=TopUpState.UNKNOWN
+    )
+    sandbox.control("DELETE", "requests")
+
+    run()
+
+    late.refresh_from_db()
+    lost.refresh_from_db()
+    assert late.state == TopUpState.COMPLETED
+    assert lost.state == TopUpState.UNKNOWN  # no id: only finance can settle it
+    assert len(sandbox.requests("status")) == 1

@@ -50,6 +50,9 @@ STATUS_CHECK_INTERVAL = {
 LIST_CHECK_INTERVAL = {
     TopUpState.PROCESSING: timedelta(seconds=15),
     TopUpState.AWAITING_PAYMENT: timedelta(seconds=30),
+    # A create whose answer came too late to record normally left its id on an `unknown` row
+    # (topups.services.create): Cloudflare's status can settle it before finance has to.
+    TopUpState.UNKNOWN: timedelta(seconds=60),
 }
 # Past this age a pending top-up is asked about at most once a minute, whoever asks.
 SLOW_AFTER, SLOW_INTERVAL = timedelta(minutes=10), timedelta(seconds=60)

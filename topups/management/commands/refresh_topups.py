@@ -5,7 +5,12 @@ so a top-up is asked about once per interval whoever runs this, and every call s
 per-credential API budget as the web pages (a spent budget ends the run early, never a create).
 """
 
+from datetime import timedelta
+
+from django.conf import settings
 from django.core.management.base import BaseCommand
+from django.db.models import Q
+from django.utils import timezone
 
 from topups.models import TopUp
 from topups.services.status import topup_refresh_many
@@ -18,8 +23,12 @@ class Command(BaseCommand):
     help = "Ask Cloudflare for the status of unfinished top-ups, within the shared API budget."
 
     def handle(self, *args, verbosity=1, **options):
+        recent = timezone.now() - timedelta(minutes=settings.TOPUP_STALE_AFTER_MINUTES)
+        late_answer = Q(
+            state=TopUpState.UNKNOWN, payment_intent_id__isnull=False, created_at__gte=recent
+        )
         pks = list(
-            TopUp.objects.filter(state__in=LIVE_STATES)
+            TopUp.objects.filter(Q(state__in=LIVE_STATES) | late_answer)
             .order_by("created_at")
             .values_list("pk", flat=True)
         )
