@@ -121,9 +121,17 @@ class CachedRead(models.Model):
         CloudflareAccount, on_delete=models.CASCADE, related_name="cached_reads"
     )
     kind = models.CharField(max_length=40)
+    # When `value` was read: the last read that succeeded.
     fetched_at = models.DateTimeField()
     # The typed value as JSON (Decimals as strings); empty until a fetch succeeded.
     value = models.JSONField(null=True, blank=True)
+    # Nobody reads again before this time: a read is in flight (held for the longest it can
+    # take), or the last one failed (backing off).
+    attempt_until = models.DateTimeField(null=True, blank=True)
+    # The last read failed at this time (after `fetched_at`): pages say the value is older.
+    failed_at = models.DateTimeField(null=True, blank=True)
+    # Something changed it (a top-up completed): read again at the next view, whatever its age.
+    expired = models.BooleanField(default=False)
 
     class Meta:
         constraints = [

@@ -1,9 +1,11 @@
 """The account's balance, usage and invoices, read from Cloudflare at most once per age and
 shared by every worker through the database (CachedRead), within the shared API budget.
 
-A read is claimed with a conditional UPDATE of `fetched_at`, as status checks are: however many
-pages ask when it is due, one worker asks Cloudflare and the others show the last answer. When
-Cloudflare cannot be asked, the last answer is shown with its age; `None` only before the first.
+A read is claimed with a conditional UPDATE of `attempt_until`, as status checks are: however
+many pages ask when it is due, one worker asks Cloudflare (holding the claim as long as the read
+can take) and the others show the last answer. When Cloudflare cannot be asked, the last answer
+is shown with the time of that read and the failure, and nobody asks again for a while;
+`None` only before the first answer.
 """
 
 import dataclasses
@@ -15,12 +17,19 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from accounts.alerts import account_low_balance_check
 from accounts.cloudflare import client_for_account
 from accounts.models import CachedRead, CloudflareAccount
-from cloudflare_client import CloudflareError, CreditBalance, Invoice, UsageBucket
+from cloudflare_client import (
+    CloudflareBudgetExhausted,
+    CloudflareError,
+    CreditBalance,
+    Invoice,
+    UsageBucket,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -30,6 +39,8 @@ MAX_AGE = {
     "usage_hour": timedelta(minutes=15),
     "invoices": timedelta(minutes=5),
 }
+# After a failed read, nobody asks Cloudflare for the same again for this long.
+RETRY_AFTER_FAILURE = timedelta(seconds=30)
 
 
 T = typing.TypeVar("T")
@@ -38,7 +49,8 @@ T = typing.TypeVar("T")
 @dataclass(frozen=True)
 class Snapshot(typing.Generic[T]):
     value: T
-    fetched_at: datetime
+    fetched_at: datetime  # when `value` was read
+    failed_at: datetime | None = None  # a later read failed: the value may be out of date
 
 
 def account_balance(*, account: CloudflareAccount) -> Snapshot[CreditBalance] | None:
@@ -69,9 +81,7 @@ def account_invoices(*, account: CloudflareAccount) -> Snapshot[list[Invoice]] |
 
 def account_snapshots_expire(*, account: CloudflareAccount, kinds=("balance", "invoices")) -> None:
     """Ask again at the next view (after a top-up completed, for example)."""
-    CachedRead.objects.filter(account=account, kind__in=kinds).update(
-        fetched_at=timezone.now() - timedelta(days=1)
-    )
+    CachedRead.objects.filter(account=account, kind__in=kinds).update(expired=True)
 
 
 def _cached_value(account, kind):
@@ -88,23 +98,48 @@ def _usage(client, account, window, span):
 def _cached(account, kind, fetch):
     now = timezone.now()
     row = _row(account, kind)
-    due = row.value is None or row.fetched_at <= now - MAX_AGE[kind]
-    if due and CachedRead.objects.filter(pk=row.pk, fetched_at=row.fetched_at).update(
-        fetched_at=now
-    ):
+    due = Q(value__isnull=True) | Q(expired=True) | Q(fetched_at__lte=now - MAX_AGE[kind])
+    not_held = Q(attempt_until__isnull=True) | Q(attempt_until__lte=now)
+    if _is_due(row, kind, now):
         try:
-            value = fetch(client_for_account(account))
-        except CloudflareError as exc:
-            logger.warning("Account %s: %s read failed (%s)", account.pk, kind, exc)
-            # Let the next view try again rather than wait out a whole age.
-            CachedRead.objects.filter(pk=row.pk).update(fetched_at=row.fetched_at)
-        else:
-            CachedRead.objects.filter(pk=row.pk).update(value=_dump(value), fetched_at=now)
-            return Snapshot(value, now)
+            client = client_for_account(account)
+        except CloudflareError as exc:  # the account's credential is not configured
+            logger.warning("Account %s: no Cloudflare client (%s)", account.pk, exc)
+            client = None
+        hold = now + timedelta(seconds=client.transport.longest_read_seconds if client else 0)
+        if client and CachedRead.objects.filter(due, not_held, pk=row.pk).update(
+            attempt_until=hold
+        ):
+            try:
+                value = fetch(client)
+            except CloudflareError as exc:
+                logger.warning("Account %s: %s read failed (%s)", account.pk, kind, exc)
+                retry_at = timezone.now() + (
+                    timedelta(seconds=exc.retry_after or 60)
+                    if isinstance(exc, CloudflareBudgetExhausted)
+                    else RETRY_AFTER_FAILURE
+                )
+                CachedRead.objects.filter(pk=row.pk).update(
+                    attempt_until=retry_at, failed_at=timezone.now()
+                )
+            else:
+                CachedRead.objects.filter(pk=row.pk).update(
+                    value=_dump(value),
+                    fetched_at=now,
+                    attempt_until=None,
+                    failed_at=None,
+                    expired=False,
+                )
+                return Snapshot(value, now)
         row.refresh_from_db()
     if row.value is None:
         return None
-    return Snapshot(_load(kind, row.value), row.fetched_at)
+    return Snapshot(_load(kind, row.value), row.fetched_at, row.failed_at)
+
+
+def _is_due(row: CachedRead, kind: str, now) -> bool:
+    stale = row.value is None or row.expired or row.fetched_at <= now - MAX_AGE[kind]
+    return stale and (row.attempt_until is None or row.attempt_until <= now)
 
 
 def _row(account, kind) -> CachedRead:

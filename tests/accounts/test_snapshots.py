@@ -42,17 +42,51 @@ def test_usage_and_invoices_keep_their_types(account, demo):
     assert invoices.value[0].created is not None
 
 
-def test_a_failed_read_shows_the_last_answer_and_is_asked_again_next_time(account, demo):
+def test_a_failed_read_shows_the_last_answer_with_its_time_and_backs_off(account, demo):
     first = account_balance(account=account)
-    CachedRead.objects.update(fetched_at=timezone.now() - timedelta(minutes=5))
+    read_at = timezone.now() - timedelta(minutes=5)
+    CachedRead.objects.update(fetched_at=read_at)
     demo.fault("balance", "500", count=3)
 
     stale = account_balance(account=account)
 
     assert stale.value == first.value
-    assert stale.fetched_at < timezone.now() - timedelta(minutes=4)
+    assert stale.fetched_at == read_at  # the last read that succeeded, not the failed try
+    assert stale.failed_at is not None
     account_balance(account=account)
-    assert len(demo.requests("balance")) == 1 + 3 + 1  # urllib3 retried, then next view asked
+    assert len(demo.requests("balance")) == 1 + 3  # urllib3 retried; the next view waits
+
+    CachedRead.objects.update(attempt_until=timezone.now())  # the back-off is over
+    fresh = account_balance(account=account)
+    assert len(demo.requests("balance")) == 1 + 3 + 1
+    assert fresh.failed_at is None
+    assert fresh.fetched_at > read_at
+
+
+def test_a_read_in_flight_is_not_asked_again_however_long_it_takes(account, demo):
+    account_balance(account=account)
+    CachedRead.objects.update(
+        fetched_at=timezone.now() - timedelta(minutes=5),
+        attempt_until=timezone.now() + timedelta(seconds=60),  # another worker is asking
+    )
+    assert account_balance(account=account).failed_at is None
+    assert len(demo.requests("balance")) == 1
+
+
+def test_the_page_says_when_the_balance_was_read_and_that_a_later_try_failed(
+    account, demo, admin_user, client
+):
+    from django.urls import reverse
+
+    account_balance(account=account)
+    CachedRead.objects.update(fetched_at=timezone.now() - timedelta(minutes=5))
+    demo.fault("balance", "500", count=3)
+    client.force_login(admin_user)
+
+    page = client.get(reverse("accounts:overview", args=[account.account_id])).content.decode()
+
+    assert "Cloudflare could not be asked just now" in page
+    assert "As of <time" in page
 
 
 def test_nothing_before_the_first_answer(account, sandbox, sandbox_settings):
