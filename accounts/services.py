@@ -10,11 +10,18 @@ from django.utils import timezone
 from accounts.cloudflare import client_for_account
 from accounts.models import CloudflareAccount
 from accounts.snapshots import account_snapshots_expire
-from cloudflare_client import CloudflareAuthError, CloudflareError, CloudflareValidationError
+from cloudflare_client import (
+    CloudflareAuthError,
+    CloudflareError,
+    CloudflareNotFound,
+    CloudflareValidationError,
+)
 
 logger = logging.getLogger(__name__)
 
 LIMITS_TTL = timedelta(hours=1)
+# A lookup that failed (as opposed to an account without the endpoint) is tried again soon.
+LIMITS_RETRY_AFTER_FAILURE = timedelta(minutes=1)
 
 
 @dataclass(frozen=True)
@@ -25,22 +32,28 @@ class AmountLimits:
 
 def account_limits(*, account: CloudflareAccount) -> AmountLimits:
     """Cloudflare's limits for this account, asked at most hourly and shared through the database
-    by every worker. When the (optional) endpoint does not answer, 1000 cents and
-    TOPUP_MAX_CENTS apply until the next hourly try."""
+    by every worker. Where the (optional, deprecated) endpoint does not exist, 1000 cents and
+    TOPUP_MAX_CENTS apply until the next hourly try; when it fails, Cloudflare's last answer (or
+    that fallback) applies and it is asked again a minute later."""
     now = timezone.now()
     if not account.limits_checked_at or now - account.limits_checked_at >= LIMITS_TTL:
+        checked_at = now
         try:
             limits = client_for_account(account).topups.limits(account.account_id)
+        except CloudflareNotFound:
+            logger.info("No top-up limits endpoint; using the configured fallback.")
+            account.limits_min_cents = account.limits_max_cents = None
         except CloudflareError as exc:
-            logger.info("Top-up limits unavailable (%s); using the configured fallback.", exc)
-            limits = None
-        account.limits_min_cents = limits.min_cents if limits else None
-        account.limits_max_cents = limits.max_cents if limits else None
-        account.limits_checked_at = now
+            logger.info("Top-up limits unavailable (%s); asking again in a minute.", exc)
+            # Recorded as checked long enough ago that the next try is a minute away.
+            checked_at = now - LIMITS_TTL + LIMITS_RETRY_AFTER_FAILURE
+        else:
+            account.limits_min_cents, account.limits_max_cents = limits.min_cents, limits.max_cents
+        account.limits_checked_at = checked_at
         CloudflareAccount.objects.filter(pk=account.pk).update(
             limits_min_cents=account.limits_min_cents,
             limits_max_cents=account.limits_max_cents,
-            limits_checked_at=now,
+            limits_checked_at=checked_at,
         )
     if account.limits_min_cents is None or account.limits_max_cents is None:
         return AmountLimits(settings.TOPUP_MIN_CENTS_FALLBACK, settings.TOPUP_MAX_CENTS)
