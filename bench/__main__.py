@@ -5,6 +5,7 @@ Runs against its own SQLite database (bench/bench.sqlite3, rebuilt each run) and
 process; nothing here is a test, and no figure is asserted.
 """
 
+import contextlib
 import json
 import math
 import os
@@ -30,6 +31,7 @@ TARGETS = {
     "tabs_fewer_calls_ratio": (">=", 50),
     "create_overhead_ms": ("<=", 10),
     "static_kb": ("<=", 30),
+    "outage_over_normal_p95": ("<=", 3),
 }
 
 os.environ.update(
@@ -156,6 +158,8 @@ def main() -> None:
         results.update(refresh_and_create(sandbox, client, user, notes))
         results["tabs_fewer_calls_ratio"] = tabs(sandbox, user, notes)
         notes["gunicorn"] = load(sandbox, user)
+        bench_account = CloudflareAccount.objects.get(account_id=settings.CLOUDFLARE_ACCOUNT_ID)
+        results["outage_over_normal_p95"] = outage(sandbox, user, bench_account, notes)
     finally:
         stop(sandbox.process)
 
@@ -302,6 +306,88 @@ def load(sandbox, user) -> str:
         server.wait(timeout=10)
     p95 = statistics.quantiles(latencies, n=20)[-1] * 1000 if len(latencies) > 1 else float("nan")
     return f"{len(latencies) / 30:.0f} requests/s, p95 {p95:.0f} ms, errors {len(errors)}"
+
+
+def outage(sandbox, user, account, notes) -> float:
+    """Sign-in page p95 while twelve clients poll a processing top-up's status every second and
+    Cloudflare's status endpoint hangs (25 s), over the same with no fault: same gunicorn (as
+    `make serve` runs it, 3 workers x 4 threads), same run."""
+    import requests
+
+    from accounts.cloudflare import client_for_account
+
+    created = client_for_account(account).topups.create(account.account_id, amount_cents=5000)
+    topup = TopUp.objects.create(
+        account=account,
+        created_by=user,
+        amount_cents=5000,
+        state=TopUpState.PROCESSING,
+        payment_intent_id=created.payment_intent_id,
+    )
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    server = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "billing_portal.wsgi", "-c", "gunicorn.conf.py"],
+        cwd=ROOT,
+        env={
+            **os.environ,
+            "DJANGO_DEBUG": "false",
+            "CLOUDFLARE_BASE_URL": sandbox.api_url,
+            "GUNICORN_BIND": f"127.0.0.1:{port}",
+            "GUNICORN_WORKERS": "3",
+            "GUNICORN_THREADS": "4",
+        },
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    client = Client()
+    client.force_login(user)
+    cookie = {"sessionid": client.cookies["sessionid"].value}
+    status_url = base + reverse(
+        "topups:status", kwargs={"account_id": account.account_id, "pk": topup.pk}
+    )
+    stop_polling = threading.Event()
+
+    def poll():
+        session = requests.Session()
+        session.cookies.update(cookie)
+        while not stop_polling.is_set():
+            with contextlib.suppress(requests.RequestException):
+                session.get(status_url, timeout=60)
+            stop_polling.wait(1)
+
+    def sign_in_p95(seconds: float) -> tuple[float, int]:
+        latencies, failures = [], 0
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            start = time.perf_counter()
+            try:
+                requests.get(f"{base}/login/", timeout=60).raise_for_status()
+                latencies.append(time.perf_counter() - start)
+            except requests.RequestException:
+                failures += 1
+                latencies.append(time.perf_counter() - start)
+            time.sleep(0.2)
+        return statistics.quantiles(latencies, n=20)[-1], failures
+
+    pollers = [threading.Thread(target=poll, daemon=True) for _ in range(12)]
+    try:
+        wait_for_http(f"{base}/healthz", process=server)
+        for poller in pollers:
+            poller.start()
+        normal, _ = sign_in_p95(15)
+        sandbox.fault("status", "hang", count=100_000, hang_seconds=25)
+        hanging, failures = sign_in_p95(40)
+    finally:
+        stop_polling.set()
+        sandbox.control("DELETE", "faults")
+        server.terminate()
+        server.wait(timeout=30)
+    notes["outage"] = (
+        f"sign-in p95 {normal * 1000:.1f} ms with no fault, {hanging * 1000:.1f} ms while status "
+        f"hangs (12 pollers, 40 s, {failures} failed)"
+    )
+    return hanging / normal
 
 
 def report(results: dict, notes: dict) -> None:
