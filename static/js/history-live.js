@@ -1,6 +1,6 @@
 // The history's unfinished rows refresh themselves: one request for all of them (paced by
 // poll.js), changes announced through the aria-live region.
-import { SESSION_ENDED, SessionEnded, fetchJson, pollWithBackoff } from "./poll.js";
+import { fetchJson, pollWithBackoff } from "./poll.js";
 
 const history = document.getElementById("history");
 const note = document.getElementById("history-note");
@@ -22,21 +22,18 @@ async function check() {
   const shown = rows.map((row) => `${row.dataset.topup}:${row.dataset.state}`).join(",");
   try {
     const data = await fetchJson(`${history.dataset.liveUrl}?rows=${encodeURIComponent(shown)}`);
-    const changes = Object.entries(data.rows).map(([id, html]) => replaceRow(id, html));
-    const time = new Date().toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
-    const live = liveRows().length;
-    note.textContent = live ? data.delayed || `Updated ${time}` : "";
-    if (changes.length) {
-      announcer.textContent = changes.join(". ");
-      return "changed";
-    }
-    return data.delayed ? "slow" : "unchanged";
-  } catch (error) {
-    if (error instanceof SessionEnded) {
-      note.textContent = SESSION_ENDED;
+    if (!data) {
+      announcer.textContent = note.textContent = note.dataset.ended;
       return "done";
     }
-    note.textContent = "Status will refresh shortly.";
+    const changes = Object.entries(data.rows).map(([id, html]) => replaceRow(id, html));
+    const time = new Date().toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+    note.textContent = liveRows().length ? data.delayed || `Updated ${time}` : "";
+    if (!changes.length) return data.delayed ? "slow" : "unchanged";
+    announcer.textContent = changes.join(". ");
+    return "changed";
+  } catch {
+    note.textContent = note.dataset.failed;
     return "unchanged";
   }
 }

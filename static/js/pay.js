@@ -1,5 +1,6 @@
 // The pay page: confirm the PaymentIntent Cloudflare created, with Stripe.js.
-// Inputs come from the page: data-* on #pay, the client secret from an inert JSON script.
+// Inputs come from the page: data-* on #pay (its messages too), the client secret from an inert
+// JSON script.
 // The browser's success is only a trigger: the server asks Cloudflare for the truth.
 
 const root = document.getElementById("pay");
@@ -13,6 +14,7 @@ const savedCard = document.getElementById("saved-card");
 const useNewCard = document.getElementById("use-new-card");
 const csrfToken = form.querySelector("input[name=csrfmiddlewaretoken]").value;
 const reportFailed = document.getElementById("report-failed");
+const say = root.dataset;
 
 // Stripe.js may be blocked (offline, an extension, a proxy): say so instead of a dead button.
 const stripe = typeof window.Stripe === "function" ? window.Stripe(config.publishableKey) : null;
@@ -38,13 +40,9 @@ function setBusy(on) {
 // verbatim, and a plain line for anything else.
 function describe(error) {
   if (error.type === "card_error" || error.type === "validation_error") return error.message;
-  if (error.code === "payment_intent_authentication_failure") {
-    return "Your bank could not authenticate this payment. Try again with a card below.";
-  }
-  if (error.type === "api_connection_error") {
-    return "We could not reach the payment service. Check your connection and try again.";
-  }
-  return "An unexpected error occurred. Please try again.";
+  if (error.code === "payment_intent_authentication_failure") return say.authFailed;
+  if (error.type === "api_connection_error") return say.unreachable;
+  return say.unexpected;
 }
 
 function mountCardForm() {
@@ -100,7 +98,7 @@ async function reportPaid(paymentIntent) {
       return;
     }
     if (!outcome.retry || attempt === REPORT_ATTEMPTS) break;
-    showMessage("Your payment was accepted. Recording it here…");
+    showMessage(say.recording);
     await new Promise((resolve) => setTimeout(resolve, delay));
   }
   // Nothing is left to do on this page: no card form, no button, only what happened.
@@ -140,7 +138,7 @@ form.addEventListener("submit", async (event) => {
 });
 
 if (!stripe) {
-  showMessage("The payment form could not load. Check your connection, then reload this page.");
+  showMessage(say.noStripe);
   if (useNewCard) useNewCard.hidden = true;
 } else {
   if (useNewCard) useNewCard.addEventListener("click", mountCardForm);

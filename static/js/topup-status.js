@@ -1,14 +1,13 @@
 // Live status of one top-up (poll.js paces it): replaces the status panel when the state
-// changes or the reason it is not moving does, moves on when a create finishes, stops at a
-// final state or when the session has ended.
-import { SESSION_ENDED, SessionEnded, fetchJson, pollWithBackoff } from "./poll.js";
+// changes, or why it is not moving does; moves on when a create finishes, stops at a final
+// state or when the session has ended.
+import { fetchJson, pollWithBackoff } from "./poll.js";
 
 const region = document.getElementById("topup-status");
 const badge = document.getElementById("state-badge");
 const note = document.getElementById("poll-note");
 const startedCreating = region.dataset.state === "creating";
-let state = region.dataset.state;
-let delayed = region.querySelector(".status-delay")?.textContent ?? "";
+let shown = region.dataset.state;
 
 function showNote(text) {
   note.textContent = text;
@@ -18,11 +17,14 @@ function showNote(text) {
 async function check() {
   try {
     const data = await fetchJson(region.dataset.statusUrl);
+    if (!data) {
+      showNote(note.dataset.ended);
+      return "done";
+    }
     if (navigator.onLine) showNote(""); // a late answer is not the network back
-    const changed = data.state !== state;
-    if (changed || data.delayed !== delayed) {
-      state = data.state;
-      delayed = data.delayed;
+    const changed = data.state !== shown.split(":")[0];
+    if (`${data.state}:${data.delayed}` !== shown) {
+      shown = `${data.state}:${data.delayed}`;
       region.innerHTML = data.html;
       badge.textContent = data.label;
       badge.className = `badge badge--state-${data.state}`;
@@ -32,17 +34,12 @@ async function check() {
       return "done";
     }
     if (data.final) return "done";
-    if (changed) return "changed";
-    return data.delayed ? "slow" : "unchanged";
-  } catch (error) {
-    if (error instanceof SessionEnded) {
-      showNote(SESSION_ENDED);
-      return "done";
-    }
-    showNote("Connection lost. Still checking…");
+    return changed ? "changed" : data.delayed ? "slow" : "unchanged";
+  } catch {
+    showNote(note.dataset.offline);
     return "unchanged";
   }
 }
 
-window.addEventListener("offline", () => showNote("Connection lost. Still checking…"));
+window.addEventListener("offline", () => showNote(note.dataset.offline));
 pollWithBackoff(check, { first: 1000, max: 20000, factor: 1.6 });
