@@ -13,7 +13,7 @@ export function pollWithBackoff(check, { first, max, factor }) {
   async function run() {
     timer = null;
     const outcome = await check();
-    done = outcome === "done";
+    done ||= outcome === "done";
     delay = outcome === "changed" ? first : Math.min(delay * factor, max);
     if (outcome === "slow") delay = Math.max(delay, Math.min(10000, max));
     schedule();

@@ -19,6 +19,7 @@ async function check() {
     const data = await fetchJson(region.dataset.statusUrl);
     if (!data) {
       showNote(note.dataset.ended);
+      region.dataset.ended = ""; // nothing here updates any more: the panel stops saying so
       return "done";
     }
     if (navigator.onLine) showNote(""); // a late answer is not the network back

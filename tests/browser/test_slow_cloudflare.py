@@ -148,6 +148,9 @@ def test_the_top_up_page_stops_when_the_session_ends(app, page, sandbox, screens
     note = page.locator("#poll-note")
     expect(note).to_have_text(SESSION_ENDED)
     expect(note).to_be_visible()
+    # The panel no longer claims to update by itself, nor spins.
+    expect(page.get_by_text("This page updates by itself.")).to_be_hidden()
+    expect(page.locator("#topup-status .spinner")).to_be_hidden()
     screenshot(page, "session-ended-topup-desktop")
     assert_polling_stopped(page, polls)
     assert page.url == topup_url(app, topup)  # still there, not sent away mid-read
