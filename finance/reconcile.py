@@ -2,7 +2,8 @@
 `payment_intent_id` is documented as the invoice id.
 
 - An unknown or stale top-up whose invoice is found is settled by it: paid → completed,
-  void or uncollectible → failed, with the invoice as evidence in the event trail.
+  void or uncollectible → failed, with the invoice as evidence in the event trail. Never when
+  the invoice is for another amount than the top-up: that is listed for a person to decide.
 - An unknown top-up without an id (create's answer was lost) cannot be matched by id: finance is
   offered the candidate invoices — same account, same amount, made around the same time, and
   not already any local top-up's.
@@ -61,9 +62,9 @@ def reconcile_account(*, account: CloudflareAccount, settle: bool = True) -> Rec
     )
     for topup in local:
         invoice = by_id[topup.payment_intent_id]
-        if invoice.amount_due_cents != topup.amount_cents:
+        if not amounts_agree(topup, invoice):
             report.mismatched.append((topup, invoice))
-        if topup.state in RESOLVABLE_STATES and SETTLES.get(invoice.status or ""):
+        elif topup.state in RESOLVABLE_STATES and SETTLES.get(invoice.status or ""):
             report.settleable.append((topup, invoice))
     if settle:
         for topup, invoice in report.settleable:
@@ -77,6 +78,12 @@ def reconcile_account(*, account: CloudflareAccount, settle: bool = True) -> Rec
         if invoice.invoice_origin in RECORDABLE_ORIGINS and invoice.id not in known
     ]
     return report
+
+
+def amounts_agree(topup: TopUp, invoice: Invoice) -> bool:
+    """Whether the invoice is for the top-up's amount (and, once paid, was paid that much)."""
+    paid_as_due = invoice.status != "paid" or invoice.amount_paid_cents == invoice.amount_due_cents
+    return invoice.amount_due_cents == topup.amount_cents and paid_as_due
 
 
 def _settle(topup: TopUp, invoice: Invoice) -> str | None:

@@ -210,3 +210,31 @@ def test_a_top_up_shows_its_invoice(
     assert f"{paid.payment_intent_id}.pdf" in shown
     assert 'id="invoice-mismatch"' not in shown
     assert "Cloudflare invoiced $50.00 for this top-up, not $75.00." in page(wrong)
+
+
+def test_a_top_up_whose_invoice_is_for_another_amount_is_left_to_a_person(
+    client, finance_user, make_topup, account, sandbox, sandbox_settings
+):
+    """Cloudflare charged $75.00 for a $50.00 top-up: no machine decides what that means."""
+    stale = make_topup(
+        state=TopUpState.STALE,
+        cents=5000,
+        payment_intent_id=paid_at_cloudflare(account, sandbox, amount_cents=7500),
+    )
+
+    assert reconcile_account(account=account, settle=False).settleable == []
+    report = reconcile_account(account=account)
+
+    assert report.settled == []
+    assert [t.pk for t, _ in report.mismatched] == [stale.pk]
+    stale.refresh_from_db()
+    assert stale.state == TopUpState.STALE
+    assert not stale.events.filter(kind=TopUpEvent.Kind.RECONCILED).exists()
+    client.force_login(finance_user)
+    page = client.get(reverse("finance:reconciliation")).content.decode()
+    row = page[page.index(f"#{stale.pk}</a>") :]
+    row = row[: row.index("</tr>")]
+    assert "$50.00" in row
+    assert "$75.00" in row
+    assert "Not settled: a person decides" in row
+    assert reverse("finance:resolve", kwargs={"account_id": DEMO_ACCOUNT_ID, "pk": stale.pk}) in row
