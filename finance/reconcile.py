@@ -13,6 +13,9 @@ import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from django.db.models import Q
+from django.utils import timezone
+
 from accounts.models import CloudflareAccount
 from accounts.snapshots import account_invoices, account_snapshots_expire
 from cloudflare_client import Invoice
@@ -24,6 +27,7 @@ logger = logging.getLogger(__name__)
 
 SETTLES = {"paid": TopUpState.COMPLETED, "void": TopUpState.FAILED}
 SETTLES["uncollectible"] = TopUpState.FAILED
+RECONCILE_INTERVAL = timedelta(minutes=1)
 CANDIDATE_WINDOW = (timedelta(minutes=-10), timedelta(days=1))
 FAILED_MESSAGE = "Cloudflare's invoice for this top-up was not paid ({status})."
 
@@ -36,6 +40,9 @@ class Reconciliation:
     """What Cloudflare's invoices say about an account's top-ups."""
 
     invoices_read: bool = True
+    # Set when another reconciliation read the invoices less than RECONCILE_INTERVAL ago:
+    # nothing was read or settled, until then.
+    throttled_until: datetime | None = None
     settleable: list[tuple[TopUp, Invoice]] = field(default_factory=list)
     settled: list[tuple[TopUp, str]] = field(default_factory=list)  # (top-up, new state)
     mismatched: list[tuple[TopUp, Invoice]] = field(default_factory=list)
@@ -46,12 +53,16 @@ class Reconciliation:
 
 def reconcile_account(*, account: CloudflareAccount, settle: bool = True) -> Reconciliation:
     """Compare the account's top-ups with its invoices. With `settle`, read the invoices afresh
-    and settle what they prove; without, only report from the cached invoices (no write, and
-    no call while the cache is young)."""
+    (at most once per RECONCILE_INTERVAL and account) and settle what they prove; without, only
+    report from the cached invoices (no write, and no call while the cache is young)."""
     if settle:
+        started = timezone.now()
+        if throttled_until := _claim_fresh_read(account, started):
+            return Reconciliation(invoices_read=False, throttled_until=throttled_until)
         account_snapshots_expire(account=account, kinds=("invoices",))
     snapshot = account_invoices(account=account)
-    if snapshot is None:
+    # Unreachable or out of budget, the snapshot is the last one read: nothing settles on it.
+    if snapshot is None or (settle and snapshot.fetched_at < started):
         return Reconciliation(invoices_read=False)
     report = Reconciliation(fetched_at=snapshot.fetched_at)
     by_id = {invoice.id: invoice for invoice in snapshot.value if invoice.id}
@@ -78,6 +89,20 @@ def reconcile_account(*, account: CloudflareAccount, settle: bool = True) -> Rec
         if invoice.invoice_origin in RECORDABLE_ORIGINS and invoice.id not in known
     ]
     return report
+
+
+def _claim_fresh_read(account: CloudflareAccount, now: datetime) -> datetime | None:
+    """Claim this minute's fresh read of the account's invoices with a conditional UPDATE (so
+    clicks on any worker share one budget); None once claimed, else when the next is allowed."""
+    claimed = (
+        CloudflareAccount.objects.filter(pk=account.pk)
+        .filter(Q(reconciled_at__isnull=True) | Q(reconciled_at__lte=now - RECONCILE_INTERVAL))
+        .update(reconciled_at=now)
+    )
+    if claimed:
+        return None
+    last = CloudflareAccount.objects.values_list("reconciled_at", flat=True).get(pk=account.pk)
+    return last + RECONCILE_INTERVAL
 
 
 def amounts_agree(topup: TopUp, invoice: Invoice) -> bool:

@@ -40,6 +40,13 @@ RECONCILED = (
     "{account}: {settled} top-up(s) settled by their invoice, {mismatched} amount(s) disagree, "
     "{unmatched} invoice(s) with no top-up here."
 )
-INVOICES_UNREADABLE = "{account}: Cloudflare could not be asked for the invoices just now."
+INVOICES_UNREADABLE = (
+    "{account}: Cloudflare could not be asked for the invoices just now, so nothing was read or "
+    "settled. Try again in a few minutes."
+)
+RECONCILE_THROTTLED = (
+    "{account}: reconciled less than a minute ago, so nothing was read or settled now. "
+    "Try again after {after:%H:%M:%S} UTC."
+)
 
 ONLY_FINANCE = "Only finance members can do this."

@@ -194,6 +194,14 @@ def reconcile_now(request):
     """Read the invoices afresh and settle what they prove, for every finance account."""
     for account in require_finance_somewhere(request.user):
         report = reconcile_account(account=account)
+        if report.throttled_until:
+            messages.warning(
+                request,
+                user_messages.RECONCILE_THROTTLED.format(
+                    account=account, after=report.throttled_until
+                ),
+            )
+            continue
         if not report.invoices_read:
             messages.warning(request, user_messages.INVOICES_UNREADABLE.format(account=account))
             continue

@@ -8,9 +8,9 @@ import pytest
 from django.core.management import call_command
 from django.urls import reverse
 
-from finance.reconcile import candidate_invoices, reconcile_account
+from finance.reconcile import RECONCILE_INTERVAL, candidate_invoices, reconcile_account
 from finance.services import topups_record_from_invoices
-from finance.user_messages import RECORD_RESULTS
+from finance.user_messages import INVOICES_UNREADABLE, RECONCILE_THROTTLED, RECORD_RESULTS
 from tests.concurrency import at_once
 from tests.conftest import DEMO_ACCOUNT_ID
 from tests.topups.steps import confirm, paid_at_cloudflare, pay_with_card
@@ -238,3 +238,47 @@ def test_a_top_up_whose_invoice_is_for_another_amount_is_left_to_a_person(
     assert "$75.00" in row
     assert "Not settled: a person decides" in row
     assert reverse("finance:resolve", kwargs={"account_id": DEMO_ACCOUNT_ID, "pk": stale.pk}) in row
+
+
+@pytest.mark.parametrize("trouble", ["unreachable", "budget_spent"])
+def test_reconcile_now_without_cloudflare_says_nothing_was_read_or_settled(
+    finance_client, make_topup, account, sandbox, settings, trouble
+):
+    stale = make_topup(
+        state=TopUpState.STALE, cents=5000, payment_intent_id=paid_at_cloudflare(account, sandbox)
+    )
+    finance_client.get(reverse("finance:reconciliation"))  # the invoices are cached now
+    if trouble == "unreachable":
+        sandbox.fault("invoices", "500", count=20)
+    else:
+        settings.CLOUDFLARE_API_BUDGET = 0
+
+    response = finance_client.post(reverse("finance:reconcile_now"), follow=True)
+
+    assert _messages(response) == [INVOICES_UNREADABLE.format(account=account)]
+    stale.refresh_from_db()
+    assert stale.state == TopUpState.STALE
+
+
+def test_reconcile_now_is_throttled_per_account(
+    finance_client, make_topup, account, sandbox, sandbox_settings
+):
+    finance_client.post(reverse("finance:reconcile_now"), follow=True)
+    reads = len(sandbox.requests("invoices"))
+    stale = make_topup(
+        state=TopUpState.STALE, cents=5000, payment_intent_id=paid_at_cloudflare(account, sandbox)
+    )
+
+    # Another worker, another click: the claim lives in the database.
+    again = finance_client.post(reverse("finance:reconcile_now"), follow=True)
+
+    assert len(sandbox.requests("invoices")) == reads
+    account.refresh_from_db()
+    after = account.reconciled_at + RECONCILE_INTERVAL
+    assert _messages(again) == [RECONCILE_THROTTLED.format(account=account, after=after)]
+    stale.refresh_from_db()
+    assert stale.state == TopUpState.STALE
+    account.reconciled_at -= RECONCILE_INTERVAL  # a minute later
+    account.save(update_fields=["reconciled_at"])
+    later = finance_client.post(reverse("finance:reconcile_now"), follow=True)
+    assert "1 top-up(s) settled by their invoice" in _messages(later)[0]
