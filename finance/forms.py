@@ -2,6 +2,7 @@
 
 from django import forms
 
+from finance import user_messages
 from finance.selectors import KIND_CHOICES
 from topups.forms import DateRangeMixin
 
@@ -40,6 +41,13 @@ class ResolveForm(forms.Form):
         widget=forms.RadioSelect,
         label="Which invoice charged it",
         help_text="The top-up takes the invoice's id, so the invoice is matched from now on.",
+        error_messages={"invalid_choice": user_messages.INVOICE_NO_LONGER_FREE},
+    )
+    no_invoice_reason = forms.CharField(
+        required=False,
+        max_length=500,
+        label="If none of these: why not",
+        help_text="For example: the invoice is another person's top-up made in the dashboard.",
     )
     note = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 3}),
@@ -50,21 +58,29 @@ class ResolveForm(forms.Form):
     )
 
     def __init__(self, *args, candidates=(), **kwargs):
-        """`candidates`: the invoices that could be this top-up's (a lost create's)."""
+        """`candidates`: the invoices that could be this top-up's (a lost create's). Without
+        any, no invoice is accepted: one posted from an older page is refused, not ignored."""
         super().__init__(*args, **kwargs)
-        if candidates:
-            self.fields["invoice"].choices = [
-                *((invoice.id, invoice.id) for invoice in candidates),
-                ("", "None of these"),
-            ]
-            self.fields["invoice"].initial = ""
-        else:
-            del self.fields["invoice"]
+        self.has_candidates = bool(candidates)
+        self.fields["invoice"].choices = [
+            *((invoice.id, invoice.id) for invoice in candidates),
+            ("", "None of these"),
+        ]
+        self.fields["invoice"].initial = ""
 
     def clean(self):
         cleaned = super().clean()
+        charged = cleaned.get("outcome") == "charged"
         if cleaned.get("invoice") and cleaned.get("outcome") == "not_charged":
             self.add_error(
                 "invoice", "An invoice that charged it means it was charged: choose “Charged”."
             )
+        elif (
+            charged
+            and self.has_candidates
+            and "invoice" in cleaned
+            and not cleaned["invoice"]
+            and not cleaned.get("no_invoice_reason", "").strip()
+        ):
+            self.add_error("no_invoice_reason", user_messages.NO_INVOICE_REASON_REQUIRED)
         return cleaned

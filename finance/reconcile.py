@@ -6,7 +6,9 @@
   the invoice is for another amount than the top-up: that is listed for a person to decide.
 - An unknown top-up without an id (create's answer was lost) cannot be matched by id: finance is
   offered the candidate invoices — same account, same amount, made around the same time, and
-  not already any local top-up's.
+  not already any local top-up's. Such an invoice is that top-up's to take, never recorded as a
+  top-up of its own: one payment, one top-up (the unique (account, payment_intent_id) holds it
+  in the database once taken).
 """
 
 import logging
@@ -48,6 +50,8 @@ class Reconciliation:
     mismatched: list[tuple[TopUp, Invoice]] = field(default_factory=list)
     # Top-up invoices (by hand or auto) that no top-up here carries.
     unmatched_invoices: list[Invoice] = field(default_factory=list)
+    # Which of them could be a lost create's (invoice id -> those top-ups): not recordable.
+    claims: dict[str, list[TopUp]] = field(default_factory=dict)
     fetched_at: datetime | None = None
 
 
@@ -88,6 +92,7 @@ def reconcile_account(*, account: CloudflareAccount, settle: bool = True) -> Rec
         for invoice in snapshot.value
         if invoice.invoice_origin in RECORDABLE_ORIGINS and invoice.id not in known
     ]
+    report.claims = invoice_claims(account=account, invoices=report.unmatched_invoices)
     return report
 
 
@@ -137,15 +142,36 @@ def candidate_invoices(*, topup: TopUp) -> list[Invoice]:
     if snapshot is None:
         return []
     taken = _local_invoice_ids(topup.account, [invoice.id for invoice in snapshot.value])
-    start, end = (topup.created_at + edge for edge in CANDIDATE_WINDOW)
     return [
         invoice
         for invoice in snapshot.value
-        if invoice.id not in taken
-        and invoice.amount_due_cents == topup.amount_cents
+        if invoice.id not in taken and _could_be(topup, invoice)
+    ]
+
+
+def invoice_claims(
+    *, account: CloudflareAccount, invoices: list[Invoice]
+) -> dict[str, list[TopUp]]:
+    """Which lost creates (outcome unknown, no id) each of `invoices` could be."""
+    lost = TopUp.objects.filter(
+        account=account, state=TopUpState.UNKNOWN, payment_intent_id__isnull=True
+    ).order_by("pk")
+    claims: dict[str, list[TopUp]] = {}
+    for topup in lost if invoices else ():
+        for invoice in invoices:
+            if _could_be(topup, invoice):
+                claims.setdefault(invoice.id, []).append(topup)
+    return claims
+
+
+def _could_be(topup: TopUp, invoice: Invoice) -> bool:
+    """Same amount, made around the time the top-up was started."""
+    start, end = (topup.created_at + edge for edge in CANDIDATE_WINDOW)
+    return (
+        invoice.amount_due_cents == topup.amount_cents
         and invoice.created is not None
         and start <= invoice.created <= end
-    ]
+    )
 
 
 def _local_invoice_ids(account: CloudflareAccount, invoice_ids: list[str]) -> set[str]:

@@ -14,7 +14,7 @@ from django.utils import timezone
 from accounts.models import CloudflareAccount
 from accounts.snapshots import account_invoices
 from finance import user_messages
-from finance.reconcile import RECORDABLE_ORIGINS
+from finance.reconcile import RECORDABLE_ORIGINS, candidate_invoices, invoice_claims
 from topups.models import TopUp, TopUpEvent
 from topups.services.status import run_bounded, topup_check_now
 from topups.services.transitions import audit_detail, topup_event_record, topup_transition
@@ -64,10 +64,19 @@ def topup_confirm_many(*, topups: list[TopUp], user) -> Counter:
     return Counter(run_bounded(lambda topup: topup_confirm_payment(topup=topup, user=user), topups))
 
 
-def topup_resolve(*, topup: TopUp, user, charged: bool, note: str, invoice_id: str = "") -> None:
+def topup_resolve(
+    *,
+    topup: TopUp,
+    user,
+    charged: bool,
+    note: str,
+    invoice_id: str = "",
+    no_invoice_reason: str = "",
+) -> None:
     """Settle an unknown or stale top-up by hand: charged (completed, e.g. seen on Cloudflare's
     invoice) or not charged (failed). A lost create charged by `invoice_id` takes the invoice's
-    id, so the invoice is matched from then on (and never recorded a second time).
+    id, so the invoice is matched from then on (and never recorded a second time); charged
+    without one of its candidate invoices needs `no_invoice_reason`.
     Raises FinanceRefusal with the reason when not allowed."""
     if invoice_id and (not charged or topup.payment_intent_id):
         raise FinanceRefusal(user_messages.INVOICE_ONLY_FOR_CHARGED_LOST_CREATE)
@@ -76,8 +85,18 @@ def topup_resolve(*, topup: TopUp, user, charged: bool, note: str, invoice_id: s
     if topup.state not in RESOLVABLE_STATES:
         raise FinanceRefusal(user_messages.CANNOT_RESOLVE_STATE)
     outcome = "charged" if charged else "not_charged"
+    detail = {"outcome": outcome, "note": note}
+    passed_over = (
+        [invoice.id for invoice in candidate_invoices(topup=topup)]
+        if charged and not invoice_id and not topup.payment_intent_id
+        else []
+    )
+    if passed_over:
+        if not no_invoice_reason.strip():
+            raise FinanceRefusal(user_messages.NO_INVOICE_REASON_REQUIRED)
+        detail |= {"passed_over_invoices": passed_over, "no_invoice_reason": no_invoice_reason}
     try:
-        detail = audit_detail({"outcome": outcome, "note": note})
+        detail = audit_detail(detail)
     except ValueError:
         raise FinanceRefusal(user_messages.NOTE_REFUSED) from None
     fields = {"resolved_by": user, "resolved_at": timezone.now(), "resolution_note": note}
@@ -107,15 +126,19 @@ def topups_record_from_invoices(
     """Record paid top-up invoices that no top-up here carries (made in Cloudflare's dashboard,
     or auto top-ups) as completed top-ups, confirmed by `user` who saw them. Each is looked up
     in the account's invoices; the unique (account, payment_intent_id) makes a second
-    recording, even a simultaneous one, a no-op. Counts "recorded", "already", "not_paid",
+    recording, even a simultaneous one, a no-op. An invoice that could be a lost create's is
+    left for that top-up to take. Counts "recorded", "already", "claimed", "not_paid",
     "not_found"."""
     snapshot = account_invoices(account=account)
     by_id = {invoice.id: invoice for invoice in (snapshot.value if snapshot else []) if invoice.id}
+    claims = invoice_claims(account=account, invoices=list(by_id.values()))
     results = Counter()
     for invoice_id in dict.fromkeys(invoice_ids):
         invoice = by_id.get(invoice_id)
         if invoice is None or invoice.invoice_origin not in RECORDABLE_ORIGINS:
             results["not_found"] += 1
+        elif invoice_id in claims:
+            results["claimed"] += 1
         elif invoice.status != "paid" or invoice.amount_paid_cents % 1:
             results["not_paid"] += 1
         elif _record_from_invoice(account, invoice, user):

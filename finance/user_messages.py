@@ -28,10 +28,21 @@ INVOICE_ONLY_FOR_CHARGED_LOST_CREATE = (
     "An invoice is named only for a charged top-up whose create answer was lost."
 )
 INVOICE_TAKEN = "That invoice already belongs to another top-up here."
+INVOICE_NO_LONGER_FREE = (
+    "That invoice is no longer free: another top-up here carries it now. Check this one again."
+)
+NO_INVOICE_REASON_REQUIRED = (
+    "Cloudflare has invoices that could be this top-up: pick the one that charged it, or say why "
+    "none of them is it."
+)
 
 RECORD_RESULTS = {
     "recorded": "{n} invoice(s) recorded as top-ups.",
     "already": "{n} already recorded.",
+    "claimed": (
+        "{n} could be a top-up here whose outcome is unknown, so not recorded: resolve that "
+        "top-up with it instead."
+    ),
     "not_paid": "{n} not paid (or not in whole cents), so not recorded.",
     "not_found": "{n} no longer among Cloudflare's top-up invoices.",
 }

@@ -132,7 +132,8 @@ def resolve(request, account_id, pk):
                 user=request.user,
                 charged=charged,
                 note=form.cleaned_data["note"],
-                invoice_id=form.cleaned_data.get("invoice", ""),
+                invoice_id=form.cleaned_data["invoice"],
+                no_invoice_reason=form.cleaned_data["no_invoice_reason"],
             )
         except FinanceRefusal as exc:
             refusal = str(exc)
@@ -182,7 +183,11 @@ def _reconciliation_rows(report) -> dict:
             for topup, invoice in report.mismatched
         ],
         "unmatched": [
-            {"invoice": invoice, "paid": format_cents_fraction(invoice.amount_paid_cents)}
+            {
+                "invoice": invoice,
+                "paid": format_cents_fraction(invoice.amount_paid_cents),
+                "claimed_by": report.claims.get(invoice.id, []),
+            }
             for invoice in report.unmatched_invoices
         ],
     }

@@ -3,14 +3,23 @@ paid invoice, a lost create settled by finance with the invoice it charged, amou
 disagree reported, invoices with no top-up here recorded as top-ups (once)."""
 
 import io
+import re
 
 import pytest
 from django.core.management import call_command
+from django.db import IntegrityError, transaction
 from django.urls import reverse
 
 from finance.reconcile import RECONCILE_INTERVAL, candidate_invoices, reconcile_account
-from finance.services import topups_record_from_invoices
-from finance.user_messages import INVOICES_UNREADABLE, RECONCILE_THROTTLED, RECORD_RESULTS
+from finance.services import FinanceRefusal, topup_resolve, topups_record_from_invoices
+from finance.user_messages import (
+    INVOICE_NO_LONGER_FREE,
+    INVOICE_TAKEN,
+    INVOICES_UNREADABLE,
+    NO_INVOICE_REASON_REQUIRED,
+    RECONCILE_THROTTLED,
+    RECORD_RESULTS,
+)
 from tests.concurrency import at_once
 from tests.conftest import DEMO_ACCOUNT_ID
 from tests.topups.steps import confirm, paid_at_cloudflare, pay_with_card
@@ -282,3 +291,107 @@ def test_reconcile_now_is_throttled_per_account(
     account.save(update_fields=["reconciled_at"])
     later = finance_client.post(reverse("finance:reconcile_now"), follow=True)
     assert "1 top-up(s) settled by their invoice" in _messages(later)[0]
+
+
+# --- one invoice, one top-up ------------------------------------------------------------------
+
+
+def test_an_invoice_that_could_be_a_lost_create_is_not_recorded_separately(
+    finance_client, make_topup, finance_user, account, sandbox, sandbox_settings
+):
+    lost = make_topup(state=TopUpState.UNKNOWN, cents=5000)
+    invoice_id = paid_at_cloudflare(account, sandbox)
+
+    page = finance_client.get(reverse("finance:reconciliation")).content.decode()
+    results = topups_record_from_invoices(
+        account=account, invoice_ids=[invoice_id], user=finance_user
+    )
+
+    row = page[page.index(f"<code>{invoice_id}</code>") :]
+    row = re.sub(r"<[^>]+>", "", row[: row.index("</tr>")])
+    assert f"Could be top-up #{lost.pk}, outcome unknown" in row
+    assert 'type="checkbox"' not in page[page.index("table--unmatched") :]
+    assert results == {"claimed": 1}
+    assert not TopUp.objects.filter(payment_intent_id=invoice_id).exists()
+    response = finance_client.post(
+        reverse("finance:record_invoices", kwargs={"account_id": DEMO_ACCOUNT_ID}),
+        {"invoice": [invoice_id]},
+        follow=True,
+    )
+    assert _messages(response) == [RECORD_RESULTS["claimed"].format(n=1)]
+
+
+def test_charged_without_an_invoice_needs_a_reason_while_candidates_exist(
+    finance_client, make_topup, account, sandbox, sandbox_settings
+):
+    lost = make_topup(state=TopUpState.UNKNOWN, cents=5000)
+    invoice_id = paid_at_cloudflare(account, sandbox)
+    url = reverse("finance:resolve", kwargs={"account_id": DEMO_ACCOUNT_ID, "pk": lost.pk})
+    charged = {"outcome": "charged", "invoice": "", "note": "Card statement shows $50."}
+
+    refused = finance_client.post(url, charged)
+    accepted = finance_client.post(
+        url, {**charged, "no_invoice_reason": "That invoice is Bob's dashboard top-up."}
+    )
+
+    assert refused.status_code == 400
+    assert refused.context["form"].errors == {"no_invoice_reason": [NO_INVOICE_REASON_REQUIRED]}
+    assert accepted.status_code == 302
+    lost.refresh_from_db()
+    assert (lost.state, lost.payment_intent_id) == (TopUpState.COMPLETED, None)
+    detail = lost.events.get(kind=TopUpEvent.Kind.FINANCE_RESOLVED).detail
+    assert detail["passed_over_invoices"] == [invoice_id]
+    assert detail["no_invoice_reason"] == "That invoice is Bob's dashboard top-up."
+
+
+def test_a_candidate_another_top_up_took_meanwhile_is_refused_clearly(
+    finance_client, make_topup, finance_user, account, sandbox, sandbox_settings
+):
+    first, second = (make_topup(state=TopUpState.UNKNOWN, cents=5000) for _ in range(2))
+    invoice_id = paid_at_cloudflare(account, sandbox)
+    url = reverse("finance:resolve", kwargs={"account_id": DEMO_ACCOUNT_ID, "pk": second.pk})
+    assert invoice_id in finance_client.get(url).content.decode()  # offered to both
+    topup_resolve(topup=first, user=finance_user, charged=True, note="x", invoice_id=invoice_id)
+
+    late = finance_client.post(url, {"outcome": "charged", "invoice": invoice_id, "note": "y"})
+
+    assert late.status_code == 400
+    assert late.context["form"].errors == {"invoice": [INVOICE_NO_LONGER_FREE]}
+    with pytest.raises(FinanceRefusal, match=INVOICE_TAKEN):
+        topup_resolve(
+            topup=second, user=finance_user, charged=True, note="y", invoice_id=invoice_id
+        )
+    second.refresh_from_db()
+    assert (second.state, second.payment_intent_id) == (TopUpState.UNKNOWN, None)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_lost_creates_taking_one_invoice_at_once_one_wins(
+    make_topup, finance_user, account, sandbox, sandbox_settings
+):
+    lost = [make_topup(state=TopUpState.UNKNOWN, cents=5000) for _ in range(4)]
+    invoice_id = paid_at_cloudflare(account, sandbox)
+
+    def take(index):
+        try:
+            topup_resolve(
+                topup=lost[index], user=finance_user, charged=True, note="x", invoice_id=invoice_id
+            )
+        except FinanceRefusal as exc:
+            return str(exc)
+        return "won"
+
+    results = at_once(take, 4)
+
+    assert sorted(results) == [INVOICE_TAKEN] * 3 + ["won"]
+    assert TopUp.objects.filter(payment_intent_id=invoice_id).count() == 1
+    assert TopUp.objects.filter(state=TopUpState.COMPLETED).count() == 1
+
+
+def test_the_database_refuses_a_second_top_up_of_one_invoice(make_topup, account):
+    make_topup(payment_intent_id="in_once")
+    with pytest.raises(IntegrityError), transaction.atomic():
+        make_topup(state=TopUpState.FAILED, payment_intent_id="in_once")
+    recorded = dict(origin=TopUp.Origin.ELSEWHERE, created_by=None, payment_intent_id="in_once")
+    with pytest.raises(IntegrityError), transaction.atomic():
+        make_topup(**recorded)
