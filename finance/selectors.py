@@ -20,7 +20,7 @@ QUEUE_KINDS = {
     ),
     "unconfirmed": (
         "Completed, not confirmed",
-        Q(state=TopUpState.COMPLETED, confirmed_at__isnull=True, resolved_at__isnull=True),
+        Q(state=TopUpState.COMPLETED, confirmed_at__isnull=True),
     ),
 }
 ATTENTION = reduce(operator.or_, (condition for _, condition in QUEUE_KINDS.values()))
@@ -45,7 +45,9 @@ def finance_topup_list(
         topups = topups.filter(ATTENTION)
     elif kind in QUEUE_KINDS:
         topups = topups.filter(QUEUE_KINDS[kind][1])
-    return topups.select_related("account", "created_by", "confirmed_by", "resolved_by")
+    return topups.select_related(
+        "account", "created_by", "recorded_by", "confirmed_by", "resolved_by"
+    )
 
 
 def finance_queue_counts(

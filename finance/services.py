@@ -1,6 +1,8 @@
-"""Writes of the finance desk: confirming a payment, and resolving a top-up by hand.
+"""Writes of the finance desk: confirming a payment, resolving a top-up by hand, recording a
+top-up from Cloudflare's invoice.
 
-Nobody confirms or resolves a top-up they created (checked here, and by a database constraint).
+Four eyes wherever money is declared: nobody resolves a top-up they created, and nobody
+confirms one they created, recorded or resolved (checked here, and by database constraints).
 Every action goes through topups' transitions or a conditional UPDATE and lands in the event
 trail.
 """
@@ -28,35 +30,53 @@ class FinanceRefusal(Exception):
 
 
 def topup_confirm_payment(*, topup: TopUp, user) -> str:
-    """Ask Cloudflare now and confirm only a `completed` top-up, recording who and when.
+    """Confirm a completed top-up on Cloudflare's evidence, recording who and when. Four eyes:
+    never by whoever started, recorded or resolved it. The evidence is Cloudflare's status,
+    asked now, for a top-up started here; its invoice, paid, for one recorded from an invoice
+    (the status endpoint knows only top-ups made through it); for one resolved as charged
+    without any id, the second person's reading of the resolution note.
     Returns one of the keys of user_messages.CONFIRM_RESULTS."""
-    if topup.created_by_id == user.pk:
+    if user.pk in (topup.created_by_id, topup.recorded_by_id, topup.resolved_by_id):
         return "own"
-    if topup.confirmed_at or topup.resolved_at:
+    if topup.confirmed_at or topup.state == TopUpState.FAILED:
         return "already"
-    status = topup_check_now(topup=topup, actor=user)
-    if status is None:
-        return "unreachable"
-    if status != "completed":
-        return "not_completed"
+    if topup.origin != TopUp.Origin.PORTAL:
+        result, evidence = _invoice_evidence(topup, user)
+    elif not topup.payment_intent_id and topup.resolved_at:
+        result, evidence = "confirmed", {"evidence": "resolution_note"}
+    else:
+        status = topup_check_now(topup=topup, actor=user)
+        result = {None: "unreachable", "completed": "confirmed"}.get(status, "not_completed")
+        evidence = {"cloudflare_status": status}
+    if result != "confirmed":
+        return result
     with transaction.atomic():
         now = timezone.now()
         confirmed = TopUp.objects.filter(
-            pk=topup.pk,
-            state=TopUpState.COMPLETED,
-            confirmed_at__isnull=True,
-            resolved_at__isnull=True,
+            pk=topup.pk, state=TopUpState.COMPLETED, confirmed_at__isnull=True
         ).update(confirmed_by=user, confirmed_at=now)
         if not confirmed:
             return "already"
         topup.confirmed_by, topup.confirmed_at = user, now
         topup_event_record(
-            topup=topup,
-            kind=TopUpEvent.Kind.FINANCE_CONFIRMED,
-            actor=user,
-            detail={"cloudflare_status": status},
+            topup=topup, kind=TopUpEvent.Kind.FINANCE_CONFIRMED, actor=user, detail=evidence
         )
     return "confirmed"
+
+
+def _invoice_evidence(topup: TopUp, user) -> tuple[str, dict]:
+    """What the invoice a top-up was recorded from says now, for `user` to confirm it."""
+    snapshot = account_invoices(account=topup.account)
+    invoice = next(
+        (i for i in (snapshot.value if snapshot else []) if i.id == topup.payment_intent_id), None
+    )
+    if invoice is None:
+        return "unreachable", {}
+    if user.email and (invoice.created_by or "").casefold() == user.email.casefold():
+        return "own", {}  # they made it in Cloudflare's dashboard
+    if invoice.status != "paid":
+        return "not_paid", {}
+    return "confirmed", {"invoice_status": invoice.status}
 
 
 def topup_confirm_many(*, topups: list[TopUp], user) -> Counter:
@@ -124,7 +144,8 @@ def topups_record_from_invoices(
     *, account: CloudflareAccount, invoice_ids: list[str], user
 ) -> Counter:
     """Record paid top-up invoices that no top-up here carries (made in Cloudflare's dashboard,
-    or auto top-ups) as completed top-ups, confirmed by `user` who saw them. Each is looked up
+    or auto top-ups) as completed top-ups recorded by `user`, for another finance member to
+    confirm. Each is looked up
     in the account's invoices; the unique (account, payment_intent_id) makes a second
     recording, even a simultaneous one, a no-op. An invoice that could be a lost create's is
     left for that top-up to take. Counts "recorded", "already", "claimed", "not_paid",
@@ -149,8 +170,7 @@ def topups_record_from_invoices(
 
 
 def _record_from_invoice(account: CloudflareAccount, invoice, user) -> bool:
-    now = timezone.now()
-    invoiced_at = invoice.created or now
+    invoiced_at = invoice.created or timezone.now()
     try:
         with transaction.atomic():
             topup = TopUp.objects.create(
@@ -162,8 +182,7 @@ def _record_from_invoice(account: CloudflareAccount, invoice, user) -> bool:
                 payment_intent_id=invoice.id,
                 created_at=invoiced_at,
                 completed_at=invoiced_at,
-                confirmed_by=user,
-                confirmed_at=now,
+                recorded_by=user,
             )
             topup_event_record(
                 topup=topup,

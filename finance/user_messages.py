@@ -7,7 +7,11 @@ CONFIRM_RESULTS = {
         "Top-up #{pk} was not confirmed: Cloudflare could not be asked just now "
         "(or has no record of it). Try again in a minute, or resolve it by hand."
     ),
-    "own": "Top-up #{pk} was not confirmed: you started it, so another finance member must.",
+    "not_paid": "Top-up #{pk} was not confirmed: Cloudflare's invoice for it is not paid.",
+    "own": (
+        "Top-up #{pk} was not confirmed: you started, recorded or resolved it (or made its "
+        "invoice), so another finance member must."
+    ),
     "already": "Top-up #{pk} was already confirmed or settled.",
 }
 BULK_SUMMARY = "{confirmed} of {total} confirmed."

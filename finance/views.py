@@ -111,8 +111,9 @@ def confirm_many(request):
 
 BULK_RESULT_LABELS = {
     "not_completed": "Still pending at Cloudflare",
+    "not_paid": "Invoice not paid",
     "unreachable": "Cloudflare could not be asked",
-    "own": "Started by you (another finance member must confirm)",
+    "own": "Started, recorded or resolved by you (another finance member must confirm)",
     "already": "Already confirmed or settled",
 }
 

@@ -157,10 +157,11 @@ def test_finance_records_invoices_with_no_top_up_here(client, finance_user, acco
     for invoice in (manual, auto):
         topup = recorded[invoice.id]
         assert topup.amount_cents == invoice.amount_paid_cents
-        assert (topup.state, topup.created_by, topup.confirmed_by) == (
+        assert (topup.state, topup.created_by, topup.recorded_by, topup.confirmed_by) == (
             TopUpState.COMPLETED,
             None,
             finance_user,
+            None,
         )
         assert topup.created_at == invoice.created
         event = topup.events.get(kind=TopUpEvent.Kind.RECORDED_FROM_INVOICE)
