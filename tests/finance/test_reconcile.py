@@ -389,10 +389,11 @@ def test_two_lost_creates_taking_one_invoice_at_once_one_wins(
     assert TopUp.objects.filter(state=TopUpState.COMPLETED).count() == 1
 
 
-def test_the_database_refuses_a_second_top_up_of_one_invoice(make_topup, account):
+def test_the_database_refuses_a_second_top_up_of_one_invoice(make_topup, finance_user):
+    recorded = {"origin": TopUp.Origin.ELSEWHERE, "created_by": None, "recorded_by": finance_user}
     make_topup(payment_intent_id="in_once")
-    with pytest.raises(IntegrityError), transaction.atomic():
+    make_topup(**recorded, payment_intent_id="in_other")  # a valid row of its own
+    with pytest.raises(IntegrityError, match="unique|UNIQUE"), transaction.atomic():
         make_topup(state=TopUpState.FAILED, payment_intent_id="in_once")
-    recorded = dict(origin=TopUp.Origin.ELSEWHERE, created_by=None, payment_intent_id="in_once")
-    with pytest.raises(IntegrityError), transaction.atomic():
-        make_topup(**recorded)
+    with pytest.raises(IntegrityError, match="unique|UNIQUE"), transaction.atomic():
+        make_topup(**recorded, payment_intent_id="in_once")
