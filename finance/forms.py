@@ -70,14 +70,12 @@ class ResolveForm(forms.Form):
 
     def clean(self):
         cleaned = super().clean()
-        charged = cleaned.get("outcome") == "charged"
         if cleaned.get("invoice") and cleaned.get("outcome") == "not_charged":
             self.add_error(
                 "invoice", "An invoice that charged it means it was charged: choose “Charged”."
             )
         elif (
-            charged
-            and self.has_candidates
+            self.has_candidates
             and "invoice" in cleaned
             and not cleaned["invoice"]
             and not cleaned.get("no_invoice_reason", "").strip()

@@ -48,6 +48,8 @@ class Reconciliation:
     settleable: list[tuple[TopUp, Invoice]] = field(default_factory=list)
     settled: list[tuple[TopUp, str]] = field(default_factory=list)  # (top-up, new state)
     mismatched: list[tuple[TopUp, Invoice]] = field(default_factory=list)
+    # Failed here (resolved as not charged, or by a void invoice since paid) yet paid.
+    contradicted: list[tuple[TopUp, Invoice]] = field(default_factory=list)
     # Top-up invoices (by hand or auto) that no top-up here carries.
     unmatched_invoices: list[Invoice] = field(default_factory=list)
     # Which of them could be a lost create's (invoice id -> those top-ups): not recordable.
@@ -75,8 +77,11 @@ def reconcile_account(*, account: CloudflareAccount, settle: bool = True) -> Rec
         .select_related("account")
         .order_by("pk")
     )
+    _note_invoice_statuses(local, by_id)
     for topup in local:
         invoice = by_id[topup.payment_intent_id]
+        if topup.state == TopUpState.FAILED and invoice.status == "paid":
+            report.contradicted.append((topup, invoice))
         if not amounts_agree(topup, invoice):
             report.mismatched.append((topup, invoice))
         elif topup.state in RESOLVABLE_STATES and SETTLES.get(invoice.status or ""):
@@ -114,6 +119,25 @@ def amounts_agree(topup: TopUp, invoice: Invoice) -> bool:
     """Whether the invoice is for the top-up's amount (and, once paid, was paid that much)."""
     paid_as_due = invoice.status != "paid" or invoice.amount_paid_cents == invoice.amount_due_cents
     return invoice.amount_due_cents == topup.amount_cents and paid_as_due
+
+
+def _note_invoice_statuses(local: list[TopUp], by_id: dict[str, Invoice]) -> None:
+    """Keep each top-up's `invoice_status` as read (one UPDATE per status that changed)."""
+    changed: dict[str, list[int]] = {}
+    for topup in local:
+        status = (by_id[topup.payment_intent_id].status or "")[:20]
+        if topup.invoice_status != status:
+            changed.setdefault(status, []).append(topup.pk)
+            topup.invoice_status = status
+    for status, pks in changed.items():
+        TopUp.objects.filter(pk__in=pks).update(invoice_status=status)
+
+
+def invoice_of(*, topup: TopUp) -> Invoice | None:
+    """The top-up's invoice (by its id) from the cached invoices, whatever its state."""
+    snapshot = account_invoices(account=topup.account) if topup.payment_intent_id else None
+    invoices = snapshot.value if snapshot else []
+    return next((invoice for invoice in invoices if invoice.id == topup.payment_intent_id), None)
 
 
 def _settle(topup: TopUp, invoice: Invoice) -> str | None:

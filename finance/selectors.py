@@ -16,7 +16,13 @@ QUEUE_KINDS = {
     "stale": ("Needs attention", Q(state=TopUpState.STALE)),
     "failed_after_payment": (
         "Failed after a payment was created",
-        Q(state=TopUpState.FAILED, payment_intent_id__isnull=False, resolved_at__isnull=True),
+        Q(state=TopUpState.FAILED, payment_intent_id__isnull=False, resolved_at__isnull=True)
+        & ~Q(invoice_status="paid"),
+    ),
+    # As reconciliation last read the invoices.
+    "not_charged_but_paid": (
+        "Resolved as not charged, but Cloudflare's invoice is paid",
+        Q(state=TopUpState.FAILED, invoice_status="paid"),
     ),
     "unconfirmed": (
         "Completed, not confirmed",

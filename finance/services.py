@@ -16,7 +16,7 @@ from django.utils import timezone
 from accounts.models import CloudflareAccount
 from accounts.snapshots import account_invoices
 from finance import user_messages
-from finance.reconcile import RECORDABLE_ORIGINS, candidate_invoices, invoice_claims
+from finance.reconcile import RECORDABLE_ORIGINS, candidate_invoices, invoice_claims, invoice_of
 from topups.models import TopUp, TopUpEvent
 from topups.services.status import run_bounded, topup_check_now
 from topups.services.transitions import audit_detail, topup_event_record, topup_transition
@@ -95,8 +95,9 @@ def topup_resolve(
 ) -> None:
     """Settle an unknown or stale top-up by hand: charged (completed, e.g. seen on Cloudflare's
     invoice) or not charged (failed). A lost create charged by `invoice_id` takes the invoice's
-    id, so the invoice is matched from then on (and never recorded a second time); charged
-    without one of its candidate invoices needs `no_invoice_reason`.
+    id, so the invoice is matched from then on (and never recorded a second time); passing over
+    its candidate invoices needs `no_invoice_reason`. "Not charged" is refused while Cloudflare
+    says completed or shows the top-up's invoice paid.
     Raises FinanceRefusal with the reason when not allowed."""
     if invoice_id and (not charged or topup.payment_intent_id):
         raise FinanceRefusal(user_messages.INVOICE_ONLY_FOR_CHARGED_LOST_CREATE)
@@ -106,9 +107,11 @@ def topup_resolve(
         raise FinanceRefusal(user_messages.CANNOT_RESOLVE_STATE)
     outcome = "charged" if charged else "not_charged"
     detail = {"outcome": outcome, "note": note}
+    if not charged and topup.payment_intent_id:
+        _refuse_if_charged(topup, user)
     passed_over = (
         [invoice.id for invoice in candidate_invoices(topup=topup)]
-        if charged and not invoice_id and not topup.payment_intent_id
+        if not invoice_id and not topup.payment_intent_id
         else []
     )
     if passed_over:
@@ -138,6 +141,17 @@ def topup_resolve(
     if not won:
         raise FinanceRefusal(user_messages.CHANGED_MEANWHILE)
     logger.info("Top-up %s resolved as %s by %s", topup.pk, outcome, user.pk)
+
+
+def _refuse_if_charged(topup: TopUp, user) -> None:
+    """Before "not charged": Cloudflare's status, asked now, and the top-up's invoice."""
+    if topup_check_now(topup=topup, actor=user) == "completed":
+        raise FinanceRefusal(user_messages.CLOUDFLARE_SAYS_COMPLETED)
+    invoice = invoice_of(topup=topup)
+    if invoice is not None and invoice.status == "paid":
+        raise FinanceRefusal(
+            user_messages.INVOICE_PAID_REFUSES_NOT_CHARGED.format(invoice=invoice.id)
+        )
 
 
 def topups_record_from_invoices(

@@ -31,6 +31,12 @@ NOTE_REFUSED = "The note looks like it holds a secret (a key or token); leave th
 INVOICE_ONLY_FOR_CHARGED_LOST_CREATE = (
     "An invoice is named only for a charged top-up whose create answer was lost."
 )
+INVOICE_PAID_REFUSES_NOT_CHARGED = (
+    "Cloudflare's invoice {invoice} for this top-up is paid: it was charged. Resolve it as charged."
+)
+CLOUDFLARE_SAYS_COMPLETED = (
+    "Cloudflare says this top-up is completed: it was charged, and now counts as completed."
+)
 INVOICE_TAKEN = "That invoice already belongs to another top-up here."
 INVOICE_NO_LONGER_FREE = (
     "That invoice is no longer free: another top-up here carries it now. Check this one again."

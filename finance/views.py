@@ -20,7 +20,7 @@ from finance.access import (
 )
 from finance.export import csv_lines, export_filename
 from finance.forms import DeskFilterForm, ResolveForm
-from finance.reconcile import candidate_invoices, reconcile_account
+from finance.reconcile import candidate_invoices, invoice_of, reconcile_account
 from finance.selectors import KIND_CHOICES, QUEUE_KINDS, finance_queue_counts, finance_topup_list
 from finance.services import (
     FinanceRefusal,
@@ -30,6 +30,8 @@ from finance.services import (
     topups_record_from_invoices,
 )
 from topups.models import TopUp
+from topups.services.status import topup_check_now
+from topups.states import RESOLVABLE_STATES
 
 PAGE_SIZE = 50
 
@@ -122,7 +124,12 @@ BULK_RESULT_LABELS = {
 @require_http_methods(["GET", "POST"])
 def resolve(request, account_id, pk):
     topup = finance_topup_or_404(request, account_id, pk)
+    cloudflare_status = ""
+    if request.method == "GET" and topup.payment_intent_id and topup.state in RESOLVABLE_STATES:
+        # What Cloudflare says now, before anyone declares it charged or not.
+        cloudflare_status = topup_check_now(topup=topup, actor=request.user) or "unreachable"
     candidates = [] if topup.payment_intent_id else candidate_invoices(topup=topup)
+    invoice = invoice_of(topup=topup)
     form = ResolveForm(request.POST or None, candidates=candidates)
     refusal = ""
     if form.is_valid():
@@ -151,6 +158,10 @@ def resolve(request, account_id, pk):
             "refusal": refusal,
             "events": topup.events.select_related("actor"),
             "candidates": candidates,
+            "invoice": invoice,
+            "invoice_paid": format_cents_fraction(invoice.amount_paid_cents) if invoice else "",
+            "invoice_due": format_cents_fraction(invoice.amount_due_cents) if invoice else "",
+            "cloudflare_status": cloudflare_status,
             "next": _safe_next(request),
         },
         status=400 if request.method == "POST" else 200,
@@ -175,6 +186,14 @@ def reconciliation(request):
 
 def _reconciliation_rows(report) -> dict:
     return {
+        "contradicted": [
+            {
+                "topup": topup,
+                "invoice": invoice,
+                "paid": format_cents_fraction(invoice.amount_paid_cents),
+            }
+            for topup, invoice in report.contradicted
+        ],
         "mismatches": [
             {
                 "topup": topup,

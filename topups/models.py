@@ -63,6 +63,9 @@ class TopUp(models.Model):
     completed_at = models.DateTimeField(null=True, blank=True)
     # Why the row needs attention (state `stale`), in words for finance.
     stale_reason = models.CharField(max_length=200, blank=True)
+    # Cloudflare's invoice status for this top-up as reconciliation last read it (finance.
+    # reconcile), so the desk can count a failed top-up whose invoice is paid.
+    invoice_status = models.CharField(max_length=20, blank=True, editable=False)
 
     # Finance: who recorded it from Cloudflare's invoice (origin elsewhere or auto), who
     # confirmed the money arrived, and who settled an unknown or stale top-up by hand. Four eyes:

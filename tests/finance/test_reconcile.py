@@ -9,11 +9,13 @@ import pytest
 from django.core.management import call_command
 from django.db import IntegrityError, transaction
 from django.urls import reverse
+from django.utils import timezone
 
 from finance.reconcile import RECONCILE_INTERVAL, candidate_invoices, reconcile_account
 from finance.services import FinanceRefusal, topup_resolve, topups_record_from_invoices
 from finance.user_messages import (
     INVOICE_NO_LONGER_FREE,
+    INVOICE_PAID_REFUSES_NOT_CHARGED,
     INVOICE_TAKEN,
     INVOICES_UNREADABLE,
     NO_INVOICE_REASON_REQUIRED,
@@ -393,7 +395,68 @@ def test_the_database_refuses_a_second_top_up_of_one_invoice(make_topup, finance
     recorded = {"origin": TopUp.Origin.ELSEWHERE, "created_by": None, "recorded_by": finance_user}
     make_topup(payment_intent_id="in_once")
     make_topup(**recorded, payment_intent_id="in_other")  # a valid row of its own
-    with pytest.raises(IntegrityError, match="unique|UNIQUE"), transaction.atomic():
+    with pytest.raises(IntegrityError, match=r"(?i)unique"), transaction.atomic():
         make_topup(state=TopUpState.FAILED, payment_intent_id="in_once")
-    with pytest.raises(IntegrityError, match="unique|UNIQUE"), transaction.atomic():
+    with pytest.raises(IntegrityError, match=r"(?i)unique"), transaction.atomic():
         make_topup(**recorded, payment_intent_id="in_once")
+
+
+# --- not charged, but paid --------------------------------------------------------------------
+
+
+def test_a_top_up_resolved_not_charged_whose_invoice_is_paid_is_flagged_and_counted(
+    finance_client, make_topup, account, sandbox, sandbox_settings
+):
+    from tests.conftest import _member
+
+    resolver = _member("frank-finance", account, "finance")
+    wrong = make_topup(
+        state=TopUpState.FAILED,
+        payment_intent_id=paid_at_cloudflare(account, sandbox),
+        resolved_by=resolver,
+        resolved_at=timezone.now(),
+        resolution_note="No charge seen.",
+    )
+
+    page = finance_client.get(reverse("finance:reconciliation")).content.decode()
+    desk = finance_client.get(reverse("finance:desk"))
+
+    flagged = page[page.index('id="contradicted-') :]
+    flagged = re.sub(r"<[^>]+>", "", flagged[: flagged.index("</table>")])
+    assert f"#{wrong.pk}" in flagged
+    assert "Resolved as not charged, but Cloudflare's invoice is paid" in flagged
+    counts = {kind: count for kind, _, count in desk.context["kinds"]}
+    assert (counts["not_charged_but_paid"], counts["failed_after_payment"]) == (1, 0)
+    assert counts["attention"] == 1
+    assert "Resolved as not charged, but Cloudflare&#x27;s invoice is paid" in desk.content.decode()
+
+
+@pytest.mark.parametrize("status_answers", [True, False])
+def test_not_charged_is_refused_while_cloudflare_shows_it_paid(
+    finance_client, make_topup, account, sandbox, sandbox_settings, status_answers
+):
+    stale = make_topup(
+        state=TopUpState.STALE, payment_intent_id=paid_at_cloudflare(account, sandbox)
+    )
+    if not status_answers:
+        sandbox.fault("status", "500", count=50)
+    url = reverse("finance:resolve", kwargs={"account_id": DEMO_ACCOUNT_ID, "pk": stale.pk})
+    sandbox.control("DELETE", "requests")
+
+    shown = finance_client.get(url).content.decode()
+    refused = finance_client.post(url, {"outcome": "not_charged", "note": "Nothing on the card."})
+
+    assert stale.payment_intent_id in shown
+    stale.refresh_from_db()
+    assert stale.state != TopUpState.FAILED
+    if status_answers:  # Cloudflare's status completed it
+        assert stale.state == TopUpState.COMPLETED
+        assert "Cloudflare says: completed" in shown
+    else:
+        assert len(sandbox.requests("status")) >= 2  # asked on the page, and again on refusing
+        assert refused.status_code == 400
+        assert INVOICE_PAID_REFUSES_NOT_CHARGED.format(invoice=stale.payment_intent_id) in (
+            refused.content.decode().replace("&#x27;", "'")
+        )
+        assert "Cloudflare could not be asked for its status just now" in shown
+        assert "Paid · $50.00 paid" in shown

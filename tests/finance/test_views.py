@@ -37,6 +37,7 @@ def test_queue_counts_each_kind_and_lists_what_needs_attention(finance_client, m
         "unknown": 1,
         "stale": 1,
         "failed_after_payment": 1,
+        "not_charged_but_paid": 0,
         "unconfirmed": 1,
         "all": 5,
     }

@@ -31,6 +31,11 @@ class Migration(migrations.Migration):
             field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='topups_recorded', to=settings.AUTH_USER_MODEL),
         ),
         migrations.RunPython(recorders_from_confirmers, migrations.RunPython.noop),
+        migrations.AddField(
+            model_name='topup',
+            name='invoice_status',
+            field=models.CharField(blank=True, editable=False, max_length=20),
+        ),
         migrations.AddConstraint(
             model_name='topup',
             constraint=models.CheckConstraint(condition=models.Q(('confirmed_by', models.F('recorded_by')), _negated=True), name='topup_not_confirmed_by_its_recorder'),
