@@ -47,6 +47,8 @@ def topup_confirm_payment(*, topup: TopUp, user) -> str:
     else:
         status = topup_check_now(topup=topup, actor=user)
         result = {None: "unreachable", "completed": "confirmed"}.get(status, "not_completed")
+        if status is None and _unknown_to_cloudflare(topup):
+            result = "gone"
         evidence = {"cloudflare_status": status}
     if result != "confirmed":
         return result
@@ -64,14 +66,26 @@ def topup_confirm_payment(*, topup: TopUp, user) -> str:
     return "confirmed"
 
 
+def _unknown_to_cloudflare(topup: TopUp) -> bool:
+    """After a status call that did not answer: whether Cloudflare's invoices, read since the
+    top-up was made, leave its id out (the status call alone cannot tell "no such top-up"
+    from "could not be asked")."""
+    snapshot = account_invoices(account=topup.account)
+    return (
+        snapshot is not None
+        and snapshot.fetched_at >= topup.created_at
+        and all(invoice.id != topup.payment_intent_id for invoice in snapshot.value)
+    )
+
+
 def _invoice_evidence(topup: TopUp, user) -> tuple[str, dict]:
     """What the invoice a top-up was recorded from says now, for `user` to confirm it."""
     snapshot = account_invoices(account=topup.account)
-    invoice = next(
-        (i for i in (snapshot.value if snapshot else []) if i.id == topup.payment_intent_id), None
-    )
-    if invoice is None:
+    if snapshot is None:
         return "unreachable", {}
+    invoice = next((i for i in snapshot.value if i.id == topup.payment_intent_id), None)
+    if invoice is None:
+        return "gone", {}
     if user.email and (invoice.created_by or "").casefold() == user.email.casefold():
         return "own", {}  # they made it in Cloudflare's dashboard
     if invoice.status != "paid":

@@ -4,8 +4,12 @@ CONFIRM_RESULTS = {
     "confirmed": "Top-up #{pk} confirmed: Cloudflare says it is completed.",
     "not_completed": "Top-up #{pk} was not confirmed: Cloudflare says it is still pending.",
     "unreachable": (
-        "Top-up #{pk} was not confirmed: Cloudflare could not be asked just now "
-        "(or has no record of it). Try again in a minute, or resolve it by hand."
+        "Top-up #{pk} was not confirmed: Cloudflare could not be asked just now. "
+        "Try again in a minute."
+    ),
+    "gone": (
+        "Top-up #{pk} was not confirmed: Cloudflare no longer knows this top-up (neither its "
+        "status nor its invoices). Check it with Cloudflare before anything else."
     ),
     "not_paid": "Top-up #{pk} was not confirmed: Cloudflare's invoice for it is not paid.",
     "own": (

@@ -114,6 +114,7 @@ def confirm_many(request):
 BULK_RESULT_LABELS = {
     "not_completed": "Still pending at Cloudflare",
     "not_paid": "Invoice not paid",
+    "gone": "Cloudflare no longer knows this top-up",
     "unreachable": "Cloudflare could not be asked",
     "own": "Started, recorded or resolved by you (another finance member must confirm)",
     "already": "Already confirmed or settled",

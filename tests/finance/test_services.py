@@ -76,9 +76,9 @@ def test_nobody_confirms_their_own_top_up(
 
 
 def test_cloudflare_unreachable_confirms_nothing(
-    make_topup, finance_user, sandbox, sandbox_settings
+    make_topup, paid_at_cloudflare, finance_user, sandbox, sandbox_settings
 ):
-    topup = make_topup(payment_intent_id="in_whatever")
+    topup = make_topup(payment_intent_id=paid_at_cloudflare())
     sandbox.fault("status", "500", count=5)
     assert topup_confirm_payment(topup=topup, user=finance_user) == "unreachable"
     topup.refresh_from_db()
