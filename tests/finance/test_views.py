@@ -273,3 +273,20 @@ def test_bulk_confirm_tells_a_top_up_cloudflare_forgot_from_one_it_could_not_ask
         reverse("finance:confirm", kwargs={**A, "pk": forgotten.pk}), follow=True
     )
     assert messages_of(single) == [user_messages.CONFIRM_RESULTS["gone"].format(pk=forgotten.pk)]
+
+
+def test_export_says_who_recorded_a_top_up_from_its_invoice(finance_client, make_topup):
+    from tests.conftest import _member
+    from topups.models import TopUp as Row
+
+    recorder = _member("rita-recorder", make_topup().account, "finance")
+    make_topup(
+        origin=Row.Origin.AUTO, created_by=None, recorded_by=recorder, payment_intent_id="in_a"
+    )
+
+    rows = export_rows(finance_client.get(reverse("finance:export"), {"kind": "all"}))
+
+    assert {row["origin"]: row["recorded_by"] for row in rows} == {
+        "portal": "",
+        "auto": "rita-recorder",
+    }
