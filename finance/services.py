@@ -16,7 +16,13 @@ from django.utils import timezone
 from accounts.models import CloudflareAccount
 from accounts.snapshots import account_invoices
 from finance import user_messages
-from finance.reconcile import RECORDABLE_ORIGINS, candidate_invoices, invoice_claims, invoice_of
+from finance.reconcile import (
+    RECORDABLE_ORIGINS,
+    amounts_agree,
+    candidate_invoices,
+    invoice_claims,
+    invoice_of,
+)
 from topups.models import TopUp, TopUpEvent
 from topups.services.status import run_bounded, topup_check_now
 from topups.services.transitions import audit_detail, topup_event_record, topup_transition
@@ -44,6 +50,9 @@ def topup_confirm_payment(*, topup: TopUp, user) -> str:
         result, evidence = _invoice_evidence(topup, user)
     elif not topup.payment_intent_id and topup.resolved_at:
         result, evidence = "confirmed", {"evidence": "resolution_note"}
+    elif (invoice := invoice_of(topup=topup)) and not amounts_agree(topup, invoice):
+        # Asking would complete it: an invoice for another amount is for a person to decide.
+        return "mismatch"
     else:
         status = topup_check_now(topup=topup, actor=user)
         result = {None: "unreachable", "completed": "confirmed"}.get(status, "not_completed")
@@ -158,14 +167,16 @@ def topup_resolve(
 
 
 def _refuse_if_charged(topup: TopUp, user) -> None:
-    """Before "not charged": Cloudflare's status, asked now, and the top-up's invoice."""
-    if topup_check_now(topup=topup, actor=user) == "completed":
-        raise FinanceRefusal(user_messages.CLOUDFLARE_SAYS_COMPLETED)
+    """Before "not charged": the top-up's invoice, then Cloudflare's status, asked now (not
+    when the invoice is for another amount: a completed status would complete the top-up)."""
     invoice = invoice_of(topup=topup)
     if invoice is not None and invoice.status == "paid":
         raise FinanceRefusal(
             user_messages.INVOICE_PAID_REFUSES_NOT_CHARGED.format(invoice=invoice.id)
         )
+    asked = invoice is None or amounts_agree(topup, invoice)
+    if asked and topup_check_now(topup=topup, actor=user) == "completed":
+        raise FinanceRefusal(user_messages.CLOUDFLARE_SAYS_COMPLETED)
 
 
 def topups_record_from_invoices(

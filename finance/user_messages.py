@@ -11,6 +11,10 @@ CONFIRM_RESULTS = {
         "Top-up #{pk} was not confirmed: Cloudflare no longer knows this top-up (neither its "
         "status nor its invoices). Check it with Cloudflare before anything else."
     ),
+    "mismatch": (
+        "Top-up #{pk} was not confirmed: Cloudflare's invoice for it is for another amount. "
+        "See the reconciliation page; a person decides."
+    ),
     "not_paid": "Top-up #{pk} was not confirmed: Cloudflare's invoice for it is not paid.",
     "own": (
         "Top-up #{pk} was not confirmed: you started, recorded or resolved it (or made its "

@@ -20,7 +20,7 @@ from finance.access import (
 )
 from finance.export import csv_lines, export_filename
 from finance.forms import DeskFilterForm, ResolveForm
-from finance.reconcile import candidate_invoices, invoice_of, reconcile_account
+from finance.reconcile import amounts_agree, candidate_invoices, invoice_of, reconcile_account
 from finance.selectors import KIND_CHOICES, QUEUE_KINDS, finance_queue_counts, finance_topup_list
 from finance.services import (
     FinanceRefusal,
@@ -113,6 +113,7 @@ def confirm_many(request):
 
 BULK_RESULT_LABELS = {
     "not_completed": "Still pending at Cloudflare",
+    "mismatch": "Invoice for another amount (a person decides)",
     "not_paid": "Invoice not paid",
     "gone": "Cloudflare no longer knows this top-up",
     "unreachable": "Cloudflare could not be asked",
@@ -125,12 +126,17 @@ BULK_RESULT_LABELS = {
 @require_http_methods(["GET", "POST"])
 def resolve(request, account_id, pk):
     topup = finance_topup_or_404(request, account_id, pk)
+    invoice = invoice_of(topup=topup)
     cloudflare_status = ""
-    if request.method == "GET" and topup.payment_intent_id and topup.state in RESOLVABLE_STATES:
+    if (
+        request.method == "GET"
+        and topup.payment_intent_id
+        and topup.state in RESOLVABLE_STATES
+        and (invoice is None or amounts_agree(topup, invoice))  # else asking would complete it
+    ):
         # What Cloudflare says now, before anyone declares it charged or not.
         cloudflare_status = topup_check_now(topup=topup, actor=request.user) or "unreachable"
     candidates = [] if topup.payment_intent_id else candidate_invoices(topup=topup)
-    invoice = invoice_of(topup=topup)
     form = ResolveForm(request.POST or None, candidates=candidates)
     refusal = ""
     if form.is_valid():

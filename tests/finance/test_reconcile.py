@@ -12,7 +12,12 @@ from django.urls import reverse
 from django.utils import timezone
 
 from finance.reconcile import RECONCILE_INTERVAL, candidate_invoices, reconcile_account
-from finance.services import FinanceRefusal, topup_resolve, topups_record_from_invoices
+from finance.services import (
+    FinanceRefusal,
+    topup_confirm_payment,
+    topup_resolve,
+    topups_record_from_invoices,
+)
 from finance.user_messages import (
     INVOICE_NO_LONGER_FREE,
     INVOICE_PAID_REFUSES_NOT_CHARGED,
@@ -460,3 +465,24 @@ def test_not_charged_is_refused_while_cloudflare_shows_it_paid(
         )
         assert "Cloudflare could not be asked for its status just now" in shown
         assert "Paid · $50.00 paid" in shown
+
+
+def test_asking_cloudflare_never_completes_a_top_up_whose_invoice_disagrees(
+    finance_client, make_topup, finance_user, account, sandbox, sandbox_settings
+):
+    stale = make_topup(
+        state=TopUpState.STALE,
+        cents=5000,
+        payment_intent_id=paid_at_cloudflare(account, sandbox, amount_cents=7500),
+    )
+    sandbox.control("DELETE", "requests")
+    url = reverse("finance:resolve", kwargs={"account_id": DEMO_ACCOUNT_ID, "pk": stale.pk})
+
+    shown = finance_client.get(url).content.decode()
+    confirmed = topup_confirm_payment(topup=stale, user=finance_user)
+
+    assert "invoiced $75.00, not $50.00" in shown
+    assert confirmed == "mismatch"
+    assert sandbox.requests("status") == []
+    stale.refresh_from_db()
+    assert stale.state == TopUpState.STALE
