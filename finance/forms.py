@@ -46,7 +46,7 @@ class ResolveForm(forms.Form):
     no_invoice_reason = forms.CharField(
         required=False,
         max_length=500,
-        label="If none of these: why not",
+        label="If it is none of them, say why",
         help_text="For example: the invoice is another person's top-up made in the dashboard.",
     )
     note = forms.CharField(

@@ -127,12 +127,13 @@ BULK_RESULT_LABELS = {
 def resolve(request, account_id, pk):
     topup = finance_topup_or_404(request, account_id, pk)
     invoice = invoice_of(topup=topup)
+    invoice_agrees = invoice is None or amounts_agree(topup, invoice)
     cloudflare_status = ""
     if (
         request.method == "GET"
         and topup.payment_intent_id
         and topup.state in RESOLVABLE_STATES
-        and (invoice is None or amounts_agree(topup, invoice))  # else asking would complete it
+        and invoice_agrees  # else a completed answer would complete it
     ):
         # What Cloudflare says now, before anyone declares it charged or not.
         cloudflare_status = topup_check_now(topup=topup, actor=request.user) or "unreachable"
@@ -166,6 +167,7 @@ def resolve(request, account_id, pk):
             "events": topup.events.select_related("actor"),
             "candidates": candidates,
             "invoice": invoice,
+            "invoice_agrees": invoice_agrees,
             "invoice_paid": format_cents_fraction(invoice.amount_paid_cents) if invoice else "",
             "invoice_due": format_cents_fraction(invoice.amount_due_cents) if invoice else "",
             "cloudflare_status": cloudflare_status,
