@@ -60,7 +60,8 @@ class Reconciliation:
 def reconcile_account(*, account: CloudflareAccount, settle: bool = True) -> Reconciliation:
     """Compare the account's top-ups with its invoices. With `settle`, read the invoices afresh
     (at most once per RECONCILE_INTERVAL and account) and settle what they prove; without, only
-    report from the cached invoices (no write, and no call while the cache is young)."""
+    report from the cached invoices (nothing settled, and no call while the cache is young).
+    Either way each matched top-up's `invoice_status` is brought up to date."""
     if settle:
         started = timezone.now()
         if throttled_until := _claim_fresh_read(account, started):
