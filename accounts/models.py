@@ -40,6 +40,9 @@ class CloudflareAccount(models.Model):
     low_balance_alert_cents = models.PositiveIntegerField(null=True, blank=True)
     low_balance_alerted_at = models.DateTimeField(null=True, blank=True, editable=False)
     low_balance_alert_claimed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # When reconciliation last claimed a fresh read of the invoices: at most one a minute per
+    # account, whoever clicks on whichever worker (finance.reconcile).
+    reconciled_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["name"]

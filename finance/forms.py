@@ -3,6 +3,7 @@
 from django import forms
 
 from billing_portal.converters import parse_id
+from finance import user_messages
 from finance.selectors import KIND_CHOICES
 from topups.forms import DateRangeMixin
 
@@ -65,6 +66,13 @@ class ResolveForm(forms.Form):
         widget=forms.RadioSelect,
         label="Which invoice charged it",
         help_text="The top-up takes the invoice's id, so the invoice is matched from now on.",
+        error_messages={"invalid_choice": user_messages.INVOICE_NO_LONGER_FREE},
+    )
+    no_invoice_reason = forms.CharField(
+        required=False,
+        max_length=500,
+        label="If it is none of them, say why",
+        help_text="For example: the invoice is another person's top-up made in the dashboard.",
     )
     note = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 3}),
@@ -75,16 +83,15 @@ class ResolveForm(forms.Form):
     )
 
     def __init__(self, *args, candidates=(), **kwargs):
-        """`candidates`: the invoices that could be this top-up's (a lost create's)."""
+        """`candidates`: the invoices that could be this top-up's (a lost create's). Without
+        any, no invoice is accepted: one posted from an older page is refused, not ignored."""
         super().__init__(*args, **kwargs)
-        if candidates:
-            self.fields["invoice"].choices = [
-                *((invoice.id, invoice.id) for invoice in candidates),
-                ("", "None of these"),
-            ]
-            self.fields["invoice"].initial = ""
-        else:
-            del self.fields["invoice"]
+        self.has_candidates = bool(candidates)
+        self.fields["invoice"].choices = [
+            *((invoice.id, invoice.id) for invoice in candidates),
+            ("", "None of these"),
+        ]
+        self.fields["invoice"].initial = ""
 
     def clean(self):
         cleaned = super().clean()
@@ -92,4 +99,11 @@ class ResolveForm(forms.Form):
             self.add_error(
                 "invoice", "An invoice that charged it means it was charged: choose “Charged”."
             )
+        elif (
+            self.has_candidates
+            and "invoice" in cleaned
+            and not cleaned["invoice"]
+            and not cleaned.get("no_invoice_reason", "").strip()
+        ):
+            self.add_error("no_invoice_reason", user_messages.NO_INVOICE_REASON_REQUIRED)
         return cleaned

@@ -2,15 +2,21 @@
 `payment_intent_id` is documented as the invoice id.
 
 - An unknown or stale top-up whose invoice is found is settled by it: paid → completed,
-  void or uncollectible → failed, with the invoice as evidence in the event trail.
+  void or uncollectible → failed, with the invoice as evidence in the event trail. Never when
+  the invoice is for another amount than the top-up: that is listed for a person to decide.
 - An unknown top-up without an id (create's answer was lost) cannot be matched by id: finance is
   offered the candidate invoices — same account, same amount, made around the same time, and
-  not already any local top-up's.
+  not already any local top-up's. Such an invoice is that top-up's to take, never recorded as a
+  top-up of its own: one payment, one top-up (the unique (account, payment_intent_id) holds it
+  in the database once taken).
 """
 
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+
+from django.db.models import Q
+from django.utils import timezone
 
 from accounts.models import CloudflareAccount
 from accounts.snapshots import account_invoices, account_snapshots_expire
@@ -23,6 +29,7 @@ logger = logging.getLogger(__name__)
 
 SETTLES = {"paid": TopUpState.COMPLETED, "void": TopUpState.FAILED}
 SETTLES["uncollectible"] = TopUpState.FAILED
+RECONCILE_INTERVAL = timedelta(minutes=1)
 CANDIDATE_WINDOW = (timedelta(minutes=-10), timedelta(days=1))
 FAILED_MESSAGE = "Cloudflare's invoice for this top-up was not paid ({status})."
 
@@ -35,22 +42,34 @@ class Reconciliation:
     """What Cloudflare's invoices say about an account's top-ups."""
 
     invoices_read: bool = True
+    # Set when another reconciliation read the invoices less than RECONCILE_INTERVAL ago:
+    # nothing was read or settled, until then.
+    throttled_until: datetime | None = None
     settleable: list[tuple[TopUp, Invoice]] = field(default_factory=list)
     settled: list[tuple[TopUp, str]] = field(default_factory=list)  # (top-up, new state)
     mismatched: list[tuple[TopUp, Invoice]] = field(default_factory=list)
+    # Failed here (resolved as not charged, or by a void invoice since paid) yet paid.
+    contradicted: list[tuple[TopUp, Invoice]] = field(default_factory=list)
     # Top-up invoices (by hand or auto) that no top-up here carries.
     unmatched_invoices: list[Invoice] = field(default_factory=list)
+    # Which of them could be a lost create's (invoice id -> those top-ups): not recordable.
+    claims: dict[str, list[TopUp]] = field(default_factory=dict)
     fetched_at: datetime | None = None
 
 
 def reconcile_account(*, account: CloudflareAccount, settle: bool = True) -> Reconciliation:
     """Compare the account's top-ups with its invoices. With `settle`, read the invoices afresh
-    and settle what they prove; without, only report from the cached invoices (no write, and
-    no call while the cache is young)."""
+    (at most once per RECONCILE_INTERVAL and account) and settle what they prove; without, only
+    report from the cached invoices (nothing settled, and no call while the cache is young).
+    Either way each matched top-up's `invoice_status` is brought up to date."""
     if settle:
+        started = timezone.now()
+        if throttled_until := _claim_fresh_read(account, started):
+            return Reconciliation(invoices_read=False, throttled_until=throttled_until)
         account_snapshots_expire(account=account, kinds=("invoices",))
     snapshot = account_invoices(account=account)
-    if snapshot is None:
+    # Unreachable or out of budget, the snapshot is the last one read: nothing settles on it.
+    if snapshot is None or (settle and snapshot.fetched_at < started):
         return Reconciliation(invoices_read=False)
     report = Reconciliation(fetched_at=snapshot.fetched_at)
     by_id = {invoice.id: invoice for invoice in snapshot.value if invoice.id}
@@ -59,11 +78,14 @@ def reconcile_account(*, account: CloudflareAccount, settle: bool = True) -> Rec
         .select_related("account")
         .order_by("pk")
     )
+    _note_invoice_statuses(local, by_id)
     for topup in local:
         invoice = by_id[topup.payment_intent_id]
-        if invoice.amount_due_cents != topup.amount_cents:
+        if topup.state == TopUpState.FAILED and invoice.status == "paid":
+            report.contradicted.append((topup, invoice))
+        if not amounts_agree(topup, invoice):
             report.mismatched.append((topup, invoice))
-        if topup.state in RESOLVABLE_STATES and SETTLES.get(invoice.status or ""):
+        elif topup.state in RESOLVABLE_STATES and SETTLES.get(invoice.status or ""):
             report.settleable.append((topup, invoice))
     if settle:
         for topup, invoice in report.settleable:
@@ -76,7 +98,47 @@ def reconcile_account(*, account: CloudflareAccount, settle: bool = True) -> Rec
         for invoice in snapshot.value
         if invoice.invoice_origin in RECORDABLE_ORIGINS and invoice.id not in known
     ]
+    report.claims = invoice_claims(account=account, invoices=report.unmatched_invoices)
     return report
+
+
+def _claim_fresh_read(account: CloudflareAccount, now: datetime) -> datetime | None:
+    """Claim this minute's fresh read of the account's invoices with a conditional UPDATE (so
+    clicks on any worker share one budget); None once claimed, else when the next is allowed."""
+    claimed = (
+        CloudflareAccount.objects.filter(pk=account.pk)
+        .filter(Q(reconciled_at__isnull=True) | Q(reconciled_at__lte=now - RECONCILE_INTERVAL))
+        .update(reconciled_at=now)
+    )
+    if claimed:
+        return None
+    last = CloudflareAccount.objects.values_list("reconciled_at", flat=True).get(pk=account.pk)
+    return last + RECONCILE_INTERVAL
+
+
+def amounts_agree(topup: TopUp, invoice: Invoice) -> bool:
+    """Whether the invoice is for the top-up's amount (and, once paid, was paid that much)."""
+    paid_as_due = invoice.status != "paid" or invoice.amount_paid_cents == invoice.amount_due_cents
+    return invoice.amount_due_cents == topup.amount_cents and paid_as_due
+
+
+def _note_invoice_statuses(local: list[TopUp], by_id: dict[str, Invoice]) -> None:
+    """Keep each top-up's `invoice_status` as read (one UPDATE per status that changed)."""
+    changed: dict[str, list[int]] = {}
+    for topup in local:
+        status = (by_id[topup.payment_intent_id].status or "")[:20]
+        if topup.invoice_status != status:
+            changed.setdefault(status, []).append(topup.pk)
+            topup.invoice_status = status
+    for status, pks in changed.items():
+        TopUp.objects.filter(pk__in=pks).update(invoice_status=status)
+
+
+def invoice_of(*, topup: TopUp) -> Invoice | None:
+    """The top-up's invoice (by its id) from the cached invoices, whatever its state."""
+    snapshot = account_invoices(account=topup.account) if topup.payment_intent_id else None
+    invoices = snapshot.value if snapshot else []
+    return next((invoice for invoice in invoices if invoice.id == topup.payment_intent_id), None)
 
 
 def _settle(topup: TopUp, invoice: Invoice) -> str | None:
@@ -105,15 +167,36 @@ def candidate_invoices(*, topup: TopUp) -> list[Invoice]:
     if snapshot is None:
         return []
     taken = _local_invoice_ids(topup.account, [invoice.id for invoice in snapshot.value])
-    start, end = (topup.created_at + edge for edge in CANDIDATE_WINDOW)
     return [
         invoice
         for invoice in snapshot.value
-        if invoice.id not in taken
-        and invoice.amount_due_cents == topup.amount_cents
+        if invoice.id not in taken and _could_be(topup, invoice)
+    ]
+
+
+def invoice_claims(
+    *, account: CloudflareAccount, invoices: list[Invoice]
+) -> dict[str, list[TopUp]]:
+    """Which lost creates (outcome unknown, no id) each of `invoices` could be."""
+    lost = TopUp.objects.filter(
+        account=account, state=TopUpState.UNKNOWN, payment_intent_id__isnull=True
+    ).order_by("pk")
+    claims: dict[str, list[TopUp]] = {}
+    for topup in lost if invoices else ():
+        for invoice in invoices:
+            if _could_be(topup, invoice):
+                claims.setdefault(invoice.id, []).append(topup)
+    return claims
+
+
+def _could_be(topup: TopUp, invoice: Invoice) -> bool:
+    """Same amount, made around the time the top-up was started."""
+    start, end = (topup.created_at + edge for edge in CANDIDATE_WINDOW)
+    return (
+        invoice.amount_due_cents == topup.amount_cents
         and invoice.created is not None
         and start <= invoice.created <= end
-    ]
+    )
 
 
 def _local_invoice_ids(account: CloudflareAccount, invoice_ids: list[str]) -> set[str]:

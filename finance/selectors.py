@@ -16,11 +16,17 @@ QUEUE_KINDS = {
     "stale": ("Needs attention", Q(state=TopUpState.STALE)),
     "failed_after_payment": (
         "Failed after a payment was created",
-        Q(state=TopUpState.FAILED, payment_intent_id__isnull=False, resolved_at__isnull=True),
+        Q(state=TopUpState.FAILED, payment_intent_id__isnull=False, resolved_at__isnull=True)
+        & ~Q(invoice_status="paid"),
+    ),
+    # As reconciliation last read the invoices.
+    "not_charged_but_paid": (
+        "Resolved as not charged, but Cloudflare's invoice is paid",
+        Q(state=TopUpState.FAILED, invoice_status="paid"),
     ),
     "unconfirmed": (
         "Completed, not confirmed",
-        Q(state=TopUpState.COMPLETED, confirmed_at__isnull=True, resolved_at__isnull=True),
+        Q(state=TopUpState.COMPLETED, confirmed_at__isnull=True),
     ),
 }
 ATTENTION = reduce(operator.or_, (condition for _, condition in QUEUE_KINDS.values()))
@@ -45,7 +51,9 @@ def finance_topup_list(
         topups = topups.filter(ATTENTION)
     elif kind in QUEUE_KINDS:
         topups = topups.filter(QUEUE_KINDS[kind][1])
-    return topups.select_related("account", "created_by", "confirmed_by", "resolved_by")
+    return topups.select_related(
+        "account", "created_by", "recorded_by", "confirmed_by", "resolved_by"
+    )
 
 
 def finance_queue_counts(

@@ -1,6 +1,8 @@
-"""Writes of the finance desk: confirming a payment, and resolving a top-up by hand.
+"""Writes of the finance desk: confirming a payment, resolving a top-up by hand, recording a
+top-up from Cloudflare's invoice.
 
-Nobody confirms or resolves a top-up they created (checked here, and by a database constraint).
+Four eyes wherever money is declared: nobody resolves a top-up they created, and nobody
+confirms one they created, recorded or resolved (checked here, and by database constraints).
 Every action goes through topups' transitions or a conditional UPDATE and lands in the event
 trail.
 """
@@ -14,7 +16,13 @@ from django.utils import timezone
 from accounts.models import CloudflareAccount
 from accounts.snapshots import account_invoices
 from finance import user_messages
-from finance.reconcile import RECORDABLE_ORIGINS
+from finance.reconcile import (
+    RECORDABLE_ORIGINS,
+    amounts_agree,
+    candidate_invoices,
+    invoice_claims,
+    invoice_of,
+)
 from topups.models import TopUp, TopUpEvent
 from topups.services.status import run_bounded, topup_check_now
 from topups.services.transitions import audit_detail, topup_event_record, topup_transition
@@ -28,35 +36,70 @@ class FinanceRefusal(Exception):
 
 
 def topup_confirm_payment(*, topup: TopUp, user) -> str:
-    """Ask Cloudflare now and confirm only a `completed` top-up, recording who and when.
+    """Confirm a completed top-up on Cloudflare's evidence, recording who and when. Four eyes:
+    never by whoever started, recorded or resolved it. The evidence is Cloudflare's status,
+    asked now, for a top-up started here; its invoice, paid, for one recorded from an invoice
+    (the status endpoint knows only top-ups made through it); for one resolved as charged
+    without any id, the second person's reading of the resolution note.
     Returns one of the keys of user_messages.CONFIRM_RESULTS."""
-    if topup.created_by_id == user.pk:
+    if user.pk in (topup.created_by_id, topup.recorded_by_id, topup.resolved_by_id):
         return "own"
-    if topup.confirmed_at or topup.resolved_at:
+    if topup.confirmed_at or topup.state == TopUpState.FAILED:
         return "already"
-    status = topup_check_now(topup=topup, actor=user)
-    if status is None:
-        return "unreachable"
-    if status != "completed":
-        return "not_completed"
+    if topup.origin != TopUp.Origin.PORTAL:
+        result, evidence = _invoice_evidence(topup, user)
+    elif not topup.payment_intent_id and topup.resolved_at:
+        result, evidence = "confirmed", {"evidence": "resolution_note"}
+    elif (invoice := invoice_of(topup=topup)) and not amounts_agree(topup, invoice):
+        # Asking would complete it: an invoice for another amount is for a person to decide.
+        return "mismatch"
+    else:
+        status = topup_check_now(topup=topup, actor=user)
+        result = {None: "unreachable", "completed": "confirmed"}.get(status, "not_completed")
+        if status is None and _unknown_to_cloudflare(topup):
+            result = "gone"
+        evidence = {"cloudflare_status": status}
+    if result != "confirmed":
+        return result
     with transaction.atomic():
         now = timezone.now()
         confirmed = TopUp.objects.filter(
-            pk=topup.pk,
-            state=TopUpState.COMPLETED,
-            confirmed_at__isnull=True,
-            resolved_at__isnull=True,
+            pk=topup.pk, state=TopUpState.COMPLETED, confirmed_at__isnull=True
         ).update(confirmed_by=user, confirmed_at=now)
         if not confirmed:
             return "already"
         topup.confirmed_by, topup.confirmed_at = user, now
         topup_event_record(
-            topup=topup,
-            kind=TopUpEvent.Kind.FINANCE_CONFIRMED,
-            actor=user,
-            detail={"cloudflare_status": status},
+            topup=topup, kind=TopUpEvent.Kind.FINANCE_CONFIRMED, actor=user, detail=evidence
         )
     return "confirmed"
+
+
+def _unknown_to_cloudflare(topup: TopUp) -> bool:
+    """After a status call that did not answer: whether Cloudflare's invoices, read since the
+    top-up was made, leave its id out (the status call alone cannot tell "no such top-up"
+    from "could not be asked")."""
+    snapshot = account_invoices(account=topup.account)
+    return (
+        snapshot is not None
+        and snapshot.fetched_at >= topup.created_at
+        and all(invoice.id != topup.payment_intent_id for invoice in snapshot.value)
+    )
+
+
+def _invoice_evidence(topup: TopUp, user) -> tuple[str, dict]:
+    """What the invoice a top-up was recorded from says now, for `user` to confirm it."""
+    snapshot = account_invoices(account=topup.account)
+    if snapshot is None:
+        return "unreachable", {}
+    invoice = next((i for i in snapshot.value if i.id == topup.payment_intent_id), None)
+    if invoice is None:
+        return "gone", {}
+    if user.email and (invoice.created_by or "").casefold() == user.email.casefold():
+        return "own", {}  # they made it in Cloudflare's dashboard
+    if invoice.status != "paid":
+        return "not_paid", {}
+    return "confirmed", {"invoice_status": invoice.status}
 
 
 def topup_confirm_many(*, topups: list[TopUp], user) -> Counter:
@@ -64,10 +107,20 @@ def topup_confirm_many(*, topups: list[TopUp], user) -> Counter:
     return Counter(run_bounded(lambda topup: topup_confirm_payment(topup=topup, user=user), topups))
 
 
-def topup_resolve(*, topup: TopUp, user, charged: bool, note: str, invoice_id: str = "") -> None:
+def topup_resolve(
+    *,
+    topup: TopUp,
+    user,
+    charged: bool,
+    note: str,
+    invoice_id: str = "",
+    no_invoice_reason: str = "",
+) -> None:
     """Settle an unknown or stale top-up by hand: charged (completed, e.g. seen on Cloudflare's
     invoice) or not charged (failed). A lost create charged by `invoice_id` takes the invoice's
-    id, so the invoice is matched from then on (and never recorded a second time).
+    id, so the invoice is matched from then on (and never recorded a second time); passing over
+    its candidate invoices needs `no_invoice_reason`. "Not charged" is refused while Cloudflare
+    says completed or shows the top-up's invoice paid.
     Raises FinanceRefusal with the reason when not allowed."""
     if invoice_id and (not charged or topup.payment_intent_id):
         raise FinanceRefusal(user_messages.INVOICE_ONLY_FOR_CHARGED_LOST_CREATE)
@@ -76,8 +129,20 @@ def topup_resolve(*, topup: TopUp, user, charged: bool, note: str, invoice_id: s
     if topup.state not in RESOLVABLE_STATES:
         raise FinanceRefusal(user_messages.CANNOT_RESOLVE_STATE)
     outcome = "charged" if charged else "not_charged"
+    detail = {"outcome": outcome, "note": note}
+    if not charged and topup.payment_intent_id:
+        _refuse_if_charged(topup, user)
+    passed_over = (
+        [invoice.id for invoice in candidate_invoices(topup=topup)]
+        if not invoice_id and not topup.payment_intent_id
+        else []
+    )
+    if passed_over:
+        if not no_invoice_reason.strip():
+            raise FinanceRefusal(user_messages.NO_INVOICE_REASON_REQUIRED)
+        detail |= {"passed_over_invoices": passed_over, "no_invoice_reason": no_invoice_reason}
     try:
-        detail = audit_detail({"outcome": outcome, "note": note})
+        detail = audit_detail(detail)
     except ValueError:
         raise FinanceRefusal(user_messages.NOTE_REFUSED) from None
     fields = {"resolved_by": user, "resolved_at": timezone.now(), "resolution_note": note}
@@ -101,21 +166,39 @@ def topup_resolve(*, topup: TopUp, user, charged: bool, note: str, invoice_id: s
     logger.info("Top-up %s resolved as %s by %s", topup.pk, outcome, user.pk)
 
 
+def _refuse_if_charged(topup: TopUp, user) -> None:
+    """Before "not charged": the top-up's invoice, then Cloudflare's status, asked now (not
+    when the invoice is for another amount: a completed status would complete the top-up)."""
+    invoice = invoice_of(topup=topup)
+    if invoice is not None and invoice.status == "paid":
+        raise FinanceRefusal(
+            user_messages.INVOICE_PAID_REFUSES_NOT_CHARGED.format(invoice=invoice.id)
+        )
+    asked = invoice is None or amounts_agree(topup, invoice)
+    if asked and topup_check_now(topup=topup, actor=user) == "completed":
+        raise FinanceRefusal(user_messages.CLOUDFLARE_SAYS_COMPLETED)
+
+
 def topups_record_from_invoices(
     *, account: CloudflareAccount, invoice_ids: list[str], user
 ) -> Counter:
     """Record paid top-up invoices that no top-up here carries (made in Cloudflare's dashboard,
-    or auto top-ups) as completed top-ups, confirmed by `user` who saw them. Each is looked up
+    or auto top-ups) as completed top-ups recorded by `user`, for another finance member to
+    confirm. Each is looked up
     in the account's invoices; the unique (account, payment_intent_id) makes a second
-    recording, even a simultaneous one, a no-op. Counts "recorded", "already", "not_paid",
+    recording, even a simultaneous one, a no-op. An invoice that could be a lost create's is
+    left for that top-up to take. Counts "recorded", "already", "claimed", "not_paid",
     "not_found"."""
     snapshot = account_invoices(account=account)
     by_id = {invoice.id: invoice for invoice in (snapshot.value if snapshot else []) if invoice.id}
+    claims = invoice_claims(account=account, invoices=list(by_id.values()))
     results = Counter()
     for invoice_id in dict.fromkeys(invoice_ids):
         invoice = by_id.get(invoice_id)
         if invoice is None or invoice.invoice_origin not in RECORDABLE_ORIGINS:
             results["not_found"] += 1
+        elif invoice_id in claims:
+            results["claimed"] += 1
         elif invoice.status != "paid" or invoice.amount_paid_cents % 1:
             results["not_paid"] += 1
         elif _record_from_invoice(account, invoice, user):
@@ -126,8 +209,7 @@ def topups_record_from_invoices(
 
 
 def _record_from_invoice(account: CloudflareAccount, invoice, user) -> bool:
-    now = timezone.now()
-    invoiced_at = invoice.created or now
+    invoiced_at = invoice.created or timezone.now()
     try:
         with transaction.atomic():
             topup = TopUp.objects.create(
@@ -139,8 +221,7 @@ def _record_from_invoice(account: CloudflareAccount, invoice, user) -> bool:
                 payment_intent_id=invoice.id,
                 created_at=invoiced_at,
                 completed_at=invoiced_at,
-                confirmed_by=user,
-                confirmed_at=now,
+                recorded_by=user,
             )
             topup_event_record(
                 topup=topup,

@@ -4,10 +4,22 @@ CONFIRM_RESULTS = {
     "confirmed": "Top-up #{pk} confirmed: Cloudflare says it is completed.",
     "not_completed": "Top-up #{pk} was not confirmed: Cloudflare says it is still pending.",
     "unreachable": (
-        "Top-up #{pk} was not confirmed: Cloudflare could not be asked just now "
-        "(or has no record of it). Try again in a minute, or resolve it by hand."
+        "Top-up #{pk} was not confirmed: Cloudflare could not be asked just now. "
+        "Try again in a minute."
     ),
-    "own": "Top-up #{pk} was not confirmed: you started it, so another finance member must.",
+    "gone": (
+        "Top-up #{pk} was not confirmed: Cloudflare no longer knows this top-up (neither its "
+        "status nor its invoices). Check it with Cloudflare before anything else."
+    ),
+    "mismatch": (
+        "Top-up #{pk} was not confirmed: Cloudflare's invoice for it is for another amount. "
+        "See the reconciliation page; a person decides."
+    ),
+    "not_paid": "Top-up #{pk} was not confirmed: Cloudflare's invoice for it is not paid.",
+    "own": (
+        "Top-up #{pk} was not confirmed: you started, recorded or resolved it (or made its "
+        "invoice), so another finance member must."
+    ),
     "already": "Top-up #{pk} was already confirmed or settled.",
 }
 BULK_SUMMARY = "{confirmed} of {total} confirmed."
@@ -27,11 +39,28 @@ NOTE_REFUSED = "The note looks like it holds a secret (a key or token); leave th
 INVOICE_ONLY_FOR_CHARGED_LOST_CREATE = (
     "An invoice is named only for a charged top-up whose create answer was lost."
 )
+INVOICE_PAID_REFUSES_NOT_CHARGED = (
+    "Cloudflare's invoice {invoice} for this top-up is paid: it was charged. Resolve it as charged."
+)
+CLOUDFLARE_SAYS_COMPLETED = (
+    "Cloudflare says this top-up is completed: it was charged, and now counts as completed."
+)
 INVOICE_TAKEN = "That invoice already belongs to another top-up here."
+INVOICE_NO_LONGER_FREE = (
+    "That invoice is no longer free: another top-up here carries it now. Check this one again."
+)
+NO_INVOICE_REASON_REQUIRED = (
+    "Cloudflare has invoices that could be this top-up: pick the one that charged it, or say why "
+    "none of them is it."
+)
 
 RECORD_RESULTS = {
     "recorded": "{n} invoice(s) recorded as top-ups.",
     "already": "{n} already recorded.",
+    "claimed": (
+        "{n} could be a top-up here whose outcome is unknown, so not recorded: resolve that "
+        "top-up with it instead."
+    ),
     "not_paid": "{n} not paid (or not in whole cents), so not recorded.",
     "not_found": "{n} no longer among Cloudflare's top-up invoices.",
 }
@@ -40,6 +69,13 @@ RECONCILED = (
     "{account}: {settled} top-up(s) settled by their invoice, {mismatched} amount(s) disagree, "
     "{unmatched} invoice(s) with no top-up here."
 )
-INVOICES_UNREADABLE = "{account}: Cloudflare could not be asked for the invoices just now."
+INVOICES_UNREADABLE = (
+    "{account}: Cloudflare could not be asked for the invoices just now, so nothing was read or "
+    "settled. Try again in a few minutes."
+)
+RECONCILE_THROTTLED = (
+    "{account}: reconciled less than a minute ago, so nothing was read or settled now. "
+    "Try again after {after:%H:%M:%S} UTC."
+)
 
 ONLY_FINANCE = "Only finance members can do this."

@@ -21,7 +21,7 @@ from finance.access import (
 )
 from finance.export import csv_lines, export_filename
 from finance.forms import BulkConfirmForm, DeskFilterForm, ResolveForm
-from finance.reconcile import candidate_invoices, reconcile_account
+from finance.reconcile import amounts_agree, candidate_invoices, invoice_of, reconcile_account
 from finance.selectors import KIND_CHOICES, QUEUE_KINDS, finance_queue_counts, finance_topup_list
 from finance.services import (
     FinanceRefusal,
@@ -31,6 +31,8 @@ from finance.services import (
     topups_record_from_invoices,
 )
 from topups.models import TopUp
+from topups.services.status import topup_check_now
+from topups.states import RESOLVABLE_STATES
 
 PAGE_SIZE = 50
 
@@ -115,8 +117,11 @@ def confirm_many(request):
 
 BULK_RESULT_LABELS = {
     "not_completed": "Still pending at Cloudflare",
+    "mismatch": "Invoice for another amount (a person decides)",
+    "not_paid": "Invoice not paid",
+    "gone": "Cloudflare no longer knows this top-up",
     "unreachable": "Cloudflare could not be asked",
-    "own": "Started by you (another finance member must confirm)",
+    "own": "Started, recorded or resolved by you (another finance member must confirm)",
     "already": "Already confirmed or settled",
 }
 
@@ -125,6 +130,17 @@ BULK_RESULT_LABELS = {
 @require_http_methods(["GET", "POST"])
 def resolve(request, account_id, pk):
     topup = finance_topup_or_404(request, account_id, pk)
+    invoice = invoice_of(topup=topup)
+    invoice_agrees = invoice is None or amounts_agree(topup, invoice)
+    cloudflare_status = ""
+    if (
+        request.method == "GET"
+        and topup.payment_intent_id
+        and topup.state in RESOLVABLE_STATES
+        and invoice_agrees  # else a completed answer would complete it
+    ):
+        # What Cloudflare says now, before anyone declares it charged or not.
+        cloudflare_status = topup_check_now(topup=topup, actor=request.user) or "unreachable"
     candidates = [] if topup.payment_intent_id else candidate_invoices(topup=topup)
     form = ResolveForm(request.POST or None, candidates=candidates)
     refusal = ""
@@ -136,7 +152,8 @@ def resolve(request, account_id, pk):
                 user=request.user,
                 charged=charged,
                 note=form.cleaned_data["note"],
-                invoice_id=form.cleaned_data.get("invoice", ""),
+                invoice_id=form.cleaned_data["invoice"],
+                no_invoice_reason=form.cleaned_data["no_invoice_reason"],
             )
         except FinanceRefusal as exc:
             refusal = str(exc)
@@ -153,6 +170,11 @@ def resolve(request, account_id, pk):
             "refusal": refusal,
             "events": topup.events.select_related("actor"),
             "candidates": candidates,
+            "invoice": invoice,
+            "invoice_agrees": invoice_agrees,
+            "invoice_paid": format_cents_fraction(invoice.amount_paid_cents) if invoice else "",
+            "invoice_due": format_cents_fraction(invoice.amount_due_cents) if invoice else "",
+            "cloudflare_status": cloudflare_status,
             "next": _safe_next(request),
         },
         status=400 if request.method == "POST" else 200,
@@ -177,6 +199,14 @@ def reconciliation(request):
 
 def _reconciliation_rows(report) -> dict:
     return {
+        "contradicted": [
+            {
+                "topup": topup,
+                "invoice": invoice,
+                "paid": format_cents_fraction(invoice.amount_paid_cents),
+            }
+            for topup, invoice in report.contradicted
+        ],
         "mismatches": [
             {
                 "topup": topup,
@@ -186,7 +216,11 @@ def _reconciliation_rows(report) -> dict:
             for topup, invoice in report.mismatched
         ],
         "unmatched": [
-            {"invoice": invoice, "paid": format_cents_fraction(invoice.amount_paid_cents)}
+            {
+                "invoice": invoice,
+                "paid": format_cents_fraction(invoice.amount_paid_cents),
+                "claimed_by": report.claims.get(invoice.id, []),
+            }
             for invoice in report.unmatched_invoices
         ],
     }
@@ -198,6 +232,14 @@ def reconcile_now(request):
     """Read the invoices afresh and settle what they prove, for every finance account."""
     for account in require_finance_somewhere(request.user):
         report = reconcile_account(account=account)
+        if report.throttled_until:
+            messages.warning(
+                request,
+                user_messages.RECONCILE_THROTTLED.format(
+                    account=account, after=report.throttled_until
+                ),
+            )
+            continue
         if not report.invoices_read:
             messages.warning(request, user_messages.INVOICES_UNREADABLE.format(account=account))
             continue

@@ -36,7 +36,7 @@ class TopUp(models.Model):
 
     Most top-ups are started here. Finance also records the ones Cloudflare invoiced that were
     not (made in Cloudflare's dashboard, or auto top-ups), so the history is complete: those have
-    no creator, and their `payment_intent_id` is the invoice's id.
+    no creator, a recorder, and their `payment_intent_id` is the invoice's id.
     """
 
     class Origin(models.TextChoices):
@@ -94,9 +94,21 @@ class TopUp(models.Model):
     completed_at = models.DateTimeField(null=True, blank=True)
     # Why the row needs attention (state `stale`), in words for finance.
     stale_reason = models.CharField(max_length=200, blank=True)
+    # Cloudflare's invoice status for this top-up as reconciliation last read it (finance.
+    # reconcile), so the desk can count a failed top-up whose invoice is paid.
+    invoice_status = models.CharField(max_length=20, blank=True, editable=False)
 
-    # Finance: who confirmed the money arrived, and who settled an unknown or stale top-up by
-    # hand. Never the person who created it (the services check it; so does the database).
+    # Finance: who recorded it from Cloudflare's invoice (origin elsewhere or auto), who
+    # confirmed the money arrived, and who settled an unknown or stale top-up by hand. Four eyes:
+    # the confirmer is never whoever started, recorded or resolved it (the services check it;
+    # so does the database).
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="topups_recorded",
+    )
     confirmed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
@@ -177,6 +189,19 @@ class TopUp(models.Model):
             models.CheckConstraint(
                 condition=~Q(resolved_by=models.F("created_by")),
                 name="topup_not_resolved_by_its_creator",
+            ),
+            models.CheckConstraint(
+                condition=~Q(confirmed_by=models.F("recorded_by")),
+                name="topup_not_confirmed_by_its_recorder",
+            ),
+            models.CheckConstraint(
+                condition=~Q(confirmed_by=models.F("resolved_by")),
+                name="topup_not_confirmed_by_its_resolver",
+            ),
+            models.CheckConstraint(
+                condition=Q(origin="portal", recorded_by__isnull=True)
+                | Q(origin__in=["elsewhere", "auto"], recorded_by__isnull=False),
+                name="topup_recorded_from_invoice_by_someone",
             ),
         ]
         indexes = [

@@ -71,7 +71,11 @@ def test_resolve_confirm_and_bulk_confirm(app, page, sandbox, screenshot):
     page.get_by_label(f"Select top-up #{rows['paid_2'].pk}").check()
     page.get_by_role("button", name="Confirm selected payments").click()
     expect(page.get_by_text("2 of 2 confirmed.")).to_be_visible()
-    expect(tabs).to_contain_text("2 Everything needing attention")
+    # The one resolved as charged waits for a second finance member.
+    expect(tabs).to_contain_text("3 Everything needing attention")
+    expect(page.locator(f"#desk-row-{rows['unknown'].pk}")).to_contain_text(
+        "You resolved it: another finance member confirms it"
+    )
 
     for name in ("unknown", "paid_1", "paid_2"):
         rows[name].refresh_from_db()
@@ -129,7 +133,11 @@ def test_reconciliation_records_an_auto_top_up(app, page, phone_page, sandbox, s
     expect(page.get_by_text("1 invoice(s) recorded as top-ups.")).to_be_visible()
     expect(page.get_by_text(invoice_id)).to_have_count(0)
     recorded = TopUp.objects.get(payment_intent_id=invoice_id)
-    assert (recorded.origin, recorded.confirmed_by.username) == (TopUp.Origin.AUTO, "finance")
+    assert (recorded.origin, recorded.recorded_by.username, recorded.confirmed_by) == (
+        TopUp.Origin.AUTO,
+        "finance",
+        None,
+    )
 
     page.get_by_role("button", name="Reconcile now").click()
     expect(page.locator(".message--success")).to_have_count(2)  # one line per finance account
@@ -165,3 +173,81 @@ def test_a_top_up_shows_its_invoice_and_a_lost_create_takes_one(app, page, sandb
     expect(page.get_by_text(f"Top-up #{lost.pk} resolved as charged")).to_be_visible()
     lost.refresh_from_db()
     assert lost.payment_intent_id == invoice_id
+
+
+def test_reconciliation_shows_what_a_person_must_decide(app, page, phone_page, sandbox, screenshot):
+    """An invoice for another amount, an invoice that could be a lost create's, and a top-up
+    resolved as not charged whose invoice is paid: each shown for a person, none settled."""
+    account = CloudflareAccount.objects.get(account_id=flow.DEMO_ACCOUNT_ID)
+    admin = get_user_model().objects.get(username="admin")
+    finance = get_user_model().objects.get(username="finance")
+
+    def make(state, cents, **fields):
+        fields.setdefault("created_by", admin)
+        return TopUp.objects.create(account=account, state=state, amount_cents=cents, **fields)
+
+    mismatched = make(
+        TopUpState.STALE, 5000, payment_intent_id=paid_at_cloudflare(account, sandbox, 7500)
+    )
+    lost = make(TopUpState.UNKNOWN, 4200)
+    lost_invoice = paid_at_cloudflare(account, sandbox, 4200)
+    not_charged = make(
+        TopUpState.FAILED,
+        3000,
+        payment_intent_id=paid_at_cloudflare(account, sandbox, 3000),
+        resolved_by=finance,
+        resolved_at=timezone.now(),
+        resolution_note="Nothing on the statement.",
+    )
+
+    flow.sign_in(page, app, "finance", "finance-sandbox")
+    page.goto(f"{app}/finance/reconciliation/")
+    mismatch_row = page.locator(".table--mismatches tr", has_text=f"#{mismatched.pk}")
+    expect(mismatch_row).to_contain_text("$50.00")
+    expect(mismatch_row).to_contain_text("$75.00")
+    expect(mismatch_row).to_contain_text("Not settled: a person decides.")
+    lost_row = page.locator(".table--unmatched tr", has_text=lost_invoice)
+    expect(lost_row).to_contain_text(f"Could be top-up #{lost.pk}, outcome unknown")
+    expect(lost_row.get_by_role("checkbox")).to_have_count(0)
+    flagged = page.locator(".table--contradicted tr", has_text=f"#{not_charged.pk}")
+    expect(flagged).to_contain_text("Resolved as not charged, but Cloudflare's invoice is paid.")
+    screenshot(page, "finance-reconciliation-decisions-desktop")
+
+    page.get_by_role("button", name="Reconcile now").click()
+    expect(page.locator(".message--success").first).to_contain_text("0 top-up(s) settled")
+    mismatched.refresh_from_db()
+    assert mismatched.state == TopUpState.STALE
+
+    page.goto(f"{app}/finance/")
+    tabs = page.get_by_role("navigation", name="Kinds of top-ups")
+    expect(tabs).to_contain_text("1 Resolved as not charged, but Cloudflare's invoice is paid")
+    screenshot(page, "finance-desk-not-charged-but-paid-desktop")
+
+    mismatch_row = page.locator(f"#desk-row-{mismatched.pk}")
+    mismatch_row.get_by_role("link", name="Resolve").click()
+    expect(page.locator("#resolve-invoice")).to_contain_text("invoiced $75.00, not $50.00")
+    expect(page.locator("#resolve-invoice-paid")).to_be_visible()
+    expect(page.locator("#resolve-status")).to_contain_text("Not asked")
+    screenshot(page, "finance-resolve-mismatch-desktop")
+    page.get_by_label("Not charged: no payment was taken").check()
+    page.get_by_label("Note for the record").fill("No charge seen.")
+    page.get_by_role("button", name=f"Resolve top-up #{mismatched.pk}").click()
+    expect(page.get_by_role("alert")).to_contain_text("is paid: it was charged")
+    screenshot(page, "finance-resolve-invoice-paid-desktop")
+    mismatched.refresh_from_db()
+    assert mismatched.state == TopUpState.STALE
+
+    page.goto(f"{app}/accounts/{flow.DEMO_ACCOUNT_ID}/topups/{lost.pk}/resolve/")
+    page.get_by_label("Charged: the money arrived").check()
+    page.get_by_role("radio", name="None of these").check()
+    page.get_by_label("Note for the record").fill("The card statement shows it.")
+    page.get_by_role("button", name=f"Resolve top-up #{lost.pk}").click()
+    expect(page.get_by_text("say why none of them is it")).to_be_visible()
+    screenshot(page, "finance-resolve-reason-needed-desktop")
+    assert [e for e in page.console_errors if "status of 400" not in e] == []
+
+    flow.sign_in(phone_page, app, "finance", "finance-sandbox")
+    phone_page.goto(f"{app}/finance/reconciliation/")
+    expect(phone_page.locator(".table--contradicted")).to_be_visible()
+    screenshot(phone_page, "finance-reconciliation-decisions-phone")
+    assert phone_page.evaluate("document.documentElement.scrollWidth") <= 375

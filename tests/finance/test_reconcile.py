@@ -3,14 +3,30 @@ paid invoice, a lost create settled by finance with the invoice it charged, amou
 disagree reported, invoices with no top-up here recorded as top-ups (once)."""
 
 import io
+import re
 
 import pytest
 from django.core.management import call_command
+from django.db import IntegrityError, transaction
 from django.urls import reverse
+from django.utils import timezone
 
-from finance.reconcile import candidate_invoices, reconcile_account
-from finance.services import topups_record_from_invoices
-from finance.user_messages import RECORD_RESULTS
+from finance.reconcile import RECONCILE_INTERVAL, candidate_invoices, reconcile_account
+from finance.services import (
+    FinanceRefusal,
+    topup_confirm_payment,
+    topup_resolve,
+    topups_record_from_invoices,
+)
+from finance.user_messages import (
+    INVOICE_NO_LONGER_FREE,
+    INVOICE_PAID_REFUSES_NOT_CHARGED,
+    INVOICE_TAKEN,
+    INVOICES_UNREADABLE,
+    NO_INVOICE_REASON_REQUIRED,
+    RECONCILE_THROTTLED,
+    RECORD_RESULTS,
+)
 from tests.concurrency import at_once
 from tests.conftest import DEMO_ACCOUNT_ID
 from tests.topups.steps import confirm, paid_at_cloudflare, pay_with_card
@@ -148,10 +164,11 @@ def test_finance_records_invoices_with_no_top_up_here(client, finance_user, acco
     for invoice in (manual, auto):
         topup = recorded[invoice.id]
         assert topup.amount_cents == invoice.amount_paid_cents
-        assert (topup.state, topup.created_by, topup.confirmed_by) == (
+        assert (topup.state, topup.created_by, topup.recorded_by, topup.confirmed_by) == (
             TopUpState.COMPLETED,
             None,
             finance_user,
+            None,
         )
         assert topup.created_at == invoice.created
         event = topup.events.get(kind=TopUpEvent.Kind.RECORDED_FROM_INVOICE)
@@ -210,3 +227,263 @@ def test_a_top_up_shows_its_invoice(
     assert f"{paid.payment_intent_id}.pdf" in shown
     assert 'id="invoice-mismatch"' not in shown
     assert "Cloudflare invoiced $50.00 for this top-up, not $75.00." in page(wrong)
+
+
+def test_a_top_up_whose_invoice_is_for_another_amount_is_left_to_a_person(
+    client, finance_user, make_topup, account, sandbox, sandbox_settings
+):
+    """Cloudflare charged $75.00 for a $50.00 top-up: no machine decides what that means."""
+    stale = make_topup(
+        state=TopUpState.STALE,
+        cents=5000,
+        payment_intent_id=paid_at_cloudflare(account, sandbox, amount_cents=7500),
+    )
+
+    assert reconcile_account(account=account, settle=False).settleable == []
+    report = reconcile_account(account=account)
+
+    assert report.settled == []
+    assert [t.pk for t, _ in report.mismatched] == [stale.pk]
+    stale.refresh_from_db()
+    assert stale.state == TopUpState.STALE
+    assert not stale.events.filter(kind=TopUpEvent.Kind.RECONCILED).exists()
+    client.force_login(finance_user)
+    page = client.get(reverse("finance:reconciliation")).content.decode()
+    row = page[page.index(f"#{stale.pk}</a>") :]
+    row = row[: row.index("</tr>")]
+    assert "$50.00" in row
+    assert "$75.00" in row
+    assert "Not settled: a person decides" in row
+    assert reverse("finance:resolve", kwargs={"account_id": DEMO_ACCOUNT_ID, "pk": stale.pk}) in row
+
+
+@pytest.mark.parametrize("trouble", ["unreachable", "budget_spent"])
+def test_reconcile_now_without_cloudflare_says_nothing_was_read_or_settled(
+    finance_client, make_topup, account, sandbox, settings, trouble
+):
+    stale = make_topup(
+        state=TopUpState.STALE, cents=5000, payment_intent_id=paid_at_cloudflare(account, sandbox)
+    )
+    finance_client.get(reverse("finance:reconciliation"))  # the invoices are cached now
+    if trouble == "unreachable":
+        sandbox.fault("invoices", "500", count=20)
+    else:
+        settings.CLOUDFLARE_API_BUDGET = 0
+
+    response = finance_client.post(reverse("finance:reconcile_now"), follow=True)
+
+    assert _messages(response) == [INVOICES_UNREADABLE.format(account=account)]
+    stale.refresh_from_db()
+    assert stale.state == TopUpState.STALE
+
+
+def test_reconcile_now_is_throttled_per_account(
+    finance_client, make_topup, account, sandbox, sandbox_settings
+):
+    finance_client.post(reverse("finance:reconcile_now"), follow=True)
+    reads = len(sandbox.requests("invoices"))
+    stale = make_topup(
+        state=TopUpState.STALE, cents=5000, payment_intent_id=paid_at_cloudflare(account, sandbox)
+    )
+
+    # Another worker, another click: the claim lives in the database.
+    again = finance_client.post(reverse("finance:reconcile_now"), follow=True)
+
+    assert len(sandbox.requests("invoices")) == reads
+    account.refresh_from_db()
+    after = account.reconciled_at + RECONCILE_INTERVAL
+    assert _messages(again) == [RECONCILE_THROTTLED.format(account=account, after=after)]
+    stale.refresh_from_db()
+    assert stale.state == TopUpState.STALE
+    account.reconciled_at -= RECONCILE_INTERVAL  # a minute later
+    account.save(update_fields=["reconciled_at"])
+    later = finance_client.post(reverse("finance:reconcile_now"), follow=True)
+    assert "1 top-up(s) settled by their invoice" in _messages(later)[0]
+
+
+# --- one invoice, one top-up ------------------------------------------------------------------
+
+
+def test_an_invoice_that_could_be_a_lost_create_is_not_recorded_separately(
+    finance_client, make_topup, finance_user, account, sandbox, sandbox_settings
+):
+    lost = make_topup(state=TopUpState.UNKNOWN, cents=5000)
+    invoice_id = paid_at_cloudflare(account, sandbox)
+
+    page = finance_client.get(reverse("finance:reconciliation")).content.decode()
+    results = topups_record_from_invoices(
+        account=account, invoice_ids=[invoice_id], user=finance_user
+    )
+
+    row = page[page.index(f"<code>{invoice_id}</code>") :]
+    row = re.sub(r"<[^>]+>", "", row[: row.index("</tr>")])
+    assert f"Could be top-up #{lost.pk}, outcome unknown" in row
+    assert 'type="checkbox"' not in page[page.index("table--unmatched") :]
+    assert results == {"claimed": 1}
+    assert not TopUp.objects.filter(payment_intent_id=invoice_id).exists()
+    response = finance_client.post(
+        reverse("finance:record_invoices", kwargs={"account_id": DEMO_ACCOUNT_ID}),
+        {"invoice": [invoice_id]},
+        follow=True,
+    )
+    assert _messages(response) == [RECORD_RESULTS["claimed"].format(n=1)]
+
+
+def test_charged_without_an_invoice_needs_a_reason_while_candidates_exist(
+    finance_client, make_topup, account, sandbox, sandbox_settings
+):
+    lost = make_topup(state=TopUpState.UNKNOWN, cents=5000)
+    invoice_id = paid_at_cloudflare(account, sandbox)
+    url = reverse("finance:resolve", kwargs={"account_id": DEMO_ACCOUNT_ID, "pk": lost.pk})
+    charged = {"outcome": "charged", "invoice": "", "note": "Card statement shows $50."}
+
+    refused = finance_client.post(url, charged)
+    accepted = finance_client.post(
+        url, {**charged, "no_invoice_reason": "That invoice is Bob's dashboard top-up."}
+    )
+
+    assert refused.status_code == 400
+    assert refused.context["form"].errors == {"no_invoice_reason": [NO_INVOICE_REASON_REQUIRED]}
+    assert accepted.status_code == 302
+    lost.refresh_from_db()
+    assert (lost.state, lost.payment_intent_id) == (TopUpState.COMPLETED, None)
+    detail = lost.events.get(kind=TopUpEvent.Kind.FINANCE_RESOLVED).detail
+    assert detail["passed_over_invoices"] == [invoice_id]
+    assert detail["no_invoice_reason"] == "That invoice is Bob's dashboard top-up."
+
+
+def test_a_candidate_another_top_up_took_meanwhile_is_refused_clearly(
+    finance_client, make_topup, finance_user, account, sandbox, sandbox_settings
+):
+    first, second = (make_topup(state=TopUpState.UNKNOWN, cents=5000) for _ in range(2))
+    invoice_id = paid_at_cloudflare(account, sandbox)
+    url = reverse("finance:resolve", kwargs={"account_id": DEMO_ACCOUNT_ID, "pk": second.pk})
+    assert invoice_id in finance_client.get(url).content.decode()  # offered to both
+    topup_resolve(topup=first, user=finance_user, charged=True, note="x", invoice_id=invoice_id)
+
+    late = finance_client.post(url, {"outcome": "charged", "invoice": invoice_id, "note": "y"})
+
+    assert late.status_code == 400
+    assert late.context["form"].errors == {"invoice": [INVOICE_NO_LONGER_FREE]}
+    with pytest.raises(FinanceRefusal, match=INVOICE_TAKEN):
+        topup_resolve(
+            topup=second, user=finance_user, charged=True, note="y", invoice_id=invoice_id
+        )
+    second.refresh_from_db()
+    assert (second.state, second.payment_intent_id) == (TopUpState.UNKNOWN, None)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_lost_creates_taking_one_invoice_at_once_one_wins(
+    make_topup, finance_user, account, sandbox, sandbox_settings
+):
+    lost = [make_topup(state=TopUpState.UNKNOWN, cents=5000) for _ in range(4)]
+    invoice_id = paid_at_cloudflare(account, sandbox)
+
+    def take(index):
+        try:
+            topup_resolve(
+                topup=lost[index], user=finance_user, charged=True, note="x", invoice_id=invoice_id
+            )
+        except FinanceRefusal as exc:
+            return str(exc)
+        return "won"
+
+    results = at_once(take, 4)
+
+    assert sorted(results) == [INVOICE_TAKEN] * 3 + ["won"]
+    assert TopUp.objects.filter(payment_intent_id=invoice_id).count() == 1
+    assert TopUp.objects.filter(state=TopUpState.COMPLETED).count() == 1
+
+
+def test_the_database_refuses_a_second_top_up_of_one_invoice(make_topup, finance_user):
+    recorded = {"origin": TopUp.Origin.ELSEWHERE, "created_by": None, "recorded_by": finance_user}
+    make_topup(payment_intent_id="in_once")
+    make_topup(**recorded, payment_intent_id="in_other")  # a valid row of its own
+    with pytest.raises(IntegrityError, match=r"(?i)unique"), transaction.atomic():
+        make_topup(state=TopUpState.FAILED, payment_intent_id="in_once")
+    with pytest.raises(IntegrityError, match=r"(?i)unique"), transaction.atomic():
+        make_topup(**recorded, payment_intent_id="in_once")
+
+
+# --- not charged, but paid --------------------------------------------------------------------
+
+
+def test_a_top_up_resolved_not_charged_whose_invoice_is_paid_is_flagged_and_counted(
+    finance_client, make_topup, account, sandbox, sandbox_settings
+):
+    from tests.conftest import _member
+
+    resolver = _member("frank-finance", account, "finance")
+    wrong = make_topup(
+        state=TopUpState.FAILED,
+        payment_intent_id=paid_at_cloudflare(account, sandbox),
+        resolved_by=resolver,
+        resolved_at=timezone.now(),
+        resolution_note="No charge seen.",
+    )
+
+    page = finance_client.get(reverse("finance:reconciliation")).content.decode()
+    desk = finance_client.get(reverse("finance:desk"))
+
+    flagged = page[page.index('id="contradicted-') :]
+    flagged = re.sub(r"<[^>]+>", "", flagged[: flagged.index("</table>")])
+    assert f"#{wrong.pk}" in flagged
+    assert "Resolved as not charged, but Cloudflare's invoice is paid" in flagged
+    counts = {kind: count for kind, _, count in desk.context["kinds"]}
+    assert (counts["not_charged_but_paid"], counts["failed_after_payment"]) == (1, 0)
+    assert counts["attention"] == 1
+    assert "Resolved as not charged, but Cloudflare&#x27;s invoice is paid" in desk.content.decode()
+
+
+@pytest.mark.parametrize("status_answers", [True, False])
+def test_not_charged_is_refused_while_cloudflare_shows_it_paid(
+    finance_client, make_topup, account, sandbox, sandbox_settings, status_answers
+):
+    stale = make_topup(
+        state=TopUpState.STALE, payment_intent_id=paid_at_cloudflare(account, sandbox)
+    )
+    if not status_answers:
+        sandbox.fault("status", "500", count=50)
+    url = reverse("finance:resolve", kwargs={"account_id": DEMO_ACCOUNT_ID, "pk": stale.pk})
+    sandbox.control("DELETE", "requests")
+
+    shown = finance_client.get(url).content.decode()
+    refused = finance_client.post(url, {"outcome": "not_charged", "note": "Nothing on the card."})
+
+    assert stale.payment_intent_id in shown
+    stale.refresh_from_db()
+    assert stale.state != TopUpState.FAILED
+    if status_answers:  # Cloudflare's status completed it
+        assert stale.state == TopUpState.COMPLETED
+        assert "Cloudflare says: completed" in shown
+    else:
+        # Asked on the page (once: a page's read is one attempt); the paid invoice alone refuses.
+        assert len(sandbox.requests("status")) == 1
+        assert refused.status_code == 400
+        assert INVOICE_PAID_REFUSES_NOT_CHARGED.format(invoice=stale.payment_intent_id) in (
+            refused.content.decode().replace("&#x27;", "'")
+        )
+        assert "Cloudflare could not be asked for its status just now" in shown
+        assert "Paid · $50.00 paid" in shown
+
+
+def test_asking_cloudflare_never_completes_a_top_up_whose_invoice_disagrees(
+    finance_client, make_topup, finance_user, account, sandbox, sandbox_settings
+):
+    stale = make_topup(
+        state=TopUpState.STALE,
+        cents=5000,
+        payment_intent_id=paid_at_cloudflare(account, sandbox, amount_cents=7500),
+    )
+    sandbox.control("DELETE", "requests")
+    url = reverse("finance:resolve", kwargs={"account_id": DEMO_ACCOUNT_ID, "pk": stale.pk})
+
+    shown = finance_client.get(url).content.decode()
+    confirmed = topup_confirm_payment(topup=stale, user=finance_user)
+
+    assert "invoiced $75.00, not $50.00" in shown
+    assert confirmed == "mismatch"
+    assert sandbox.requests("status") == []
+    stale.refresh_from_db()
+    assert stale.state == TopUpState.STALE

@@ -8,13 +8,17 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from finance import user_messages
+from finance.access import finance_account_list
+from finance.reconcile import reconcile_account
+from finance.selectors import finance_queue_counts
 from finance.services import (
     FinanceRefusal,
     topup_confirm_many,
     topup_confirm_payment,
     topup_resolve,
+    topups_record_from_invoices,
 )
-from topups.models import TopUpEvent
+from topups.models import TopUp, TopUpEvent
 from topups.states import TopUpState
 
 pytestmark = pytest.mark.django_db
@@ -72,9 +76,9 @@ def test_nobody_confirms_their_own_top_up(
 
 
 def test_cloudflare_unreachable_confirms_nothing(
-    make_topup, finance_user, sandbox, sandbox_settings
+    make_topup, paid_at_cloudflare, finance_user, sandbox, sandbox_settings
 ):
-    topup = make_topup(payment_intent_id="in_whatever")
+    topup = make_topup(payment_intent_id=paid_at_cloudflare())
     sandbox.fault("status", "500", count=5)
     assert topup_confirm_payment(topup=topup, user=finance_user) == "unreachable"
     topup.refresh_from_db()
@@ -138,3 +142,81 @@ def test_of_two_finance_members_resolving_at_once_one_wins(make_topup, finance_u
     topup_resolve(topup=topup, user=finance_user, charged=True, note="seen on invoice")
     with pytest.raises(FinanceRefusal, match=re.escape(user_messages.CHANGED_MEANWHILE)):
         topup_resolve(topup=seen_by_other, user=other, charged=False, note="not seen")
+
+
+# --- four eyes where money is declared ------------------------------------------------------
+
+
+@pytest.fixture
+def second_finance(account):
+    from tests.conftest import _member
+
+    return _member("frank-finance", account, "finance")
+
+
+def test_a_recorded_invoice_waits_for_a_second_finance_member(
+    finance_user, second_finance, account, demo
+):
+    invoice = next(
+        i
+        for i in reconcile_account(account=account, settle=False).unmatched_invoices
+        if i.status == "paid"
+    )
+    topups_record_from_invoices(account=account, invoice_ids=[invoice.id], user=finance_user)
+    recorded = TopUp.objects.get(payment_intent_id=invoice.id)
+    assert (recorded.state, recorded.recorded_by, recorded.confirmed_at) == (
+        TopUpState.COMPLETED,
+        finance_user,
+        None,
+    )
+    assert (
+        finance_queue_counts(accounts=finance_account_list(user=finance_user))["unconfirmed"] == 1
+    )
+
+    assert topup_confirm_payment(topup=recorded, user=finance_user) == "own"
+    assert topup_confirm_payment(topup=recorded, user=second_finance) == "confirmed"
+
+    recorded.refresh_from_db()
+    assert recorded.confirmed_by == second_finance
+    event = recorded.events.get(kind=TopUpEvent.Kind.FINANCE_CONFIRMED)
+    assert event.detail == {"invoice_status": "paid"}
+    with pytest.raises(IntegrityError), transaction.atomic():
+        TopUp.objects.filter(pk=recorded.pk).update(confirmed_by=finance_user)
+
+
+def test_nobody_confirms_an_invoice_they_made(finance_user, second_finance, account, demo):
+    invoice = next(
+        i
+        for i in reconcile_account(account=account, settle=False).unmatched_invoices
+        if i.status == "paid" and i.invoice_origin == "manual"
+    )
+    second_finance.email = invoice.created_by.upper()
+    second_finance.save()
+    topups_record_from_invoices(account=account, invoice_ids=[invoice.id], user=finance_user)
+    recorded = TopUp.objects.get(payment_intent_id=invoice.id)
+
+    assert topup_confirm_payment(topup=recorded, user=second_finance) == "own"
+    recorded.refresh_from_db()
+    assert recorded.confirmed_at is None
+
+
+@pytest.mark.parametrize("with_id", [True, False])
+def test_resolved_as_charged_waits_for_a_second_finance_member(
+    make_topup, paid_at_cloudflare, finance_user, second_finance, sandbox, sandbox_settings, with_id
+):
+    fields = {"payment_intent_id": paid_at_cloudflare()} if with_id else {}
+    topup = make_topup(state=TopUpState.STALE if with_id else TopUpState.UNKNOWN, **fields)
+    topup_resolve(topup=topup, user=finance_user, charged=True, note="Seen on the statement")
+    topup.refresh_from_db()
+    assert (topup.state, topup.confirmed_at) == (TopUpState.COMPLETED, None)
+    sandbox.control("DELETE", "requests")
+
+    assert topup_confirm_payment(topup=topup, user=finance_user) == "own"
+    assert topup_confirm_payment(topup=topup, user=second_finance) == "confirmed"
+
+    topup.refresh_from_db()
+    assert topup.confirmed_by == second_finance
+    # Asked at Cloudflare when it has an id; without, the second person's word on the note.
+    assert len(sandbox.requests("status")) == (1 if with_id else 0)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        TopUp.objects.filter(pk=topup.pk).update(confirmed_by=finance_user)

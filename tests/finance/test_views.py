@@ -37,6 +37,7 @@ def test_queue_counts_each_kind_and_lists_what_needs_attention(finance_client, m
         "unknown": 1,
         "stale": 1,
         "failed_after_payment": 1,
+        "not_charged_but_paid": 0,
         "unconfirmed": 1,
         "all": 5,
     }
@@ -252,3 +253,40 @@ def test_desk_and_export_need_the_finance_role(client, admin_user):
     assert client.get(reverse("finance:desk")).status_code == 403
     assert client.get(reverse("finance:export")).status_code == 403
     assert CloudflareAccount.objects.count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_bulk_confirm_tells_a_top_up_cloudflare_forgot_from_one_it_could_not_ask_about(
+    finance_client, make_topup, paid_at_cloudflare, sandbox
+):
+    forgotten = make_topup(payment_intent_id="in_unknown_to_cloudflare")
+    paid = make_topup(payment_intent_id=paid_at_cloudflare())
+    url = reverse("finance:confirm_many")
+
+    gone = finance_client.post(url, {"topup": [forgotten.pk]}, follow=True)
+    sandbox.fault("status", "500", count=10)
+    unreachable = finance_client.post(url, {"topup": [paid.pk]}, follow=True)
+
+    assert messages_of(gone) == ["0 of 1 confirmed. Cloudflare no longer knows this top-up: 1."]
+    assert messages_of(unreachable) == ["0 of 1 confirmed. Cloudflare could not be asked: 1."]
+    single = finance_client.post(
+        reverse("finance:confirm", kwargs={**A, "pk": forgotten.pk}), follow=True
+    )
+    assert messages_of(single) == [user_messages.CONFIRM_RESULTS["gone"].format(pk=forgotten.pk)]
+
+
+def test_export_says_who_recorded_a_top_up_from_its_invoice(finance_client, make_topup):
+    from tests.conftest import _member
+    from topups.models import TopUp as Row
+
+    recorder = _member("rita-recorder", make_topup().account, "finance")
+    make_topup(
+        origin=Row.Origin.AUTO, created_by=None, recorded_by=recorder, payment_intent_id="in_a"
+    )
+
+    rows = export_rows(finance_client.get(reverse("finance:export"), {"kind": "all"}))
+
+    assert {row["origin"]: row["recorded_by"] for row in rows} == {
+        "portal": "",
+        "auto": "rita-recorder",
+    }

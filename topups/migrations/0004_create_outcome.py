@@ -14,7 +14,7 @@ def backfill(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("topups", "0002_history_keyset_indexes"),
+        ("topups", "0003_reconciliation_guards"),
     ]
 
     operations = [

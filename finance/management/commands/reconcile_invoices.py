@@ -14,6 +14,10 @@ class Command(BaseCommand):
         settled = mismatched = unmatched = unread = 0
         for account in CloudflareAccount.objects.all():
             report = reconcile_account(account=account)
+            if report.throttled_until:
+                unread += 1
+                self.stdout.write(f"  {account.name}: reconciled less than a minute ago")
+                continue
             if not report.invoices_read:
                 unread += 1
                 self.stdout.write(f"  {account.name}: Cloudflare's invoices could not be read")
