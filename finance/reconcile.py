@@ -55,6 +55,7 @@ class Reconciliation:
     # Which of them could be a lost create's (invoice id -> those top-ups): not recordable.
     claims: dict[str, list[TopUp]] = field(default_factory=dict)
     fetched_at: datetime | None = None
+    failed_at: datetime | None = None  # a later read failed: these invoices may be out of date
 
 
 def reconcile_account(*, account: CloudflareAccount, settle: bool = True) -> Reconciliation:
@@ -71,7 +72,7 @@ def reconcile_account(*, account: CloudflareAccount, settle: bool = True) -> Rec
     # Unreachable or out of budget, the snapshot is the last one read: nothing settles on it.
     if snapshot is None or (settle and snapshot.fetched_at < started):
         return Reconciliation(invoices_read=False)
-    report = Reconciliation(fetched_at=snapshot.fetched_at)
+    report = Reconciliation(fetched_at=snapshot.fetched_at, failed_at=snapshot.failed_at)
     by_id = {invoice.id: invoice for invoice in snapshot.value if invoice.id}
     local = list(
         TopUp.objects.filter(account=account, payment_intent_id__in=list(by_id))

@@ -290,3 +290,25 @@ def test_export_says_who_recorded_a_top_up_from_its_invoice(finance_client, make
         "portal": "",
         "auto": "rita-recorder",
     }
+
+
+def test_reconciliation_says_when_its_invoices_were_read_and_that_a_later_read_failed(
+    finance_client, account, demo
+):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from accounts.models import CachedRead
+
+    url = reverse("finance:reconciliation")
+    finance_client.get(url)  # reads the invoices
+    CachedRead.objects.filter(kind="invoices").update(
+        fetched_at=timezone.now() - timedelta(minutes=10)
+    )
+    demo.fault("invoices", "500", count=3)
+
+    page = finance_client.get(url).content.decode()
+
+    assert "Cloudflare could not be asked just now" in page
+    assert "As of <time" in page
