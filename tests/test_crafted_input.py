@@ -145,6 +145,7 @@ def test_a_crafted_id_in_bulk_confirm_is_a_bad_request(client, finance_user, top
     beside_a_real_one = client.post(reverse("finance:confirm_many"), {"topup": [topup.pk, value]})
 
     assert (alone.status_code, beside_a_real_one.status_code) == (400, 400)
+    assert "That request was not understood" in alone.content.decode()  # a finished page
     assert not topup.events.exists()  # nothing was tried
 
 
