@@ -84,6 +84,12 @@ def account_snapshots_expire(*, account: CloudflareAccount, kinds=("balance", "i
     CachedRead.objects.filter(account=account, kind__in=kinds).update(expired=True)
 
 
+def account_cached_invoice(*, account: CloudflareAccount, invoice_id: str) -> Invoice | None:
+    """One invoice from the invoices last read, without asking Cloudflare."""
+    invoices = _cached_value(account, "invoices") or []
+    return next((invoice for invoice in invoices if invoice.id == invoice_id), None)
+
+
 def _cached_value(account, kind):
     """What the database holds, without asking Cloudflare."""
     row = CachedRead.objects.filter(account=account, kind=kind).first()

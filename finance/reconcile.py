@@ -22,6 +22,7 @@ from accounts.models import CloudflareAccount
 from accounts.snapshots import account_invoices, account_snapshots_expire
 from cloudflare_client import Invoice
 from topups.models import TopUp, TopUpEvent
+from topups.selectors import amounts_agree
 from topups.services.transitions import topup_transition
 from topups.states import RESOLVABLE_STATES, TopUpState
 
@@ -115,12 +116,6 @@ def _claim_fresh_read(account: CloudflareAccount, now: datetime) -> datetime | N
         return None
     last = CloudflareAccount.objects.values_list("reconciled_at", flat=True).get(pk=account.pk)
     return last + RECONCILE_INTERVAL
-
-
-def amounts_agree(topup: TopUp, invoice: Invoice) -> bool:
-    """Whether the invoice is for the top-up's amount (and, once paid, was paid that much)."""
-    paid_as_due = invoice.status != "paid" or invoice.amount_paid_cents == invoice.amount_due_cents
-    return invoice.amount_due_cents == topup.amount_cents and paid_as_due
 
 
 def _note_invoice_statuses(local: list[TopUp], by_id: dict[str, Invoice]) -> None:

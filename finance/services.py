@@ -18,12 +18,12 @@ from accounts.snapshots import account_invoices
 from finance import user_messages
 from finance.reconcile import (
     RECORDABLE_ORIGINS,
-    amounts_agree,
     candidate_invoices,
     invoice_claims,
     invoice_of,
 )
 from topups.models import TopUp, TopUpEvent
+from topups.selectors import amounts_agree
 from topups.services.status import run_bounded, topup_check_now
 from topups.services.transitions import audit_detail, topup_event_record, topup_transition
 from topups.states import RESOLVABLE_STATES, TopUpState

@@ -21,7 +21,7 @@ from finance.access import (
 )
 from finance.export import csv_lines, export_filename
 from finance.forms import BulkConfirmForm, DeskFilterForm, ResolveForm
-from finance.reconcile import amounts_agree, candidate_invoices, invoice_of, reconcile_account
+from finance.reconcile import candidate_invoices, invoice_of, reconcile_account
 from finance.selectors import KIND_CHOICES, QUEUE_KINDS, finance_queue_counts, finance_topup_list
 from finance.services import (
     FinanceRefusal,
@@ -31,6 +31,7 @@ from finance.services import (
     topups_record_from_invoices,
 )
 from topups.models import TopUp
+from topups.selectors import amounts_agree
 from topups.services.status import topup_check_now
 from topups.states import RESOLVABLE_STATES
 

@@ -67,6 +67,12 @@ def topup_open_duplicate(*, account, user, amount_cents: int) -> TopUp | None:
     )
 
 
+def amounts_agree(topup: TopUp, invoice: Invoice) -> bool:
+    """Whether the invoice is for the top-up's amount (and, once paid, was paid that much)."""
+    paid_as_due = invoice.status != "paid" or invoice.amount_paid_cents == invoice.amount_due_cents
+    return invoice.amount_due_cents == topup.amount_cents and paid_as_due
+
+
 def topup_invoice(*, topup: TopUp) -> Invoice | None:
     """Cloudflare's invoice of a settled top-up (its id is create's `payment_intent_id`), from
     the account's cached invoices; None while pending, or when it cannot be read."""

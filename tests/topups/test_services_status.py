@@ -254,3 +254,31 @@ def test_only_a_few_threads_of_a_process_wait_on_cloudflare(admin_client, sandbo
 
     assert len(sandbox.requests("status")) == 2
     assert sum(seconds < 2 for seconds in timings) == 4
+
+
+def test_cloudflare_completing_a_top_up_whose_known_invoice_is_for_another_amount_goes_to_finance(
+    account, admin_user, sandbox, sandbox_settings
+):
+    """The status says completed, but the invoice already read is for $50, not $60: not settled
+    by itself; finance sees both amounts and decides."""
+    from accounts.snapshots import account_invoices
+    from tests.topups.steps import paid_at_cloudflare
+    from topups.services.status import topup_refresh_status
+
+    topup = TopUp.objects.create(
+        account=account,
+        created_by=admin_user,
+        amount_cents=6000,
+        state=TopUpState.PROCESSING,
+        payment_intent_id=paid_at_cloudflare(account, sandbox, amount_cents=5000),
+    )
+    account_invoices(account=account)  # the invoices as finance's pages read them
+
+    topup_refresh_status(topup=topup)
+
+    topup.refresh_from_db()
+    assert topup.state == TopUpState.STALE
+    assert topup.completed_at is None
+    assert topup.stale_reason == (
+        "Cloudflare says completed, but its invoice is for $50.00, not $60.00: finance decides."
+    )

@@ -24,7 +24,8 @@ from django.db.models import Q
 from django.utils import timezone
 
 from accounts.cloudflare import client_for_account
-from accounts.snapshots import account_snapshots_expire
+from accounts.money import format_cents_fraction
+from accounts.snapshots import account_cached_invoice, account_snapshots_expire
 from cloudflare_client import (
     CloudflareBudgetExhausted,
     CloudflareClient,
@@ -33,6 +34,7 @@ from cloudflare_client import (
     CloudflareSlow,
 )
 from topups.models import StatusProblem, TopUp, TopUpEvent
+from topups.selectors import amounts_agree
 from topups.services.create import topup_expire_if_stale
 from topups.services.transitions import topup_transition
 from topups.states import PENDING_STATES, RESOLVABLE_STATES, TopUpState
@@ -61,6 +63,10 @@ FAILED_CHECK_BACKOFF = timedelta(seconds=10)
 STALE_REASONS = {
     "age": "Still pending after {minutes} minutes.",
     "not_found": "Cloudflare no longer knows this top-up's id.",
+    "other_amount": (
+        "Cloudflare says completed, but its invoice is for {invoiced}, not {amount}: "
+        "finance decides."
+    ),
 }
 
 
@@ -202,6 +208,8 @@ def _ask_cloudflare(topup: TopUp, client: CloudflareClient, actor=None) -> str |
         return None
     _checked(topup, problem="", hold=None)
     if status.is_completed and topup.state in (*PENDING_STATES, *RESOLVABLE_STATES):
+        if _invoiced_for_another_amount(topup):
+            return status.status
         completed = topup_transition(
             topup=topup,
             to_state=TopUpState.COMPLETED,
@@ -213,6 +221,21 @@ def _ask_cloudflare(topup: TopUp, client: CloudflareClient, actor=None) -> str |
         if completed:  # the balance and the invoices have changed: the next view asks again
             account_snapshots_expire(account=topup.account)
     return status.status
+
+
+def _invoiced_for_another_amount(topup: TopUp) -> bool:
+    """Whether the invoice already read for this top-up is for another amount: then a person
+    decides (a pending one goes to finance's queue), never Cloudflare's status alone. Only what
+    is cached is looked at: the status check spends no call on it."""
+    invoice = account_cached_invoice(account=topup.account, invoice_id=topup.payment_intent_id)
+    if invoice is None or amounts_agree(topup, invoice):
+        return False
+    reason = STALE_REASONS["other_amount"].format(
+        invoiced=format_cents_fraction(invoice.amount_due_cents), amount=topup.amount_display
+    )
+    logger.warning("Top-up %s: %s", topup.pk, reason)
+    _mark_stale(topup, reason)
+    return True
 
 
 def _no_answer(exc: CloudflareError) -> tuple[str, object]:
