@@ -1,6 +1,4 @@
 // The pay page: confirm the PaymentIntent Cloudflare created, with Stripe.js.
-// Inputs come from the page: data-* on #pay (its messages too), the client secret from an inert
-// JSON script.
 // The browser's success is only a trigger: the server asks Cloudflare for the truth.
 
 const root = document.getElementById("pay");
@@ -50,7 +48,7 @@ function mountCardForm() {
   if (savedCard) savedCard.hidden = true;
   if (useNewCard) useNewCard.hidden = true;
   elementBox.hidden = false;
-  idleLabel = `Pay ${root.dataset.amount}`;
+  idleLabel = say.payLabel;
   buttonLabel.textContent = idleLabel;
   if (!elements) {
     elements = stripe.elements({ clientSecret: config.clientSecret });
@@ -133,7 +131,7 @@ form.addEventListener("submit", async (event) => {
     }
     return;
   }
-  buttonLabel.textContent = "Payment accepted…";
+  buttonLabel.textContent = say.accepted;
   await reportPaid(result.paymentIntent);
 });
 
