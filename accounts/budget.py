@@ -5,15 +5,21 @@ on every machine spends the same one.
   conditional UPDATE that increments the window's count only while it is under the limit, so
   concurrent workers can never overspend. Two adjacent windows can both be spent within any
   5 minutes, so the limit (CLOUDFLARE_API_BUDGET, 600) stays at half of Cloudflare's 1,200.
-- Creates move money and a person is waiting: they may use the whole window. Everything else
-  (status checks, reads) stops CLOUDFLARE_API_BUDGET_RESERVE calls short of it, so polling can
-  never spend the budget a top-up needs.
+- Creates move money and a person is waiting: they may use the whole window. Status checks stop
+  CLOUDFLARE_API_BUDGET_RESERVE calls short of it, so polling can never spend the budget a
+  top-up needs. Reads that can wait (invoices, usage, balance, limits: every call not marked
+  otherwise with `calls_for`) stop once the window holds CLOUDFLARE_API_BUDGET_DEFERRABLE calls,
+  so they are the first refused and the rest stays for the status of top-ups people wait on.
 - A 429 from Cloudflare starts a cool-down (its Retry-After, or a minute) during which nothing
   but a create is sent: a create is the customer's explicit act, and if Cloudflare refuses it
   with a 429 nothing was charged.
 """
 
+import contextvars
+import enum
 import hashlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 
 from django.conf import settings
@@ -25,6 +31,24 @@ from accounts.models import ApiBudget
 from cloudflare_client import CloudflareBudgetExhausted, Credentials
 
 DEFAULT_COOLDOWN = timedelta(seconds=60)
+
+
+class CallPriority(enum.StrEnum):
+    STATUS = "status"  # a top-up's status: someone is waiting for it
+    DEFERRABLE = "deferrable"  # a read that can wait: cached, or with a fallback
+
+
+_priority = contextvars.ContextVar("cloudflare_call_priority", default=CallPriority.DEFERRABLE)
+
+
+@contextmanager
+def calls_for(priority: CallPriority) -> Iterator[None]:
+    """The non-money calls made inside spend the budget with this priority."""
+    token = _priority.set(priority)
+    try:
+        yield
+    finally:
+        _priority.reset(token)
 
 
 def credential_fingerprint(credentials: Credentials, base_url: str) -> str:
@@ -68,22 +92,18 @@ class DatabaseBudget:
         row = ApiBudget.objects.filter(credential=self.fingerprint).first()
         if row is None:
             return True
-        limit = settings.CLOUDFLARE_API_BUDGET
-        if not moves_money:
-            limit -= settings.CLOUDFLARE_API_BUDGET_RESERVE
-            if row.cooldown_until and row.cooldown_until > now:
-                return False
+        if not moves_money and row.cooldown_until and row.cooldown_until > now:
+            return False
         window = _window_start(now, settings.CLOUDFLARE_API_BUDGET_WINDOW)
-        return row.window_started_at < window or row.calls < limit
+        return row.window_started_at < window or row.calls < _limit(moves_money=moves_money)
 
     def _spend(self, window, now, *, moves_money: bool) -> bool:
         """One call more in `window`, only while under the limit: a conditional UPDATE, so
         concurrent workers can never overspend."""
-        limit = settings.CLOUDFLARE_API_BUDGET
         admitted = ApiBudget.objects.filter(credential=self.fingerprint, window_started_at=window)
         if not moves_money:
-            limit -= settings.CLOUDFLARE_API_BUDGET_RESERVE
             admitted = admitted.filter(Q(cooldown_until__isnull=True) | Q(cooldown_until__lte=now))
+        limit = _limit(moves_money=moves_money)
         return bool(admitted.filter(calls__lt=limit).update(calls=F("calls") + 1))
 
     def rate_limited(self, retry_after: float | None) -> None:
@@ -102,6 +122,16 @@ class DatabaseBudget:
                 ApiBudget.objects.create(credential=self.fingerprint, window_started_at=window)
         except IntegrityError:
             pass  # another worker created it first
+
+
+def _limit(*, moves_money: bool) -> int:
+    """How many calls of the window a call of this kind may find already made."""
+    if moves_money:
+        return settings.CLOUDFLARE_API_BUDGET
+    limit = settings.CLOUDFLARE_API_BUDGET - settings.CLOUDFLARE_API_BUDGET_RESERVE
+    if _priority.get() is CallPriority.DEFERRABLE:
+        return min(limit, settings.CLOUDFLARE_API_BUDGET_DEFERRABLE)
+    return limit
 
 
 def _window_start(now, window_seconds: int):

@@ -212,6 +212,9 @@ CLOUDFLARE_PAGE_READ_SLOTS = env.int("CLOUDFLARE_PAGE_READ_SLOTS", default=2)
 # the budget stays at half of that. The reserve is kept for creates: polling never spends it.
 CLOUDFLARE_API_BUDGET = env.int("CLOUDFLARE_API_BUDGET", default=600)
 CLOUDFLARE_API_BUDGET_RESERVE = env.int("CLOUDFLARE_API_BUDGET_RESERVE", default=100)
+# Reads that can wait (invoices, usage, balance) stop once a window holds this many calls: the
+# rest goes to the status of top-ups people are waiting on.
+CLOUDFLARE_API_BUDGET_DEFERRABLE = env.int("CLOUDFLARE_API_BUDGET_DEFERRABLE", default=300)
 CLOUDFLARE_API_BUDGET_WINDOW = env.int("CLOUDFLARE_API_BUDGET_WINDOW", default=300)
 # Used when the limits endpoint does not answer; Cloudflare's documented minimum is 1000 cents.
 TOPUP_MIN_CENTS_FALLBACK = 1000

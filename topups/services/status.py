@@ -23,6 +23,7 @@ from django.db import connections
 from django.db.models import Q
 from django.utils import timezone
 
+from accounts.budget import CallPriority, calls_for
 from accounts.cloudflare import client_for_account
 from accounts.money import format_cents_fraction
 from accounts.snapshots import account_cached_invoice, account_snapshots_expire
@@ -196,7 +197,8 @@ def _ask_cloudflare(topup: TopUp, client: CloudflareClient, actor=None) -> str |
     """Cloudflare's status of the top-up (None: it could not be asked), applied to the row,
     whose hold is then released, or extended to back off when no answer came."""
     try:
-        status = client.topups.status(topup.account.account_id, topup.payment_intent_id)
+        with calls_for(CallPriority.STATUS):
+            status = client.topups.status(topup.account.account_id, topup.payment_intent_id)
     except CloudflareNotFound:
         logger.warning("Top-up %s: Cloudflare does not know %s", topup.pk, topup.payment_intent_id)
         _checked(topup, problem="", hold=None)
