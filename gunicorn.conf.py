@@ -7,6 +7,11 @@ bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
 workers = int(os.environ.get("GUNICORN_WORKERS", "3"))
 threads = int(os.environ.get("GUNICORN_THREADS", "4"))
 timeout = 60  # above CLOUDFLARE_READ_TIMEOUT, so a create's answer is never cut off by gunicorn
+# Seconds an idle keep-alive connection stays open. The load balancer in front must give up on an
+# idle connection first (its idle timeout shorter than this, e.g. AWS ALB's 60 s), or it may send
+# a request just as gunicorn closes the connection: a 502. gunicorn's default, 2 s, is exactly
+# the history page's first poll (its polls then back off to 30 s).
+keepalive = int(os.environ.get("GUNICORN_KEEPALIVE", "75"))
 accesslog = "-"
 logconfig_dict = {
     "version": 1,

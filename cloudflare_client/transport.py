@@ -14,7 +14,8 @@ Retry policy, and why:
 requests fixes retries per adapter, so the two policies live in two sessions.
 
 A `CallGate` (optional) is asked before every call that would reach Cloudflare, retries
-included, and told of every 429: the Django side keeps one budget per credential in the database
+included (after their pause, so a short `Retry-After` is waited out, then sent), and told of
+every 429: the Django side keeps one budget per credential in the database
 so that every worker and machine shares Cloudflare's rate limit.
 
 `read_slots` (optional, a semaphore) bounds how many threads may wait on reads at once: a read
@@ -40,7 +41,6 @@ from urllib3.util.retry import Retry
 from cloudflare_client.errors import (
     ApiMessage,
     CloudflareAuthError,
-    CloudflareBudgetExhausted,
     CloudflareBusy,
     CloudflareNotFound,
     CloudflareOutcomeUnknown,
@@ -77,7 +77,11 @@ class Slots(Protocol):
 class ReadRetry(Retry):
     """urllib3's Retry, except that a retry must also pass the gate, and a `Retry-After` longer
     than `max_retry_after` ends the retries at once (urllib3 would wait it out, or clamp it and
-    ask again too early). Ending the retries hands the last answer back to the caller."""
+    ask again too early). Ending the retries hands the last answer back to the caller.
+
+    The gate is asked after urllib3's pause, when the retry is about to be sent: a 429's own
+    cool-down has ended by then, while other callers were kept waiting through it. A retry the
+    gate refuses is not sent, and the gate's CloudflareBudgetExhausted reaches the caller."""
 
     def __init__(self, *args, max_retry_after: float = 10.0, gate: CallGate | None = None, **kw):
         super().__init__(*args, **kw)
@@ -95,12 +99,13 @@ class ReadRetry(Retry):
             self.gate.rate_limited(retry_after)
         if retry_after is not None and retry_after > self.max_retry_after:
             raise MaxRetryError(kwargs.get("_pool"), url, ResponseError("Retry-After too long"))
-        if self.gate is not None:
-            try:
-                self.gate.admit(moves_money=False)
-            except CloudflareBudgetExhausted:
-                raise MaxRetryError(kwargs.get("_pool"), url, ResponseError("no budget")) from None
         return super().increment(method, url, response, error, **kwargs)
+
+    def sleep(self, response=None) -> None:
+        """urllib3 calls this between an answer and the retry; it sends the retry right after."""
+        super().sleep(response)
+        if self.gate is not None:
+            self.gate.admit(moves_money=False)
 
 
 def _session(base_url: str, max_retries: Retry | int) -> requests.Session:

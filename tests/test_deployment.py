@@ -1,6 +1,7 @@
 """Deployment: static files hashed and served by WhiteNoise without DEBUG, `/healthz` for load
 balancers (reachable over plain HTTP), and gunicorn's JSON access log without query strings."""
 
+import http.client
 import json
 import os
 import re
@@ -8,6 +9,8 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -78,7 +81,10 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def test_gunicorn_logs_json_lines_without_query_strings(tmp_path):
+@contextmanager
+def gunicorn(tmp_path) -> Iterator[tuple[subprocess.Popen, int]]:
+    """`make serve`'s gunicorn (one worker) on a free port, answering: the process and its port.
+    Its stdout (the access log) is read once it has stopped."""
     port = free_port()
     env = {
         **os.environ,
@@ -96,18 +102,42 @@ def test_gunicorn_logs_json_lines_without_query_strings(tmp_path):
         text=True,
     )
     try:
-        url = f"http://127.0.0.1:{port}/healthz?payment_intent_client_secret=pi_1_secret_2"
         for _ in range(100):
             try:
-                response = requests.get(url, timeout=2)
+                requests.get(f"http://127.0.0.1:{port}/healthz", timeout=30)
                 break
             except requests.ConnectionError:
                 time.sleep(0.1)
-        assert response.status_code == 200
+        yield server, port
     finally:
         server.terminate()
-        output, _ = server.communicate(timeout=10)
+        server.wait(timeout=10)
+
+
+def test_gunicorn_logs_json_lines_without_query_strings(tmp_path):
+    with gunicorn(tmp_path) as (server, port):
+        url = f"http://127.0.0.1:{port}/healthz?payment_intent_client_secret=pi_1_secret_2"
+        assert requests.get(url, timeout=5).status_code == 200
+    output = server.stdout.read()
     entry = json.loads(output.strip().splitlines()[-1])
     assert (entry["method"], entry["path"], entry["status"]) == ("GET", "/healthz", 200)
     assert isinstance(entry["duration_ms"], int)
     assert "secret" not in output
+
+
+def test_gunicorn_keeps_an_idle_connection_open_longer_than_the_pages_poll(tmp_path):
+    """A load balancer reuses its connection to the app after the pages' 2 s poll (and up to its
+    own idle timeout): gunicorn must not have closed it in between, or that request is a 502."""
+    with gunicorn(tmp_path) as (_, port):
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+        try:
+            connection.request("GET", "/healthz")
+            assert connection.getresponse().read()
+            kept_alive = connection.sock
+            time.sleep(3)
+            connection.request("GET", "/healthz")
+            answer = connection.getresponse()
+            assert answer.status == 200
+            assert connection.sock is kept_alive, "the same connection, not a new one"
+        finally:
+            connection.close()

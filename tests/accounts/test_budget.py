@@ -1,12 +1,16 @@
 """The shared API budget: one row per credential in the database, spent by a conditional UPDATE,
 with headroom kept for creates and a cool-down after Cloudflare's 429."""
 
+import threading
+import time
 from datetime import timedelta
 
 import pytest
+from django.db import connection
 from django.utils import timezone
 
 from accounts.budget import DatabaseBudget, credential_fingerprint
+from accounts.cloudflare import client_for_account
 from accounts.models import ApiBudget
 from cloudflare_client import CloudflareBudgetExhausted, CloudflareRateLimited, Credentials
 from tests.concurrency import at_once
@@ -94,10 +98,11 @@ def test_workers_racing_for_the_last_calls_never_overspend(small_budget):
 def test_a_429_pauses_status_calls_while_a_create_still_goes_through(
     client_factory, sandbox, small_budget
 ):
-    """Against the sandbox: the client asks the gate before every call, retries included."""
-    cf = client_factory(gate=DatabaseBudget("e" * 64))
+    """Against the sandbox: the client asks the gate before every call, retries included. A
+    Retry-After longer than the client's max_retry_after ends the call at once."""
+    cf = client_factory(gate=DatabaseBudget("e" * 64), max_retry_after=10)
     created = cf.topups.create(DEMO_ACCOUNT_ID, amount_cents=5000)
-    sandbox.fault("status", "429", retry_after=3)
+    sandbox.fault("status", "429", retry_after=30)
 
     with pytest.raises(CloudflareRateLimited):
         cf.topups.status(DEMO_ACCOUNT_ID, created.payment_intent_id)
@@ -108,6 +113,72 @@ def test_a_429_pauses_status_calls_while_a_create_still_goes_through(
     assert second.payment_intent_id
     assert [r["endpoint"] for r in sandbox.requests()] == ["create", "status", "create"]
     assert SANDBOX_TOKEN not in str(list(ApiBudget.objects.values()))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_short_retry_after_is_waited_out_while_other_workers_stay_paused(
+    account, sandbox, sandbox_settings
+):
+    """A 429 asking for 2 s, within max_retry_after: the client's own retry waits the 2 s and
+    goes through; a read another worker tries meanwhile is not sent."""
+    created = client_for_account(account).topups.create(DEMO_ACCOUNT_ID, amount_cents=5000)
+    sandbox.fault("status", "429", retry_after=2)
+    outcome = {}
+
+    def check_status():
+        started = time.monotonic()
+        try:
+            topup = client_for_account(account).topups.status(
+                DEMO_ACCOUNT_ID, created.payment_intent_id
+            )
+            outcome["status"] = topup.status
+        except CloudflareRateLimited as exc:
+            outcome["error"] = exc
+        finally:
+            outcome["seconds"] = time.monotonic() - started
+            connection.close()
+
+    waiting = threading.Thread(target=check_status)
+    waiting.start()
+    deadline = time.monotonic() + 5
+    while not ApiBudget.objects.exclude(cooldown_until=None).exists():
+        assert time.monotonic() < deadline, "the 429 never started a cool-down"
+        time.sleep(0.02)
+    with pytest.raises(CloudflareBudgetExhausted):
+        client_for_account(account).topups.status(DEMO_ACCOUNT_ID, created.payment_intent_id)
+    waiting.join()
+
+    assert outcome.get("status") == "pending", outcome
+    assert outcome["seconds"] >= 2
+    assert [r["status"] for r in sandbox.requests("status")] == [429, 200]
+
+
+def test_a_create_answered_429_is_not_retried_however_short_the_wait(
+    account, sandbox, sandbox_settings
+):
+    sandbox.fault("create", "429", retry_after=2)
+    started = time.monotonic()
+    with pytest.raises(CloudflareRateLimited) as info:
+        client_for_account(account).topups.create(DEMO_ACCOUNT_ID, amount_cents=5000)
+    assert info.value.retry_after == 2
+    assert time.monotonic() - started < 1
+    assert len(sandbox.requests("create")) == 1
+
+
+def test_a_retry_the_budget_refuses_after_its_pause_is_not_sent(
+    client_factory, sandbox, small_budget
+):
+    """The last read call of the window is spent on the first attempt: the retry of its 500
+    is not sent, and the caller learns that the budget, not Cloudflare, stopped it."""
+    cf = client_factory(gate=small_budget)
+    spend(small_budget, moves_money=False, times=2)
+    sandbox.fault("status", "500", count=5)
+
+    with pytest.raises(CloudflareBudgetExhausted) as info:
+        cf.topups.status(DEMO_ACCOUNT_ID, "in_whatever")
+
+    assert info.value.retry_after >= 1
+    assert len(sandbox.requests("status")) == 1
 
 
 def test_room_for_a_read_is_told_without_spending_a_call(small_budget):
