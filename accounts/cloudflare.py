@@ -6,9 +6,11 @@ credential's API budget, held in the database (accounts.budget).
 
 Two policies, because a web server's threads are few and Cloudflare can hang:
 - On behalf of a page (inside `page_calls()`, which `CloudflarePageCalls` middleware opens for
-  every request), a read is one attempt of at most CLOUDFLARE_PAGE_READ_TIMEOUT seconds, and at
-  most CLOUDFLARE_PAGE_READ_SLOTS threads of the process wait on reads at once; the others are
-  answered from the database. A hanging Cloudflare holds a few threads, never the site.
+  every request), a read is one attempt of at most CLOUDFLARE_PAGE_READ_TIMEOUT seconds, at
+  most CLOUDFLARE_PAGE_READ_SLOTS threads of the process wait on reads at once, and no read
+  starts later than CLOUDFLARE_PAGE_READ_TIMEOUT seconds into the request (a page that asks
+  about many things stops asking); the others are answered from the database. A hanging
+  Cloudflare holds a few threads for seconds, never the site.
 - Elsewhere (cron, management commands) reads keep the full retry policy and timeout.
 Creates are never bounded by slots and keep the full timeout in both: cutting a create short
 would only turn it into an unknown outcome.
@@ -16,6 +18,7 @@ would only turn it into an unknown outcome.
 
 import contextvars
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -26,26 +29,54 @@ from accounts.credentials import unseal
 from cloudflare_client import CloudflareClient, CloudflareConfigurationError, Credentials
 
 _per_thread = threading.local()
-_for_page = contextvars.ContextVar("cloudflare_calls_for_page", default=False)
-_page_slots: dict[int, threading.BoundedSemaphore] = {}
-_page_slots_lock = threading.Lock()
+# Inside a page: the time.monotonic() after which it starts no more reads.
+_page_reads_until: contextvars.ContextVar[float | None] = contextvars.ContextVar(
+    "cloudflare_page_reads_until", default=None
+)
 
 
 @contextmanager
 def page_calls() -> Iterator[None]:
     """Cloudflare calls made inside are on behalf of a page: bounded, as the module says."""
-    token = _for_page.set(True)
+    token = _page_reads_until.set(time.monotonic() + settings.CLOUDFLARE_PAGE_READ_TIMEOUT)
     try:
         yield
     finally:
-        _for_page.reset(token)
+        _page_reads_until.reset(token)
 
 
-def _read_slots() -> threading.BoundedSemaphore:
-    """The process's read slots (one semaphore per configured size, so tests can change it)."""
+class PageReadSlots:
+    """The process's read slots (a semaphore), which also refuse a read the current page would
+    start past its time for reads."""
+
+    def __init__(self, size: int):
+        self._semaphore = threading.BoundedSemaphore(size)
+
+    def acquire(self, blocking: bool = True, timeout: float = -1) -> bool:
+        until = _page_reads_until.get()
+        if until is not None:
+            left = until - time.monotonic()
+            if left <= 0:
+                return False
+            if blocking:
+                timeout = left if timeout < 0 else min(timeout, left)
+        if not blocking:
+            return self._semaphore.acquire(False)
+        return self._semaphore.acquire(True, timeout)
+
+    def release(self) -> None:
+        self._semaphore.release()
+
+
+_page_slots: dict[int, PageReadSlots] = {}
+_page_slots_lock = threading.Lock()
+
+
+def _read_slots() -> PageReadSlots:
+    """One set of slots per configured size (so tests can change it)."""
     size = settings.CLOUDFLARE_PAGE_READ_SLOTS
     with _page_slots_lock:
-        return _page_slots.setdefault(size, threading.BoundedSemaphore(size))
+        return _page_slots.setdefault(size, PageReadSlots(size))
 
 
 def credentials_from_settings(credential: str = "api_token") -> Credentials:
@@ -80,7 +111,7 @@ def client_for_account(account) -> CloudflareClient:
         "read_timeout": settings.CLOUDFLARE_READ_TIMEOUT,
         "write_timeout": settings.CLOUDFLARE_READ_TIMEOUT,
     }
-    if _for_page.get():
+    if _page_reads_until.get() is not None:
         options["read_timeout"] = settings.CLOUDFLARE_PAGE_READ_TIMEOUT
         options["read_attempts"] = 1
         options["read_slots"] = _read_slots()

@@ -25,6 +25,7 @@ from accounts.cloudflare import client_for_account
 from accounts.models import CachedRead, CloudflareAccount
 from cloudflare_client import (
     CloudflareBudgetExhausted,
+    CloudflareBusy,
     CloudflareError,
     CreditBalance,
     Invoice,
@@ -113,11 +114,16 @@ def _cached(account, kind, fetch):
             logger.warning("Account %s: no Cloudflare client (%s)", account.pk, exc)
             client = None
         hold = now + timedelta(seconds=client.transport.longest_read_seconds if client else 0)
+        # The claim takes the expiry with it: an expiry that comes during the read (a top-up
+        # completed meanwhile) stands, and the next view reads again.
         if client and CachedRead.objects.filter(due, not_held, pk=row.pk).update(
-            attempt_until=hold
+            attempt_until=hold, expired=False
         ):
+            mine = CachedRead.objects.filter(pk=row.pk, attempt_until=hold)
             try:
                 value = fetch(client)
+            except CloudflareBusy:  # nothing was sent: the claim is free again
+                mine.update(attempt_until=None)
             except CloudflareError as exc:
                 logger.warning("Account %s: %s read failed (%s)", account.pk, kind, exc)
                 retry_at = timezone.now() + (
@@ -125,17 +131,12 @@ def _cached(account, kind, fetch):
                     if isinstance(exc, CloudflareBudgetExhausted)
                     else RETRY_AFTER_FAILURE
                 )
-                CachedRead.objects.filter(pk=row.pk).update(
-                    attempt_until=retry_at, failed_at=timezone.now()
-                )
+                # An expiry the claim took is still owed to the next read.
+                mine.update(attempt_until=retry_at, failed_at=timezone.now(), expired=row.expired)
             else:
-                CachedRead.objects.filter(pk=row.pk).update(
-                    value=_dump(value),
-                    fetched_at=now,
-                    attempt_until=None,
-                    failed_at=None,
-                    expired=False,
-                )
+                # Only while the claim is still ours: a read whose hold ran out must not
+                # overwrite a newer answer.
+                mine.update(value=_dump(value), fetched_at=now, attempt_until=None, failed_at=None)
                 return Snapshot(value, now)
         row.refresh_from_db()
     if row.value is None:

@@ -1,6 +1,7 @@
 """The account's reads are asked of Cloudflare at most once per age, whoever asks, and come back
 from the database as the same typed values."""
 
+import time
 from datetime import timedelta
 from decimal import Decimal
 
@@ -121,3 +122,38 @@ def test_a_completed_top_up_makes_the_next_view_ask_for_the_balance_again(
 
     assert topup.state == "completed"
     assert account_balance(account=account).value.balance_cents == 5000
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_expiry_during_a_read_is_not_lost(account, demo):
+    """A top-up completes while a balance read is in flight: that read's answer may predate the
+    top-up, so the next view asks again."""
+    import threading
+
+    demo.configure(latency_ms=800)
+    reading = threading.Thread(target=account_balance, kwargs={"account": account})
+    reading.start()
+    while not demo.requests("balance"):
+        pass
+    account_snapshots_expire(account=account)
+    reading.join()
+    demo.configure(latency_ms=0)
+
+    account_balance(account=account)
+
+    assert len(demo.requests("balance")) == 2
+
+
+def test_a_read_refused_for_want_of_a_slot_is_no_failure(account, demo, settings):
+    """Nothing was sent: no back-off, nothing said to have failed, the next view may ask."""
+    from accounts.cloudflare import page_calls
+
+    settings.CLOUDFLARE_PAGE_READ_SLOTS = 1
+    settings.CLOUDFLARE_PAGE_READ_TIMEOUT = 0.3  # and no read starts after that
+    with page_calls():
+        time.sleep(0.4)
+        assert account_balance(account=account) is None  # refused before being sent
+    assert demo.requests("balance") == []
+    row = CachedRead.objects.get(kind="balance")
+    assert (row.attempt_until, row.failed_at) == (None, None)
+    assert account_balance(account=account) is not None

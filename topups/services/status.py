@@ -29,6 +29,7 @@ from accounts.money import format_cents_fraction
 from accounts.snapshots import account_cached_invoice, account_snapshots_expire
 from cloudflare_client import (
     CloudflareBudgetExhausted,
+    CloudflareBusy,
     CloudflareClient,
     CloudflareError,
     CloudflareNotFound,
@@ -243,6 +244,8 @@ def _invoiced_for_another_amount(topup: TopUp) -> bool:
 def _no_answer(exc: CloudflareError) -> tuple[str, object]:
     """Why no answer came, and until when nobody asks again."""
     now = timezone.now()
+    if isinstance(exc, CloudflareBusy):  # nothing was sent: anyone may ask, on any machine
+        return StatusProblem.SLOW, None
     if isinstance(exc, CloudflareBudgetExhausted):
         return StatusProblem.BUDGET, now + timedelta(seconds=exc.retry_after or 60)
     problem = StatusProblem.SLOW if isinstance(exc, CloudflareSlow) else StatusProblem.UNAVAILABLE
