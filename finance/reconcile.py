@@ -173,9 +173,12 @@ def candidate_invoices(*, topup: TopUp) -> list[Invoice]:
 def invoice_claims(
     *, account: CloudflareAccount, invoices: list[Invoice]
 ) -> dict[str, list[TopUp]]:
-    """Which lost creates (outcome unknown, no id) each of `invoices` could be."""
+    """Which lost creates (outcome unknown, or a create still in flight: no id yet) each of
+    `invoices` could be."""
     lost = TopUp.objects.filter(
-        account=account, state=TopUpState.UNKNOWN, payment_intent_id__isnull=True
+        account=account,
+        state__in=[TopUpState.UNKNOWN, TopUpState.CREATING],
+        payment_intent_id__isnull=True,
     ).order_by("pk")
     claims: dict[str, list[TopUp]] = {}
     for topup in lost if invoices else ():
@@ -186,10 +189,12 @@ def invoice_claims(
 
 
 def _could_be(topup: TopUp, invoice: Invoice) -> bool:
-    """Same amount, made around the time the top-up was started."""
+    """Paid, for the same amount, made around the time the top-up was started: only a paid
+    invoice can show that a lost create charged the card."""
     start, end = (topup.created_at + edge for edge in CANDIDATE_WINDOW)
     return (
-        invoice.amount_due_cents == topup.amount_cents
+        invoice.status == "paid"
+        and invoice.amount_due_cents == topup.amount_cents
         and invoice.created is not None
         and start <= invoice.created <= end
     )

@@ -24,7 +24,7 @@ from finance.reconcile import (
 )
 from topups.models import TopUp, TopUpEvent
 from topups.selectors import amounts_agree
-from topups.services.status import run_bounded, topup_check_now
+from topups.services.status import NOT_FOUND, run_bounded, topup_check_now
 from topups.services.transitions import audit_detail, topup_event_record, topup_transition
 from topups.states import RESOLVABLE_STATES, TopUpState
 
@@ -55,7 +55,9 @@ def topup_confirm_payment(*, topup: TopUp, user) -> str:
         return "mismatch"
     else:
         status = topup_check_now(topup=topup, actor=user)
-        result = {None: "unreachable", "completed": "confirmed"}.get(status, "not_completed")
+        result = {None: "unreachable", "completed": "confirmed", NOT_FOUND: "gone"}.get(
+            status, "not_completed"
+        )
         if status is None and _unknown_to_cloudflare(topup):
             result = "gone"
         evidence = {"cloudflare_status": status}
@@ -132,6 +134,13 @@ def topup_resolve(
     detail = {"outcome": outcome, "note": note}
     if not charged and topup.payment_intent_id:
         _refuse_if_charged(topup, user)
+    if not charged and not topup.payment_intent_id:
+        _refuse_unless_invoices_read_since(topup)
+    if invoice_id and invoice_id not in {i.id for i in candidate_invoices(topup=topup)}:
+        taken = TopUp.objects.filter(account=topup.account, payment_intent_id=invoice_id)
+        raise FinanceRefusal(
+            user_messages.INVOICE_TAKEN if taken.exists() else user_messages.INVOICE_NOT_A_CANDIDATE
+        )
     passed_over = (
         [invoice.id for invoice in candidate_invoices(topup=topup)]
         if not invoice_id and not topup.payment_intent_id
@@ -174,9 +183,21 @@ def _refuse_if_charged(topup: TopUp, user) -> None:
         raise FinanceRefusal(
             user_messages.INVOICE_PAID_REFUSES_NOT_CHARGED.format(invoice=invoice.id)
         )
-    asked = invoice is None or amounts_agree(topup, invoice)
-    if asked and topup_check_now(topup=topup, actor=user) == "completed":
+    if invoice is not None and not amounts_agree(topup, invoice):
+        return  # its unpaid invoice is the evidence; a completed status would complete it
+    status = topup_check_now(topup=topup, actor=user)
+    if status == "completed":
         raise FinanceRefusal(user_messages.CLOUDFLARE_SAYS_COMPLETED)
+    if status is None:  # no word either way: "not charged" would be a guess
+        raise FinanceRefusal(user_messages.CLOUDFLARE_NOT_ASKED_NOT_CHARGED)
+
+
+def _refuse_unless_invoices_read_since(topup: TopUp) -> None:
+    """A lost create has no id to ask about: "not charged" stands only on Cloudflare's invoices
+    read since it was started (so that a candidate, were there one, would show)."""
+    snapshot = account_invoices(account=topup.account)
+    if snapshot is None or snapshot.fetched_at < topup.created_at:
+        raise FinanceRefusal(user_messages.INVOICES_NOT_READ_SINCE)
 
 
 def topups_record_from_invoices(

@@ -46,6 +46,17 @@ CLOUDFLARE_SAYS_COMPLETED = (
     "Cloudflare says this top-up is completed: it was charged, and now counts as completed."
 )
 INVOICE_TAKEN = "That invoice already belongs to another top-up here."
+INVOICE_NOT_A_CANDIDATE = (
+    "That invoice is not a paid invoice of this top-up's amount and time; pick one of those listed."
+)
+CLOUDFLARE_NOT_ASKED_NOT_CHARGED = (
+    'Cloudflare could not be asked about this top-up just now, so "not charged" cannot be '
+    "checked against it. Try again in a minute."
+)
+INVOICES_NOT_READ_SINCE = (
+    'Cloudflare\'s invoices have not been read since this top-up was started, so "not charged" '
+    "cannot be checked against them. Reconcile now, then resolve it."
+)
 INVOICE_NO_LONGER_FREE = (
     "That invoice is no longer free: another top-up here carries it now. Check this one again."
 )

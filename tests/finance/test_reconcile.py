@@ -11,6 +11,7 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts.snapshots import account_invoices
 from finance.reconcile import RECONCILE_INTERVAL, candidate_invoices, reconcile_account
 from finance.services import (
     FinanceRefusal,
@@ -329,6 +330,21 @@ def test_an_invoice_that_could_be_a_lost_create_is_not_recorded_separately(
     assert _messages(response) == [RECORD_RESULTS["claimed"].format(n=1)]
 
 
+def test_an_invoice_a_create_still_in_flight_could_be_is_not_recorded_separately(
+    make_topup, finance_user, account, sandbox, sandbox_settings
+):
+    """The row is still `creating` (its answer not yet recorded): the invoice may be its."""
+    in_flight = make_topup(state=TopUpState.CREATING, cents=5000)
+    invoice_id = paid_at_cloudflare(account, sandbox)
+
+    results = topups_record_from_invoices(
+        account=account, invoice_ids=[invoice_id], user=finance_user
+    )
+
+    assert results == {"claimed": 1}
+    assert not TopUp.objects.exclude(pk=in_flight.pk).filter(payment_intent_id=invoice_id).exists()
+
+
 def test_charged_without_an_invoice_needs_a_reason_while_candidates_exist(
     finance_client, make_topup, account, sandbox, sandbox_settings
 ):
@@ -379,6 +395,7 @@ def test_two_lost_creates_taking_one_invoice_at_once_one_wins(
 ):
     lost = [make_topup(state=TopUpState.UNKNOWN, cents=5000) for _ in range(4)]
     invoice_id = paid_at_cloudflare(account, sandbox)
+    account_invoices(account=account)  # read, as the Resolve page each of them saw did
 
     def take(index):
         try:

@@ -101,8 +101,20 @@ def test_bulk_confirm_counts_each_outcome(
     ("charged", "state"), [(True, TopUpState.COMPLETED), (False, TopUpState.FAILED)]
 )
 @pytest.mark.parametrize("from_state", [TopUpState.UNKNOWN, TopUpState.STALE])
-def test_resolve_by_hand_with_a_note(make_topup, finance_user, charged, state, from_state):
-    topup = make_topup(state=from_state)
+def test_resolve_by_hand_with_a_note(
+    make_topup, finance_user, charged, state, from_state, account, sandbox_settings
+):
+    """ "Not charged" stands on Cloudflare's word: the invoices read since a lost create was
+    started, or the status of a stale top-up's id (here: pending, never paid)."""
+    from accounts.cloudflare import client_for_account
+    from accounts.snapshots import account_invoices
+
+    never_paid = client_for_account(account).topups.create(account.account_id, amount_cents=5000)
+    topup = make_topup(
+        state=from_state,
+        payment_intent_id=never_paid.payment_intent_id if from_state == "stale" else None,
+    )
+    account_invoices(account=account)
 
     topup_resolve(topup=topup, user=finance_user, charged=charged, note="Invoice in_123 paid")
 
@@ -141,7 +153,7 @@ def test_of_two_finance_members_resolving_at_once_one_wins(make_topup, finance_u
 
     topup_resolve(topup=topup, user=finance_user, charged=True, note="seen on invoice")
     with pytest.raises(FinanceRefusal, match=re.escape(user_messages.CHANGED_MEANWHILE)):
-        topup_resolve(topup=seen_by_other, user=other, charged=False, note="not seen")
+        topup_resolve(topup=seen_by_other, user=other, charged=True, note="seen too")
 
 
 # --- four eyes where money is declared ------------------------------------------------------
@@ -220,3 +232,46 @@ def test_resolved_as_charged_waits_for_a_second_finance_member(
     assert len(sandbox.requests("status")) == (1 if with_id else 0)
     with pytest.raises(IntegrityError), transaction.atomic():
         TopUp.objects.filter(pk=topup.pk).update(confirmed_by=finance_user)
+
+
+def test_not_charged_is_refused_while_cloudflare_cannot_be_asked(
+    make_topup, finance_user, account, sandbox, sandbox_settings
+):
+    from accounts.cloudflare import client_for_account
+
+    never_paid = client_for_account(account).topups.create(account.account_id, amount_cents=5000)
+    stale = make_topup(state=TopUpState.STALE, payment_intent_id=never_paid.payment_intent_id)
+    lost = make_topup(state=TopUpState.UNKNOWN)
+    sandbox.fault("any", "500", count=100)
+
+    with pytest.raises(FinanceRefusal, match=re.escape("could not be asked about this top-up")):
+        topup_resolve(topup=stale, user=finance_user, charged=False, note="not seen")
+    with pytest.raises(FinanceRefusal, match=re.escape("have not been read since")):
+        topup_resolve(topup=lost, user=finance_user, charged=False, note="not seen")
+
+    assert {t.state for t in type(stale).objects.filter(pk__in=[stale.pk, lost.pk])} == {
+        TopUpState.STALE,
+        TopUpState.UNKNOWN,
+    }
+
+
+def test_charged_takes_only_a_paid_invoice_of_its_amount(
+    make_topup, finance_user, account, sandbox, sandbox_settings
+):
+    from accounts.cloudflare import client_for_account
+    from accounts.snapshots import account_invoices
+
+    open_invoice = client_for_account(account).topups.create(account.account_id, amount_cents=5000)
+    lost = make_topup(state=TopUpState.UNKNOWN)
+    account_invoices(account=account)
+
+    with pytest.raises(FinanceRefusal, match=re.escape(user_messages.INVOICE_NOT_A_CANDIDATE)):
+        topup_resolve(
+            topup=lost,
+            user=finance_user,
+            charged=True,
+            note="x",
+            invoice_id=open_invoice.payment_intent_id,
+        )
+    lost.refresh_from_db()
+    assert lost.state == TopUpState.UNKNOWN

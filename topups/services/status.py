@@ -60,6 +60,8 @@ LIST_CHECK_INTERVAL = {
 }
 # Past this age a pending top-up is asked about at most once a minute, whoever asks.
 SLOW_AFTER, SLOW_INTERVAL = timedelta(minutes=10), timedelta(seconds=60)
+# What a status check answers when Cloudflare does not know the top-up's id.
+NOT_FOUND = "not_found"
 # After a check that got no answer, nobody asks about that top-up again for this long.
 FAILED_CHECK_BACKOFF = timedelta(seconds=10)
 STALE_REASONS = {
@@ -121,7 +123,8 @@ def topup_refresh_status(
 
 def topup_check_now(*, topup: TopUp, actor=None) -> str | None:
     """Ask Cloudflare now, whatever the interval (finance confirming a payment). Returns its
-    status (`completed` completes a pending or stale row), or None when it could not be asked."""
+    status (`completed` completes a pending or stale row), NOT_FOUND when Cloudflare does not
+    know the id, or None when it could not be asked."""
     if not topup.payment_intent_id:
         return None
     client = _client(topup)
@@ -204,7 +207,7 @@ def _ask_cloudflare(topup: TopUp, client: CloudflareClient, actor=None) -> str |
         logger.warning("Top-up %s: Cloudflare does not know %s", topup.pk, topup.payment_intent_id)
         _checked(topup, problem="", hold=None)
         _mark_stale(topup, STALE_REASONS["not_found"])
-        return None
+        return NOT_FOUND
     except CloudflareError as exc:
         logger.warning("Top-up %s: status check failed (%s)", topup.pk, exc)
         _checked(topup, *_no_answer(exc))
