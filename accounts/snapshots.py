@@ -87,15 +87,11 @@ def account_invoices(
     read before. With `back_to` (one top-up's invoice is looked for), when those held do not
     reach back that far, Cloudflare's history is read back to it (or until `find` is read),
     past the page limit if need be."""
-
-    def short(held: HeldInvoices) -> bool:
-        return not (find and held.history.get(find)) and not held.history.reaches(back_to)
-
     snapshot = _cached(
         account,
         "invoices",
         lambda client: _read_invoices(client, account, find=find, back_to=back_to),
-        read_now=short if back_to is not None else None,
+        read_now=lambda held: _short(held, back_to, find),
     )
     return _history(snapshot)
 
@@ -191,11 +187,19 @@ class HeldInvoices:
         return frozenset(i.id for i in self.history if i.id and i.id not in self.noted)
 
 
+def _short(held: HeldInvoices | None, back_to: datetime | None, find: str | None) -> bool:
+    """Whether the invoices held may leave out the one looked for: they do not hold it, nor
+    reach back to `back_to`."""
+    if held is None or back_to is None:
+        return held is None
+    return not (find and held.history.get(find)) and not held.history.reaches(back_to)
+
+
 def _read_invoices(client, account, *, full=False, back_to=None, find=None) -> HeldInvoices:
-    """Read Cloudflare's history and merge it with what is held: read after the claim, so
-    nothing read meanwhile is lost."""
-    held = None if full else _cached_value(account, "invoices")
-    if back_to is None and held is not None:  # incremental: down to a page read before
+    """Read Cloudflare's history and merge it with what is held (loaded after the claim, so
+    nothing read meanwhile is lost)."""
+    held = _cached_value(account, "invoices")
+    if not full and not _short(held, back_to, find):  # down to a page read before
         fresh = client.invoices.history(account.account_id, known=held.read_ids())
     elif full:
         fresh = client.invoices.history(account.account_id)

@@ -10,6 +10,7 @@ from django.utils import timezone
 from accounts.models import CachedRead
 from accounts.snapshots import (
     account_balance,
+    account_cached_invoice,
     account_daily_usage,
     account_invoice,
     account_invoices,
@@ -214,3 +215,23 @@ def test_a_full_re_read_reads_every_page_whatever_the_age(account, demo):
 
     assert len(demo.requests("invoices")) == 2
     assert reread.value.complete
+
+
+def test_invoices_cached_before_as_a_list_are_kept_and_read_again(account, demo):
+    import importlib
+
+    from django.apps import apps
+
+    migration = importlib.import_module("accounts.migrations.0006_invoices_incremental")
+    held = account_invoices(account=account).value
+    listed = CachedRead.objects.get(kind="invoices").value["history"]["invoices"]
+    CachedRead.objects.filter(kind="invoices").update(value=listed)  # as 0005 held them
+    demo.control("DELETE", "requests")
+
+    migration.forwards(apps, None)
+
+    assert account_cached_invoice(account=account, invoice_id=held.invoices[0].id)
+    kept = account_invoices(account=account).value
+    assert len(demo.requests("invoices")) == 1  # the newest page, read again
+    assert list(kept) == list(held)
+    assert not kept.complete  # not known to be, until every page is read again
