@@ -51,10 +51,11 @@ class Invoices:
         first_page: int = 1,
     ) -> InvoiceHistory:
         """The account's invoices, newest first as Cloudflare orders them, page by page to the
-        oldest — or sooner: after the first page holding an invoice of `known` (ids read
-        before: the rest was read then), after the page holding `find`, after the page that
-        reaches back past `back_to`, or after MAX_PAGES pages (unless `find` or `back_to` bounds
-        the read: one invoice is looked for). A page that brings nothing new ends it too."""
+        oldest — or sooner: after the first page that reaches back past the newest invoice of
+        `known` (ids read before: the rest was read then; invoices of the same second may come
+        in any order), after the page holding `find`, after the page that reaches back past
+        `back_to`, or after MAX_PAGES pages (unless `find` or `back_to` bounds the read: one
+        invoice is looked for). A page that brings nothing new ends it too."""
         if type not in INVOICE_TYPES:
             raise ValueError(f"type must be one of {', '.join(INVOICE_TYPES)}")
         invoices: list[Invoice] = []
@@ -70,11 +71,13 @@ class Invoices:
             seen |= ids
             if not has_more or not batch:
                 return InvoiceHistory(tuple(invoices), complete=not has_more)
-            reached = back_to is not None and any(
-                invoice.created and invoice.created < back_to for invoice in batch
+            newest_known = next((i for i in invoices if i.id in known), None)
+            caught_up = newest_known is not None and (
+                newest_known.created is None or _reaches(batch, newest_known.created)
             )
+            reached = back_to is not None and _reaches(batch, back_to)
             limit = find is None and back_to is None and page - first_page + 1 >= MAX_PAGES
-            if ids & known or find in ids or reached or limit:
+            if caught_up or find in ids or reached or limit:
                 return InvoiceHistory(tuple(invoices), complete=False)
             page += 1
 
@@ -82,6 +85,10 @@ class Invoices:
     def preview(self, account_id: str) -> InvoicePreview:
         path = billing_path(account_id, "invoice-preview")
         return self._transport.read("GET", path, parse=parse_preview)
+
+
+def _reaches(batch: list[Invoice], moment: datetime) -> bool:
+    return any(invoice.created and invoice.created < moment for invoice in batch)
 
 
 def parse_history_page(result) -> tuple[list[Invoice], bool]:

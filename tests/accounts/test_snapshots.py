@@ -1,6 +1,7 @@
 """The account's reads are asked of Cloudflare at most once per age, whoever asks, and come back
 from the database as the same typed values."""
 
+import time
 from datetime import timedelta
 from decimal import Decimal
 
@@ -235,3 +236,21 @@ def test_invoices_cached_before_as_a_list_are_kept_and_read_again(account, demo)
     assert len(demo.requests("invoices")) == 1  # the newest page, read again
     assert list(kept) == list(held)
     assert not kept.complete  # not known to be, until every page is read again
+
+
+def test_thirty_invoices_held_and_one_new_is_one_page_read_not_six(account, demo):
+    for _ in range(29 - len(account_invoices(account=account).value)):
+        paid_at_cloudflare(account, demo, amount_cents=1000)
+    time.sleep(1.1)  # the sandbox's invoices of one second may come in any order
+    paid_at_cloudflare(account, demo, amount_cents=1000)
+    _age()
+    assert len(account_invoices(account=account).value) == 30
+    time.sleep(1.1)
+    new = paid_at_cloudflare(account, demo)
+    demo.control("DELETE", "requests")
+    _age()
+
+    fresh = account_invoices(account=account).value
+
+    assert len(demo.requests("invoices")) == 1
+    assert (fresh.invoices[0].id, len(fresh), fresh.complete) == (new, 31, True)

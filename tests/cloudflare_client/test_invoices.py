@@ -44,6 +44,27 @@ def test_an_incremental_read_stops_at_the_first_page_holding_a_known_invoice(
     assert len(demo.requests("invoices")) == 1
 
 
+def test_invoices_of_the_same_second_as_the_newest_known_are_not_missed(cf, demo):
+    """Invoices made in the same second may be listed in any order: the read goes on to one
+    older than the newest known, not just to the first known."""
+
+    def page(*invoices, has_more=True):
+        result = {"invoices": list(invoices), "pagination": {"has_more": has_more}}
+        return {"success": True, "result": result}
+
+    def invoice(invoice_id, created):
+        amounts = {"amount_due": 100, "amount_paid": 100, "amount_remaining": 0}
+        return {"id": invoice_id, **amounts, "currency": "usd", "created": created}
+
+    demo.fault("invoices", "body", body=page(invoice("in_known", 1000), invoice("in_a", 1000)))
+    demo.fault("invoices", "body", body=page(invoice("in_b", 1000), invoice("in_old", 900)))
+
+    fresh = cf.invoices.history(A, known=frozenset({"in_known", "in_old"}))
+
+    assert [i.id for i in fresh] == ["in_known", "in_a", "in_b", "in_old"]
+    assert len(demo.requests("invoices")) == 2
+
+
 def test_one_invoice_is_looked_for_past_the_page_limit(cf, demo, monkeypatch):
     whole = list(cf.invoices.history(A))
     oldest = whole[-1]
