@@ -83,10 +83,10 @@ def account_invoices(
     *, account: CloudflareAccount, back_to: datetime | None = None, find: str | None = None
 ) -> Snapshot[InvoiceHistory] | None:
     """The account's invoices, newest first, as the database holds them. When due (older than
-    MAX_AGE, or expired) only the newest pages are read, down to the first holding an invoice
-    read before. With `back_to` (one top-up's invoice is looked for), when those held do not
-    reach back that far, Cloudflare's history is read back to it (or until `find` is read),
-    past the page limit if need be."""
+    MAX_AGE, or expired) only the newest pages are read, down to the first that reaches past
+    the newest invoice read before. With `back_to` (one top-up's invoice is looked for), when
+    those held do not reach back that far, Cloudflare's history is read back to it (or until
+    `find` is read), past the page limit if need be."""
     snapshot = _cached(
         account,
         "invoices",
@@ -199,7 +199,7 @@ def _read_invoices(client, account, *, full=False, back_to=None, find=None) -> H
     """Read Cloudflare's history and merge it with what is held (loaded after the claim, so
     nothing read meanwhile is lost)."""
     held = _cached_value(account, "invoices")
-    if not full and not _short(held, back_to, find):  # down to a page read before
+    if not full and not _short(held, back_to, find):  # the newest pages, down to what is held
         fresh = client.invoices.history(account.account_id, known=held.read_ids())
     elif full:
         fresh = client.invoices.history(account.account_id)
