@@ -2,10 +2,12 @@
 database holds and reads only the newest page(s), *Reconcile now* reads every page, nothing is
 cut without saying so, and an older invoice is still found by id for the top-up that needs it."""
 
+import io
 import re
 from datetime import timedelta
 
 import pytest
+from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
 
@@ -131,3 +133,10 @@ def test_a_top_up_shows_its_invoice_past_the_page_limit(
 
     url = reverse("topups:detail", kwargs={"account_id": DEMO_ACCOUNT_ID, "pk": done.pk})
     assert "Paid · $50.00 paid" in client.get(url).content.decode()
+
+
+def test_the_hourly_command_says_when_older_invoices_were_not_read(account, demo, monkeypatch):
+    monkeypatch.setattr(invoices, "MAX_PAGES", 1)
+    out = io.StringIO()
+    call_command("reconcile_invoices", stdout=out)
+    assert f"  {account.name}: older invoices not read" in out.getvalue().splitlines()
