@@ -29,8 +29,10 @@ from cloudflare_client import (
     CloudflareError,
     CreditBalance,
     Invoice,
+    InvoiceHistory,
     UsageBucket,
 )
+from cloudflare_client import invoices as cloudflare_invoices
 
 logger = logging.getLogger(__name__)
 
@@ -42,6 +44,8 @@ MAX_AGE = {
 }
 # After a failed read, nobody asks Cloudflare for the same again for this long.
 RETRY_AFTER_FAILURE = timedelta(seconds=30)
+# Cloudflare's clock and ours may differ: a top-up's invoice is looked for this far before it.
+CLOCK_MARGIN = timedelta(minutes=10)
 
 
 T = typing.TypeVar("T")
@@ -76,19 +80,165 @@ def account_hourly_usage(*, account: CloudflareAccount) -> Snapshot[list[UsageBu
     return _cached(account, "usage_hour", lambda c: _usage(c, account, "hour", timedelta(hours=48)))
 
 
-def account_invoices(*, account: CloudflareAccount) -> Snapshot[list[Invoice]] | None:
-    return _cached(account, "invoices", lambda c: c.invoices.history(account.account_id))
+def account_invoices(
+    *, account: CloudflareAccount, back_to: datetime | None = None, find: str | None = None
+) -> Snapshot[InvoiceHistory] | None:
+    """The account's invoices, newest first, as the database holds them. When due (older than
+    MAX_AGE, or expired) only the newest pages are read, down to the first that reaches past
+    the newest invoice read before. With `back_to` (one top-up's invoice is looked for), when
+    those held do not reach back that far, Cloudflare's history is read back to it (or until
+    `find` is read), past the page limit if need be."""
+    snapshot = _cached(
+        account,
+        "invoices",
+        lambda client: _read_invoices(client, account, find=find, back_to=back_to),
+        read_now=lambda held: _short(held, back_to, find),
+    )
+    return _history(snapshot)
+
+
+def account_invoice(
+    *, account: CloudflareAccount, invoice_id: str, made_after: datetime
+) -> Invoice | None:
+    """One invoice by id, made after `made_after` (a top-up's, made when it was started):
+    from those held, or looked for further back in Cloudflare's history."""
+    back_to = made_after - CLOCK_MARGIN
+    snapshot = account_invoices(account=account, back_to=back_to, find=invoice_id)
+    return snapshot.value.get(invoice_id) if snapshot else None
+
+
+def account_invoices_reread(
+    *, account: CloudflareAccount, back_to: datetime | None = None
+) -> Snapshot[InvoiceHistory] | None:
+    """Every page afresh, whatever the age of those held (Reconcile now, the hourly command):
+    to the client's page limit, and past it back to `back_to` (the oldest top-up whose invoice
+    is looked for). The snapshot is the last one held when Cloudflare could not be read."""
+    snapshot = _cached(
+        account,
+        "invoices",
+        lambda client: _read_invoices(client, account, full=True, back_to=back_to),
+        read_now=lambda held: True,
+    )
+    return _history(snapshot)
+
+
+def account_snapshots_topup_completed(
+    *,
+    account: CloudflareAccount,
+    invoice_id: str,
+    amount_cents: int,
+    currency: str,
+    completed_at: datetime,
+) -> None:
+    """A top-up completed: the balance is asked again at the next view, and its invoice (paid,
+    for its amount, as Cloudflare's status says) joins those held, without a call, until a
+    read brings Cloudflare's own."""
+    CachedRead.objects.filter(account=account, kind="balance").update(expired=True)
+    with transaction.atomic():
+        row = CachedRead.objects.select_for_update().filter(account=account, kind="invoices")
+        row = row.first()
+        if row is None or row.value is None:
+            return  # nothing held: the first read brings every invoice
+        held = _load("invoices", row.value)
+        if held.history.get(invoice_id):
+            return
+        paid = Decimal(amount_cents)
+        invoice = Invoice(
+            id=invoice_id,
+            amount_due_cents=paid,
+            amount_paid_cents=paid,
+            amount_remaining_cents=Decimal(0),
+            currency=currency,
+            status="paid",
+            created=completed_at,
+            created_by=None,
+            description=None,
+            invoice_origin="manual",
+            invoice_pdf=None,
+            attempt_count=None,
+            attempted=None,
+            auto_advance=None,
+        )
+        history = InvoiceHistory((invoice, *held.history), held.history.complete)
+        row.value = _dump(HeldInvoices(history, noted=(*held.noted, invoice_id)))
+        row.save(update_fields=["value"])
 
 
 def account_snapshots_expire(*, account: CloudflareAccount, kinds=("balance", "invoices")) -> None:
-    """Ask again at the next view (after a top-up completed, for example)."""
+    """Ask again at the next view (after auto top-up was changed, for example); for the
+    invoices, the newest pages."""
     CachedRead.objects.filter(account=account, kind__in=kinds).update(expired=True)
 
 
 def account_cached_invoice(*, account: CloudflareAccount, invoice_id: str) -> Invoice | None:
-    """One invoice from the invoices last read, without asking Cloudflare."""
-    invoices = _cached_value(account, "invoices") or []
-    return next((invoice for invoice in invoices if invoice.id == invoice_id), None)
+    """One invoice from the invoices held, without asking Cloudflare."""
+    held = _cached_value(account, "invoices")
+    return held.history.get(invoice_id) if held else None
+
+
+@dataclass(frozen=True)
+class HeldInvoices:
+    """The account's invoices as held: read from Cloudflare (a run of its newest pages), and
+    those of top-ups completed since (`noted`), until a read brings Cloudflare's own."""
+
+    history: InvoiceHistory
+    noted: tuple[str, ...] = ()
+
+    def read_ids(self) -> frozenset[str]:
+        return frozenset(i.id for i in self.history if i.id and i.id not in self.noted)
+
+
+def _short(held: HeldInvoices | None, back_to: datetime | None, find: str | None) -> bool:
+    """Whether the invoices held may leave out the one looked for: they do not hold it, nor
+    reach back to `back_to`."""
+    if held is None or back_to is None:
+        return held is None
+    return not (find and held.history.get(find)) and not held.history.reaches(back_to)
+
+
+def _read_invoices(client, account, *, full=False, back_to=None, find=None) -> HeldInvoices:
+    """Read Cloudflare's history and merge it with what is held (loaded after the claim, so
+    nothing read meanwhile is lost)."""
+    held = _cached_value(account, "invoices")
+    if not full and not _short(held, back_to, find):  # the newest pages, down to what is held
+        fresh = client.invoices.history(account.account_id, known=held.read_ids())
+    elif full:
+        fresh = client.invoices.history(account.account_id)
+        if back_to is not None and not fresh.reaches(back_to):
+            further = client.invoices.history(
+                account.account_id, back_to=back_to, first_page=cloudflare_invoices.MAX_PAGES + 1
+            )
+            seen = {i.id for i in fresh if i.id}
+            more = tuple(i for i in further if not i.id or i.id not in seen)
+            fresh = InvoiceHistory(fresh.invoices + more, further.complete)
+    else:  # one invoice is looked for: from the newest page, past what is held
+        fresh = client.invoices.history(account.account_id, find=find, back_to=back_to)
+    return _merge(held, fresh, noted_kept=not full)
+
+
+def _merge(held: HeldInvoices | None, fresh: InvoiceHistory, *, noted_kept: bool) -> HeldInvoices:
+    """The fresh read, newest first, followed by what was held beyond it when the two join
+    (the read ended on an invoice read before); the top-ups' invoices noted and not read yet
+    stay in front, unless this was a full read (Cloudflare's word replaces them)."""
+    read = {i.id for i in fresh if i.id}
+    noted = [i for i in held.history if i.id in held.noted and i.id not in read] if held else []
+    noted = noted if noted_kept else []
+    older: list[Invoice] = []
+    complete = fresh.complete
+    if held and not fresh.complete:
+        before = [i for i in held.history if i.id not in held.noted]
+        joined = [n for n, invoice in enumerate(before) if invoice.id in read]
+        if joined:
+            older = before[joined[-1] + 1 :]
+            complete = held.history.complete
+    history = InvoiceHistory((*noted, *fresh, *older), complete)
+    return HeldInvoices(history, noted=tuple(i.id for i in noted))
+
+
+def _history(snapshot: Snapshot[HeldInvoices] | None) -> Snapshot[InvoiceHistory] | None:
+    if snapshot is None:
+        return None
+    return Snapshot(snapshot.value.history, snapshot.fetched_at, snapshot.failed_at)
 
 
 def _cached_value(account, kind):
@@ -102,12 +252,17 @@ def _usage(client, account, window, span):
     return client.usage.history(account.account_id, window=window, start=end - span, end=end)
 
 
-def _cached(account, kind, fetch):
+def _cached(account, kind, fetch, *, read_now=None):
+    """The value held, read afresh first when due: by its age, or when `read_now(value held)`
+    says so (it does not reach far enough, or a fresh read is asked for)."""
     now = timezone.now()
     row = _row(account, kind)
     due = Q(value__isnull=True) | Q(expired=True) | Q(fetched_at__lte=now - MAX_AGE[kind])
     not_held = Q(attempt_until__isnull=True) | Q(attempt_until__lte=now)
-    if _is_due(row, kind, now):
+    wanted = read_now is not None and row.value is not None and read_now(_load(kind, row.value))
+    if wanted:  # whatever its age, unless another worker's read landed meanwhile
+        due = Q(fetched_at=row.fetched_at)
+    if (wanted and not _held(row, now)) or _is_due(row, kind, now):
         try:
             client = client_for_account(account)
         except CloudflareError as exc:  # the account's credential is not configured
@@ -146,7 +301,12 @@ def _cached(account, kind, fetch):
 
 def _is_due(row: CachedRead, kind: str, now) -> bool:
     stale = row.value is None or row.expired or row.fetched_at <= now - MAX_AGE[kind]
-    return stale and (row.attempt_until is None or row.attempt_until <= now)
+    return stale and not _held(row, now)
+
+
+def _held(row: CachedRead, now) -> bool:
+    """A read is in flight, or the last one failed and nobody asks again yet."""
+    return row.attempt_until is not None and row.attempt_until > now
 
 
 def _row(account, kind) -> CachedRead:
@@ -168,7 +328,7 @@ TYPES = {
     "balance": CreditBalance,
     "usage_day": list[UsageBucket],
     "usage_hour": list[UsageBucket],
-    "invoices": list[Invoice],
+    "invoices": HeldInvoices,
 }
 
 

@@ -1,4 +1,5 @@
-"""Cloudflare's invoices of the account: the history (every page) and the upcoming one.
+"""Cloudflare's invoices of the account: the history (newest first, page by page) and the
+upcoming one.
 
 Contract: shared/reference/cloudflare-billing-api.md and the published schemas
 `aig-billing_GetInvoiceHistoryResult` and `aig-billing_GetInvoicePreviewResult`. A top-up made
@@ -7,6 +8,7 @@ here appears in the history under its `payment_intent_id` (documented as the inv
 
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import Decimal, InvalidOperation
 
 from cloudflare_client.parsing import (
@@ -19,10 +21,18 @@ from cloudflare_client.parsing import (
 )
 from cloudflare_client.topups import billing_path
 from cloudflare_client.transport import Transport
-from cloudflare_client.types import CreditAmount, Invoice, InvoiceLine, InvoicePreview
+from cloudflare_client.types import (
+    CreditAmount,
+    Invoice,
+    InvoiceHistory,
+    InvoiceLine,
+    InvoicePreview,
+)
 
 INVOICE_TYPES = ("all", "manual", "auto")
-MAX_PAGES = 50  # a guard against an answer that always says has_more
+# A read of the whole history stops here, and says so (`complete` is False): a guard against an
+# answer that always says has_more, and a bound on what one read spends of the API budget.
+MAX_PAGES = 50
 
 
 class Invoices:
@@ -30,23 +40,55 @@ class Invoices:
         self._transport = transport
 
     # Reference: GET /accounts/{account_id}/ai-gateway/billing/invoice-history
-    def history(self, account_id: str, *, type: str = "all") -> list[Invoice]:
-        """Every invoice of the account, all pages, as Cloudflare orders them."""
+    def history(
+        self,
+        account_id: str,
+        *,
+        type: str = "all",
+        known: frozenset[str] = frozenset(),
+        find: str | None = None,
+        back_to: datetime | None = None,
+        first_page: int = 1,
+    ) -> InvoiceHistory:
+        """The account's invoices, newest first as Cloudflare orders them, page by page to the
+        oldest — or sooner: after the first page that reaches back past the newest invoice of
+        `known` (ids read before: the rest was read then; invoices of the same second may come
+        in any order), after the page holding `find`, after the page that reaches back past
+        `back_to`, or after MAX_PAGES pages (unless `find` or `back_to` bounds the read: one
+        invoice is looked for). A page that brings nothing new ends it too."""
         if type not in INVOICE_TYPES:
             raise ValueError(f"type must be one of {', '.join(INVOICE_TYPES)}")
         invoices: list[Invoice] = []
-        for page in range(1, MAX_PAGES + 1):
+        seen: set[str] = set()
+        page = first_page
+        while True:
             path = billing_path(account_id, f"invoice-history?type={type}&page={page}")
             batch, has_more = self._transport.read("GET", path, parse=parse_history_page)
+            ids = {invoice.id for invoice in batch if invoice.id}
+            if batch and ids and ids <= seen:  # the same page again: pagination is broken
+                return InvoiceHistory(tuple(invoices), complete=False)
             invoices.extend(batch)
+            seen |= ids
             if not has_more or not batch:
-                break
-        return invoices
+                return InvoiceHistory(tuple(invoices), complete=not has_more)
+            newest_known = next((i for i in invoices if i.id in known), None)
+            caught_up = newest_known is not None and (
+                newest_known.created is None or _reaches(batch, newest_known.created)
+            )
+            reached = back_to is not None and _reaches(batch, back_to)
+            limit = find is None and back_to is None and page - first_page + 1 >= MAX_PAGES
+            if caught_up or find in ids or reached or limit:
+                return InvoiceHistory(tuple(invoices), complete=False)
+            page += 1
 
     # Reference: GET /accounts/{account_id}/ai-gateway/billing/invoice-preview
     def preview(self, account_id: str) -> InvoicePreview:
         path = billing_path(account_id, "invoice-preview")
         return self._transport.read("GET", path, parse=parse_preview)
+
+
+def _reaches(batch: list[Invoice], moment: datetime) -> bool:
+    return any(invoice.created and invoice.created < moment for invoice in batch)
 
 
 def parse_history_page(result) -> tuple[list[Invoice], bool]:

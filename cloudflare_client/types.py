@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -116,6 +117,29 @@ class Invoice:
     attempt_count: int | None
     attempted: bool | None
     auto_advance: bool | None
+
+
+@dataclass(frozen=True)
+class InvoiceHistory:
+    """Invoices as read, newest first, and whether they are all of them: `complete` is False
+    when the read stopped before Cloudflare's oldest page (at the page limit, or once what it
+    was asked for was read). Iterates as the invoices."""
+
+    invoices: tuple[Invoice, ...]
+    complete: bool
+
+    def __iter__(self) -> Iterator[Invoice]:
+        return iter(self.invoices)
+
+    def __len__(self) -> int:
+        return len(self.invoices)
+
+    def get(self, invoice_id: str) -> Invoice | None:
+        return next((invoice for invoice in self.invoices if invoice.id == invoice_id), None)
+
+    def reaches(self, moment: datetime) -> bool:
+        """Whether every invoice made since `moment` is here: all were read, or one older."""
+        return self.complete or any(i.created and i.created < moment for i in self.invoices)
 
 
 @dataclass(frozen=True)

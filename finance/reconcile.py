@@ -19,7 +19,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import CloudflareAccount
-from accounts.snapshots import account_invoices, account_snapshots_expire
+from accounts.snapshots import account_invoice, account_invoices, account_invoices_reread
 from cloudflare_client import Invoice
 from topups.models import TopUp, TopUpEvent
 from topups.selectors import amounts_agree
@@ -57,23 +57,31 @@ class Reconciliation:
     claims: dict[str, list[TopUp]] = field(default_factory=dict)
     fetched_at: datetime | None = None
     failed_at: datetime | None = None  # a later read failed: these invoices may be out of date
+    # Every invoice of the account was read; else older ones are not listed here.
+    complete: bool = True
 
 
 def reconcile_account(*, account: CloudflareAccount, settle: bool = True) -> Reconciliation:
-    """Compare the account's top-ups with its invoices. With `settle`, read the invoices afresh
-    (at most once per RECONCILE_INTERVAL and account) and settle what they prove; without, only
-    report from the cached invoices (nothing settled, and no call while the cache is young).
+    """Compare the account's top-ups with its invoices. With `settle`, read every page afresh
+    (at most once per RECONCILE_INTERVAL and account), and further back to the oldest top-up
+    needing its invoice, and settle what they prove; without, only report from the invoices
+    held (nothing settled; no call while they are young, then only the newest pages).
     Either way each matched top-up's `invoice_status` is brought up to date."""
     if settle:
         started = timezone.now()
         if throttled_until := _claim_fresh_read(account, started):
             return Reconciliation(invoices_read=False, throttled_until=throttled_until)
-        account_snapshots_expire(account=account, kinds=("invoices",))
-    snapshot = account_invoices(account=account)
+        snapshot = account_invoices_reread(account=account, back_to=_looked_for_since(account))
+    else:
+        snapshot = account_invoices(account=account)
     # Unreachable or out of budget, the snapshot is the last one read: nothing settles on it.
     if snapshot is None or (settle and snapshot.fetched_at < started):
         return Reconciliation(invoices_read=False)
-    report = Reconciliation(fetched_at=snapshot.fetched_at, failed_at=snapshot.failed_at)
+    report = Reconciliation(
+        fetched_at=snapshot.fetched_at,
+        failed_at=snapshot.failed_at,
+        complete=snapshot.value.complete,
+    )
     by_id = {invoice.id: invoice for invoice in snapshot.value if invoice.id}
     local = list(
         TopUp.objects.filter(account=account, payment_intent_id__in=list(by_id))
@@ -104,6 +112,18 @@ def reconcile_account(*, account: CloudflareAccount, settle: bool = True) -> Rec
     return report
 
 
+def _looked_for_since(account: CloudflareAccount) -> datetime | None:
+    """How far back an unsettled top-up's invoice (by id, or a lost create's candidates) can
+    be: from the oldest of them, with the candidates' margin."""
+    oldest = (
+        TopUp.objects.filter(account=account, state__in=RESOLVABLE_STATES)
+        .order_by("created_at")
+        .values_list("created_at", flat=True)
+        .first()
+    )
+    return oldest + CANDIDATE_WINDOW[0] if oldest else None
+
+
 def _claim_fresh_read(account: CloudflareAccount, now: datetime) -> datetime | None:
     """Claim this minute's fresh read of the account's invoices with a conditional UPDATE (so
     clicks on any worker share one budget); None once claimed, else when the next is allowed."""
@@ -131,10 +151,13 @@ def _note_invoice_statuses(local: list[TopUp], by_id: dict[str, Invoice]) -> Non
 
 
 def invoice_of(*, topup: TopUp) -> Invoice | None:
-    """The top-up's invoice (by its id) from the cached invoices, whatever its state."""
-    snapshot = account_invoices(account=topup.account) if topup.payment_intent_id else None
-    invoices = snapshot.value if snapshot else []
-    return next((invoice for invoice in invoices if invoice.id == topup.payment_intent_id), None)
+    """The top-up's invoice (by its id), whatever its state: from the invoices held, or looked
+    for further back than they reach."""
+    if not topup.payment_intent_id:
+        return None
+    return account_invoice(
+        account=topup.account, invoice_id=topup.payment_intent_id, made_after=topup.created_at
+    )
 
 
 def _settle(topup: TopUp, invoice: Invoice) -> str | None:
@@ -158,8 +181,10 @@ def _settle(topup: TopUp, invoice: Invoice) -> str | None:
 
 def candidate_invoices(*, topup: TopUp) -> list[Invoice]:
     """Invoices that could be this top-up's: same account and amount, made around the time it
-    was started, and not any local top-up's (from the cached invoices: no extra call)."""
-    snapshot = account_invoices(account=topup.account)
+    was started, and not any local top-up's (from the invoices held, read further back when
+    they do not reach that time)."""
+    back_to = topup.created_at + CANDIDATE_WINDOW[0]
+    snapshot = account_invoices(account=topup.account, back_to=back_to)
     if snapshot is None:
         return []
     taken = _local_invoice_ids(topup.account, [invoice.id for invoice in snapshot.value])

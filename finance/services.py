@@ -14,7 +14,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.models import CloudflareAccount
-from accounts.snapshots import account_invoices
+from accounts.snapshots import CLOCK_MARGIN, account_invoices
 from finance import user_messages
 from finance.reconcile import (
     RECORDABLE_ORIGINS,
@@ -81,22 +81,29 @@ def _unknown_to_cloudflare(topup: TopUp) -> bool:
     """After a status call that did not answer: whether Cloudflare's invoices, read since the
     top-up was made, leave its id out (the status call alone cannot tell "no such top-up"
     from "could not be asked")."""
-    snapshot = account_invoices(account=topup.account)
+    back_to = topup.created_at - CLOCK_MARGIN
+    snapshot = account_invoices(
+        account=topup.account, back_to=back_to, find=topup.payment_intent_id
+    )
     return (
         snapshot is not None
         and snapshot.fetched_at >= topup.created_at
-        and all(invoice.id != topup.payment_intent_id for invoice in snapshot.value)
+        and snapshot.value.reaches(back_to)
+        and snapshot.value.get(topup.payment_intent_id) is None
     )
 
 
 def _invoice_evidence(topup: TopUp, user) -> tuple[str, dict]:
     """What the invoice a top-up was recorded from says now, for `user` to confirm it."""
-    snapshot = account_invoices(account=topup.account)
+    back_to = topup.created_at - CLOCK_MARGIN
+    snapshot = account_invoices(
+        account=topup.account, back_to=back_to, find=topup.payment_intent_id
+    )
     if snapshot is None:
         return "unreachable", {}
-    invoice = next((i for i in snapshot.value if i.id == topup.payment_intent_id), None)
-    if invoice is None:
-        return "gone", {}
+    invoice = snapshot.value.get(topup.payment_intent_id)
+    if invoice is None:  # not among every invoice made since: gone; else not read that far
+        return ("gone" if snapshot.value.reaches(back_to) else "unreachable"), {}
     if user.email and (invoice.created_by or "").casefold() == user.email.casefold():
         return "own", {}  # they made it in Cloudflare's dashboard
     if invoice.status != "paid":

@@ -6,7 +6,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 
-from accounts.snapshots import account_invoices
+from accounts.snapshots import account_invoice
 from cloudflare_client import Invoice
 from topups.models import TopUp
 from topups.states import FINAL_STATES, TopUpState
@@ -75,10 +75,10 @@ def amounts_agree(topup: TopUp, invoice: Invoice) -> bool:
 
 def topup_invoice(*, topup: TopUp) -> Invoice | None:
     """Cloudflare's invoice of a settled top-up (its id is create's `payment_intent_id`), from
-    the account's cached invoices; None while pending, or when it cannot be read."""
+    the account's invoices held, or looked for further back; None while pending, or when it
+    cannot be read."""
     if not topup.payment_intent_id or topup.state not in FINAL_STATES:
         return None
-    snapshot = account_invoices(account=topup.account)
-    if snapshot is None:
-        return None
-    return next((i for i in snapshot.value if i.id == topup.payment_intent_id), None)
+    return account_invoice(
+        account=topup.account, invoice_id=topup.payment_intent_id, made_after=topup.created_at
+    )

@@ -11,11 +11,16 @@ from django.utils import timezone
 from accounts.models import CachedRead
 from accounts.snapshots import (
     account_balance,
+    account_cached_invoice,
     account_daily_usage,
+    account_invoice,
     account_invoices,
+    account_invoices_reread,
     account_snapshots_expire,
 )
-from cloudflare_client import CreditBalance
+from cloudflare_client import CreditBalance, invoices
+from sandbox.cloudflare.account import INVOICES_PER_PAGE
+from tests.topups.steps import paid_at_cloudflare
 
 pytestmark = pytest.mark.django_db
 
@@ -36,11 +41,11 @@ def test_balance_is_asked_once_per_minute_and_read_back_typed(account, demo):
 
 def test_usage_and_invoices_keep_their_types(account, demo):
     days = account_daily_usage(account=account)
-    invoices = account_invoices(account=account)
+    held = account_invoices(account=account)
     assert days.value == account_daily_usage(account=account).value
-    assert invoices.value == account_invoices(account=account).value
+    assert held.value == account_invoices(account=account).value
     assert len(demo.requests("usage")) == 1
-    assert invoices.value[0].created is not None
+    assert held.value.invoices[0].created is not None
 
 
 def test_a_failed_read_shows_the_last_answer_with_its_time_and_backs_off(account, demo):
@@ -157,3 +162,130 @@ def test_a_read_refused_for_want_of_a_slot_is_no_failure(account, demo, settings
     row = CachedRead.objects.get(kind="balance")
     assert (row.attempt_until, row.failed_at) == (None, None)
     assert account_balance(account=account) is not None
+
+
+# --- invoices: read incrementally, never cut without saying so ---------------------------------
+
+
+def _age(kind="invoices"):
+    CachedRead.objects.filter(kind=kind).update(fetched_at=timezone.now() - timedelta(minutes=6))
+
+
+def test_invoices_are_read_incrementally_down_to_what_is_known(account, demo):
+    held = account_invoices(account=account).value
+    assert held.complete
+    assert len(held) > INVOICES_PER_PAGE
+    new = paid_at_cloudflare(account, demo)
+    demo.control("DELETE", "requests")
+    _age()
+
+    fresh = account_invoices(account=account).value
+
+    assert len(demo.requests("invoices")) == 1  # the newest page, not all of them
+    assert [i.id for i in fresh] == [new, *(i.id for i in held)]
+    assert fresh.complete
+
+
+def test_a_completed_top_up_adds_its_invoice_instead_of_expiring_the_list(
+    account, admin_user, demo
+):
+    from topups.models import TopUp
+    from topups.services.status import topup_refresh_status
+
+    held = account_invoices(account=account).value
+    balance = account_balance(account=account).value.balance_cents
+    topup = TopUp.objects.create(
+        account=account,
+        created_by=admin_user,
+        amount_cents=5000,
+        state="processing",
+        payment_intent_id=paid_at_cloudflare(account, demo),
+    )
+    demo.control("DELETE", "requests")
+
+    topup_refresh_status(topup=topup)
+    known = account_invoices(account=account).value
+
+    assert demo.requests("invoices") == []
+    noted = known.get(topup.payment_intent_id)
+    assert (noted.status, noted.amount_paid_cents, noted.created) == (
+        "paid",
+        Decimal(5000),
+        topup.completed_at,
+    )
+    assert list(known)[1:] == list(held)
+    assert known.complete
+    assert account_balance(account=account).value.balance_cents > balance  # asked again
+    _age()
+    read = account_invoices(account=account).value
+    assert len(demo.requests("invoices")) == 1
+    assert read.get(topup.payment_intent_id).invoice_pdf  # Cloudflare's own, now
+    assert len(read) == len(known)
+
+
+def test_a_history_cut_at_the_page_limit_says_so_and_one_invoice_is_looked_for_further(
+    account, demo, monkeypatch
+):
+    whole = list(account_invoices(account=account).value)
+    oldest = whole[-1]
+    CachedRead.objects.filter(kind="invoices").delete()
+    monkeypatch.setattr(invoices, "MAX_PAGES", 1)
+    demo.control("DELETE", "requests")
+
+    cut = account_invoices(account=account).value
+    found = account_invoice(account=account, invoice_id=oldest.id, made_after=oldest.created)
+    again = account_invoice(account=account, invoice_id=oldest.id, made_after=oldest.created)
+
+    assert not cut.complete
+    assert len(cut) == INVOICES_PER_PAGE
+    assert found == again == oldest
+    assert len(demo.requests("invoices")) == 1 + 2  # the newest page, then the search; no more
+    assert account_invoices(account=account).value.complete  # the search read to the end
+
+
+def test_a_full_re_read_reads_every_page_whatever_the_age(account, demo):
+    account_invoices(account=account)
+    demo.control("DELETE", "requests")
+
+    reread = account_invoices_reread(account=account)
+
+    assert len(demo.requests("invoices")) == 2
+    assert reread.value.complete
+
+
+def test_invoices_cached_before_as_a_list_are_kept_and_read_again(account, demo):
+    import importlib
+
+    from django.apps import apps
+
+    migration = importlib.import_module("accounts.migrations.0006_invoices_incremental")
+    held = account_invoices(account=account).value
+    listed = CachedRead.objects.get(kind="invoices").value["history"]["invoices"]
+    CachedRead.objects.filter(kind="invoices").update(value=listed)  # as 0005 held them
+    demo.control("DELETE", "requests")
+
+    migration.forwards(apps, None)
+
+    assert account_cached_invoice(account=account, invoice_id=held.invoices[0].id)
+    kept = account_invoices(account=account).value
+    assert len(demo.requests("invoices")) == 1  # the newest page, read again
+    assert list(kept) == list(held)
+    assert not kept.complete  # not known to be, until every page is read again
+
+
+def test_thirty_invoices_held_and_one_new_is_one_page_read_not_six(account, demo):
+    for _ in range(29 - len(account_invoices(account=account).value)):
+        paid_at_cloudflare(account, demo, amount_cents=1000)
+    time.sleep(1.1)  # the sandbox's invoices of one second may come in any order
+    paid_at_cloudflare(account, demo, amount_cents=1000)
+    _age()
+    assert len(account_invoices(account=account).value) == 30
+    time.sleep(1.1)
+    new = paid_at_cloudflare(account, demo)
+    demo.control("DELETE", "requests")
+    _age()
+
+    fresh = account_invoices(account=account).value
+
+    assert len(demo.requests("invoices")) == 1
+    assert (fresh.invoices[0].id, len(fresh), fresh.complete) == (new, 31, True)

@@ -26,7 +26,7 @@ from django.utils import timezone
 from accounts.budget import CallPriority, calls_for
 from accounts.cloudflare import client_for_account
 from accounts.money import format_cents_fraction
-from accounts.snapshots import account_cached_invoice, account_snapshots_expire
+from accounts.snapshots import account_cached_invoice, account_snapshots_topup_completed
 from cloudflare_client import (
     CloudflareBudgetExhausted,
     CloudflareBusy,
@@ -224,8 +224,14 @@ def _ask_cloudflare(topup: TopUp, client: CloudflareClient, actor=None) -> str |
             detail={"status": status.status},
             stale_reason="",
         )
-        if completed:  # the balance and the invoices have changed: the next view asks again
-            account_snapshots_expire(account=topup.account)
+        if completed:  # the balance has changed, and the invoices hold one more, paid
+            account_snapshots_topup_completed(
+                account=topup.account,
+                invoice_id=topup.payment_intent_id,
+                amount_cents=topup.amount_cents,
+                currency=topup.currency,
+                completed_at=topup.completed_at,
+            )
     return status.status
 
 

@@ -22,6 +22,8 @@ class Command(BaseCommand):
                 unread += 1
                 self.stdout.write(f"  {account.name}: Cloudflare's invoices could not be read")
                 continue
+            if not report.complete:  # cut at the page limit; unsettled top-ups looked further
+                self.stdout.write(f"  {account.name}: older invoices not read")
             settled += len(report.settled)
             mismatched += len(report.mismatched)
             unmatched += len(report.unmatched_invoices)
