@@ -9,13 +9,11 @@ figures are printed beside their targets.
 """
 
 import json
-import math
 import os
 import subprocess
 import sys
 import tempfile
 import time
-from collections import Counter
 from pathlib import Path
 
 import requests
@@ -30,7 +28,6 @@ from tests.sandbox_process import free_port, stop  # noqa: E402
 SECONDS = int(os.environ.get("SOAK_SECONDS", "600"))
 SETTLE_S, LATENCY_MS = 3.0, 100
 COMPLETED_TARGET_S = 3 * SETTLE_S + 2
-SIGN_IN_LIMIT_S = 2.0
 USERS = {"admin": 4, "viewer": 6, "finance": 2}  # as the Locust classes' fixed_count
 PASSWORD = "soak-password-19"  # noqa: S105 - throwaway users of a throwaway database
 # One account pays with a plain card (saved, then charged by Cloudflare at create); the other with
@@ -94,6 +91,7 @@ from django.core.management import call_command  # noqa: E402
 
 from accounts.models import CloudflareAccount, Membership  # noqa: E402
 from soak import invariants  # noqa: E402
+from soak.report import report  # noqa: E402
 
 
 def main() -> None:
@@ -127,7 +125,14 @@ def main() -> None:
             books_opened_at=sandbox_started - sandbox_started % 3600,
             now=time.time(),
         )
-        report(load, findings, commands)
+        report(
+            load,
+            findings,
+            commands,
+            completed_target_s=COMPLETED_TARGET_S,
+            access_log=LOGS / "gunicorn.log",
+            results=RESULTS,
+        )
     finally:
         for process in reversed(running):
             stop(process)
@@ -300,134 +305,6 @@ def cron(command: str) -> tuple[str, str]:
         timeout=600,
     )
     return command, (done.stdout + done.stderr).strip() or f"(exit code {done.returncode})"
-
-
-def p95(values: list[float]) -> float:
-    """Nearest rank: the value 95 % of the samples do not exceed."""
-    ordered = sorted(values)
-    return ordered[max(0, math.ceil(0.95 * len(ordered)) - 1)] if ordered else float("nan")
-
-
-def report(load: dict, findings, commands) -> None:
-    locust, log = load["locust"], load["log"]
-    violations = list(findings.violations)
-    server_errors = len(locust["server_errors"])
-    if server_errors:
-        names = Counter(
-            f"{e['name']} ({e['status'] or 'dropped'})" for e in locust["server_errors"]
-        )
-        violations.append(f"{server_errors} server errors: {dict(names)}")
-    slow_sign_ins = [s for s in locust["sign_ins"] if s > SIGN_IN_LIMIT_S]
-    if slow_sign_ins:
-        violations.append(
-            f"{len(slow_sign_ins)} sign-ins over 2 s (slowest {max(slow_sign_ins):.2f} s)"
-        )
-    topups = locust["topups"]
-    for topup in topups:
-        if len(topup["pks"]) > 1:
-            violations.append(f"one form posted twice made top-ups {topup['pks']}")
-
-    paid = [t for t in topups if "confirmed_at" in t]
-    waits = [t["completed_at"] - t["confirmed_at"] for t in paid if "completed_at" in t]
-    gave_up = [t for t in paid if t["outcome"].startswith("still")]
-    waits += [240.0] * len(gave_up)  # at least that: the admin stopped watching
-    completed_p95 = p95(waits)
-    calls = Counter(record["endpoint"] for record in log)
-    status_share = calls["status"] / max(1, sum(calls.values()))
-    warm, end = load["rss_warm"], load["rss_end"]
-    rss_growth = sum(end.values()) - sum(warm.values())
-
-    print(f"\nRequests to the portal over {load['seconds']:.0f} s (Locust)")
-    print(f"  {'name':28} {'count':>6} {'fail':>5} {'p50 ms':>7} {'p95 ms':>7} {'max ms':>7}")
-    for row in locust["stats"]:
-        print(
-            f"  {row['name'][:28]:28} {row['requests']:6} {row['failures']:5} "
-            f"{row['p50_ms']:7.0f} {row['p95_ms']:7.0f} {row['max_ms']:7.0f}"
-        )
-    for failure in locust["failures"]:
-        print(f"  failed: {failure['name']}: {failure['error']} ({failure['occurrences']} times)")
-
-    outcomes = Counter((t["outcome"] or "unfinished").split(":")[0] for t in topups)
-    paths = Counter(t["path"] or "none" for t in topups)
-    print(
-        f"\nTop-ups started by the admins: {len(topups)}, "
-        f"{sum(t['double_post'] for t in topups)} of them posted twice"
-    )
-    print(f"  outcomes: {dict(outcomes)}")
-    print(f"  paid by: {dict(paths)}")
-    if waits:
-        print(
-            f"  confirm → completed: p50 {sorted(waits)[len(waits) // 2]:.1f} s, "
-            f"p95 {completed_p95:.1f} s, max {max(waits):.1f} s over {len(waits)}"
-            + (f" ({len(gave_up)} still not completed after 240 s)" if gave_up else "")
-        )
-    print(
-        f"  sign-in: {len(locust['sign_ins'])}, slowest {max(locust['sign_ins'], default=0):.2f} s"
-    )
-
-    print(f"\nCloudflare calls during the load (sandbox's log): {sum(calls.values())}")
-    print("  " + ", ".join(f"{name} {count}" for name, count in calls.most_common()))
-    creates = findings.figures["creates"]
-    print(
-        f"  creates: {creates['calls']} calls — {creates['answered']} answered, "
-        f"{creates['answer_lost']} answer lost after the work, {creates['not_made']} not made"
-    )
-    left = len(load["faults_left"])
-    print(f"\nFaults injected: {len(load['faults'])} (left untaken at the end: {left})")
-    for fault in load["faults"]:
-        print(f"  {fault['at_s']:6.1f} s  {fault['label']}")
-
-    print("\nAfter the load")
-    for command, output in commands:
-        print(f"  manage.py {command}:")
-        for line in output.splitlines()[-8:]:
-            print(f"    {line}")
-    print(f"  top-ups by state: {findings.figures['states']}")
-    print(
-        f"  paid invoices: {findings.figures['paid_invoices']} "
-        f"({findings.figures['paid_invoices_of_lost_creates']} of creates whose answer was lost)"
-    )
-    print(f"  workers' RSS (MB) after warm-up {warm}, at the end {end}")
-
-    print(f"\nInvariants: {len(violations)} violated")
-    for violation in violations:
-        print(f"  ✗ {violation}")
-
-    figures = {
-        "invariant_violations": len(violations),
-        "server_errors": server_errors,
-        "completed_p95_s": round(completed_p95, 2),
-        "status_share_of_calls": round(status_share, 3),
-        "rss_growth_mb": round(rss_growth, 1),
-    }
-    targets = {
-        "invariant_violations": ("==", 0),
-        "server_errors": ("==", 0),
-        "completed_p95_s": ("<=", COMPLETED_TARGET_S),
-    }
-    print(f"\n{'figure':24} {'value':>9}  target")
-    for key, value in figures.items():
-        if key in targets:
-            op, target = targets[key]
-            met = value == target if op == "==" else value <= target
-            print(f"{key:24} {value:9}  {op} {target:<5} {'met' if met else 'NOT MET'}")
-        else:
-            print(f"{key:24} {value:9}")
-    RESULTS.write_text(
-        json.dumps(
-            {
-                **figures,
-                "completed_target_s": COMPLETED_TARGET_S,
-                "seconds": round(load["seconds"]),
-                "topups": len(topups),
-                "violations": violations,
-            },
-            indent=2,
-            ensure_ascii=False,
-        )
-        + "\n"
-    )
-    print(f"\nwrote {RESULTS.relative_to(ROOT)}")
 
 
 if __name__ == "__main__":

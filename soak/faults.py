@@ -26,7 +26,7 @@ PLAN = [
         {"endpoint": "create", "mode": "hang", "hang_seconds": 8, "apply": True},
     ),
 ]
-EVERY_S = 20.0
+FIRST_AT_S, EVERY_S = 10.0, 20.0
 JITTER_S = 3.0
 QUIET_BEFORE_END_S = 40.0  # longer than the app's 30 s hold on a read that got no answer
 
@@ -53,7 +53,7 @@ class FaultInjector:
         rng = random.Random(19)  # noqa: S311 - spaces the faults, guards nothing
         last_at = self.load_seconds - QUIET_BEFORE_END_S
         for index in range(10_000):
-            at = (index + 1) * EVERY_S + rng.uniform(-JITTER_S, JITTER_S)
+            at = FIRST_AT_S + index * EVERY_S + rng.uniform(-JITTER_S, JITTER_S)
             if at > last_at or self._stop.wait(max(0.0, at - self._elapsed())):
                 return
             label, fault = PLAN[index % len(PLAN)]
