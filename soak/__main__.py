@@ -256,6 +256,8 @@ def run_load(usernames: dict, gunicorn_pid: int) -> dict:
     control("DELETE", "faults")
     rss_end = worker_rss_mb(gunicorn_pid)
     taken = len(injector.create_faults()) - sum(f["endpoint"] == "create" for f in pending)
+    if not results.exists():
+        sys.exit(f"Locust wrote no results (exit code {locust.returncode}): see {LOGS}/locust.log")
     return {
         "locust": json.loads(results.read_text()),
         "seconds": ended - started,
