@@ -242,7 +242,7 @@ def run_load(usernames: dict, gunicorn_pid: int) -> dict:
     injector.start()
     warm_up = min(60.0, SECONDS / 4)
     time.sleep(warm_up)
-    rss_warm = worker_rss_mb(gunicorn_pid)
+    rss_warm = settled_rss_mb(gunicorn_pid)
     print(f"  warmed up after {warm_up:.0f} s: workers' RSS {rss_warm}", flush=True)
     try:
         locust.wait(timeout=SECONDS + STOP_TIMEOUT_S + 120)
@@ -254,7 +254,7 @@ def run_load(usernames: dict, gunicorn_pid: int) -> dict:
     injector.stop()
     pending = control("GET", "faults")["faults"]
     control("DELETE", "faults")
-    rss_end = worker_rss_mb(gunicorn_pid)
+    rss_end = settled_rss_mb(gunicorn_pid)
     taken = len(injector.create_faults()) - sum(f["endpoint"] == "create" for f in pending)
     if not results.exists():
         sys.exit(f"Locust wrote no results (exit code {locust.returncode}): see {LOGS}/locust.log")
@@ -268,6 +268,18 @@ def run_load(usernames: dict, gunicorn_pid: int) -> dict:
         "rss_warm": rss_warm,
         "rss_end": rss_end,
     }
+
+
+def settled_rss_mb(master_pid: int, samples: int = 5) -> dict[int, float]:
+    """Each worker's lowest RSS over a few samples a second apart: what it keeps, not what a
+    request in flight holds for a moment."""
+    lowest: dict[int, float] = {}
+    for sample in range(samples):
+        for pid, rss in worker_rss_mb(master_pid).items():
+            lowest[pid] = min(rss, lowest.get(pid, rss))
+        if sample < samples - 1:
+            time.sleep(1)
+    return lowest
 
 
 def worker_rss_mb(master_pid: int) -> dict[int, float]:
