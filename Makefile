@@ -11,7 +11,7 @@ LOCALSTRIPE_PORT ?= 8420
 SANDBOX_SETTLE_SECONDS ?= 3
 export SANDBOX_API_PORT LOCALSTRIPE_PORT WEB_HOST WEB_PORT
 
-.PHONY: run serve bench sandbox test test-postgres lint format install install-dev chromium clean
+.PHONY: run serve bench soak sandbox test test-postgres lint format install install-dev chromium clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is required"'
@@ -49,6 +49,11 @@ serve: install
 ## bench: the performance targets, measured side by side; prints a table, writes bench/results.json
 bench: install-dev
 	$(BIN)/python -m bench
+
+## soak: SOAK_SECONDS (600) of a busy team, with faults, on a throwaway PostgreSQL behind gunicorn;
+## then the invariants; prints a table, writes bench/soak.json (not part of `make test`)
+soak: install-dev
+	scripts/with-postgres.sh $(BIN)/python -m soak
 
 ## sandbox: only localstripe + the Cloudflare billing emulator
 sandbox: install
