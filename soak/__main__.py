@@ -36,7 +36,7 @@ ACCOUNTS = [
     {"id": DEMO_ACCOUNT_ID, "name": "Soak production", "card_number": "4242424242424242"},
     {"id": DEMO_STAGING_ACCOUNT_ID, "name": "Soak staging", "card_number": "4000002760003184"},
 ]
-RESULTS = ROOT / "bench" / "soak.json"
+RESULTS = Path(os.environ.get("SOAK_RESULTS_FILE", ROOT / "bench" / "soak.json"))
 LOGS = ROOT / "test-artifacts" / "soak"
 # Long enough for an admin to see a slow top-up through (soak/locustfile.py gives up at 240 s).
 STOP_TIMEOUT_S = 300

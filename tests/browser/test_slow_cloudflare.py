@@ -109,7 +109,7 @@ def test_the_top_up_page_says_cloudflare_is_slow_then_settles_by_itself(
 
     sandbox.control("DELETE", "faults")
     sandbox.configure(settle_seconds=0)
-    # The page asks again after its slow pause (10 s), by when the top-up's back-off (10 s from
+    # The page asks again after its slow pause (5 s), by when the top-up's back-off (5 s from
     # the failed call) has passed; should it just not have, the next ask is 16 s later.
     expect(page.locator("#state-badge")).to_have_text("Completed", timeout=40_000)
     expect(region).to_contain_text("$25.00 of credits added")

@@ -63,7 +63,7 @@ SLOW_AFTER, SLOW_INTERVAL = timedelta(minutes=10), timedelta(seconds=60)
 # What a status check answers when Cloudflare does not know the top-up's id.
 NOT_FOUND = "not_found"
 # After a check that got no answer, nobody asks about that top-up again for this long.
-FAILED_CHECK_BACKOFF = timedelta(seconds=10)
+FAILED_CHECK_BACKOFF = timedelta(seconds=5)
 STALE_REASONS = {
     "age": "Still pending after {minutes} minutes.",
     "not_found": "Cloudflare no longer knows this top-up's id.",
