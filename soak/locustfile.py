@@ -224,8 +224,8 @@ class Admin(Member):
         self.follow(record, base, account, shown.group(1) if shown else state)
 
     def follow(self, record: dict, base: str, account: dict, state: str) -> None:
-        """Poll the status as topup-status.js does: 1 s, growing by 1.6 up to 20 s while nothing
-        changes, at least 10 s while Cloudflare is slow, back to 1 s on a change."""
+        """Poll the status as topup-status.js does: 1 s, growing by 1.6 up to 4 s while nothing
+        changes, at least 4 s while Cloudflare is slow, back to 1 s on a change."""
         delay, started = 1.0, time.time()
         while True:
             self.note_state(record, state)
@@ -249,9 +249,9 @@ class Admin(Member):
             changed, state = data["state"] != state, data["state"]
             if data["final"] and not record["outcome"]:
                 record["outcome"] = state
-            delay = 1.0 if changed else min(delay * 1.6, 20.0)
+            delay = 1.0 if changed else min(delay * 1.6, 4.0)
             if data.get("delayed"):
-                delay = max(delay, 10.0)
+                delay = max(delay, 4.0)
 
     @staticmethod
     def note_state(record: dict, state: str) -> None:

@@ -1,6 +1,6 @@
 // Polling that spares the API budget: fast at first, backing off while nothing changes, paused
 // in hidden tabs, quick again when the tab comes back or the network returns.
-// `check()` answers "changed", "unchanged", "slow" (Cloudflare is: wait 5 s or more) or "done".
+// `check()` answers "changed", "unchanged", "slow" (Cloudflare is: wait 4 s or more) or "done".
 export function pollWithBackoff(check, { first, max, factor }) {
   let delay = first;
   let timer = null;
@@ -15,7 +15,7 @@ export function pollWithBackoff(check, { first, max, factor }) {
     const outcome = await check();
     done ||= outcome === "done";
     delay = outcome === "changed" ? first : Math.min(delay * factor, max);
-    if (outcome === "slow") delay = Math.max(delay, Math.min(5000, max));
+    if (outcome === "slow") delay = Math.max(delay, Math.min(4000, max));
     schedule();
   }
 

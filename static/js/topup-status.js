@@ -43,4 +43,4 @@ async function check() {
 }
 
 window.addEventListener("offline", () => showNote(note.dataset.offline));
-pollWithBackoff(check, { first: 1000, max: 20000, factor: 1.6 });
+pollWithBackoff(check, { first: 1000, max: 4000, factor: 1.6 });

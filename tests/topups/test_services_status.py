@@ -195,11 +195,12 @@ def test_no_poll_asks_while_a_call_is_in_flight(admin_client, sandbox, processin
     assert data["delayed"] == StatusProblem.SLOW.label  # a call waiting for 2 s is slow
 
 
-def test_after_a_failed_check_polls_back_off_then_the_next_answer_clears_it(
+def test_after_a_check_that_timed_out_polls_back_off_then_the_next_answer_clears_it(
     admin_client, sandbox, processing
 ):
-    sandbox.fault("status", "500")
-    assert _poll(admin_client, processing)["delayed"] == StatusProblem.UNAVAILABLE.label
+    sandbox.fault("status", "hang", hang_seconds=3)
+    assert _poll(admin_client, processing)["delayed"] == StatusProblem.SLOW.label
+    TopUp.objects.filter(pk=processing.pk).update(status_checked_at=None)  # the interval passed
     for _ in range(3):
         _poll(admin_client, processing)
     assert len(sandbox.requests("status")) == 1  # backing off: nobody asks for a while
@@ -210,6 +211,19 @@ def test_after_a_failed_check_polls_back_off_then_the_next_answer_clears_it(
     assert len(sandbox.requests("status")) == 2
     assert data["delayed"] == ""
     assert "updates by itself" in data["html"]
+
+
+def test_an_error_answered_at_once_is_said_and_asked_again_at_the_usual_interval(
+    admin_client, sandbox, processing
+):
+    sandbox.fault("status", "500")
+    assert _poll(admin_client, processing)["delayed"] == StatusProblem.UNAVAILABLE.label
+    _poll(admin_client, processing)
+    assert len(sandbox.requests("status")) == 1  # within the 2 s interval
+
+    TopUp.objects.filter(pk=processing.pk).update(status_checked_at=None)  # the interval passed
+    assert _poll(admin_client, processing)["delayed"] == ""
+    assert len(sandbox.requests("status")) == 2
 
 
 def test_a_spent_budget_is_said_instead_of_updating_by_itself(

@@ -62,7 +62,7 @@ LIST_CHECK_INTERVAL = {
 SLOW_AFTER, SLOW_INTERVAL = timedelta(minutes=10), timedelta(seconds=60)
 # What a status check answers when Cloudflare does not know the top-up's id.
 NOT_FOUND = "not_found"
-# After a check that got no answer, nobody asks about that top-up again for this long.
+# After a check that timed out, nobody asks about that top-up again for this long.
 FAILED_CHECK_BACKOFF = timedelta(seconds=5)
 STALE_REASONS = {
     "age": "Still pending after {minutes} minutes.",
@@ -257,8 +257,10 @@ def _no_answer(exc: CloudflareError) -> tuple[str, object]:
         return StatusProblem.SLOW, None
     if isinstance(exc, CloudflareBudgetExhausted):
         return StatusProblem.BUDGET, now + timedelta(seconds=exc.retry_after or 60)
-    problem = StatusProblem.SLOW if isinstance(exc, CloudflareSlow) else StatusProblem.UNAVAILABLE
-    return problem, now + FAILED_CHECK_BACKOFF
+    if isinstance(exc, CloudflareSlow):
+        return StatusProblem.SLOW, now + FAILED_CHECK_BACKOFF
+    # An error answered at once costs Cloudflare no wait: the usual interval paces the next.
+    return StatusProblem.UNAVAILABLE, None
 
 
 def _checked(topup: TopUp, problem: str, hold) -> None:
