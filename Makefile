@@ -90,7 +90,7 @@ test: install-dev chromium $(AXE) lint
 
 ## test-postgres: the database tests (state machine, races, budget, flow, finance, access, crafted input) on a throwaway PostgreSQL
 test-postgres: install-dev
-	scripts/with-postgres.sh $(BIN)/python -m pytest tests/accounts tests/topups tests/finance tests/test_access.py tests/test_crafted_input.py $(PYTEST_ARGS)
+	scripts/with-postgres.sh $(BIN)/python -m pytest tests/accounts tests/topups tests/finance tests/test_access.py tests/test_crafted_input.py tests/test_migrate_lock.py $(PYTEST_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache test-artifacts
