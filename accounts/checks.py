@@ -6,6 +6,7 @@ local emulator. Anything missing, or a mix of the two, is an error that says wha
 
 from urllib.parse import urlsplit
 
+from cryptography.fernet import Fernet
 from django.conf import settings
 from django.core import checks
 from django.core.exceptions import ImproperlyConfigured
@@ -20,7 +21,7 @@ def _host(url: str) -> str:
 @checks.register("billing", deploy=False)
 def check_billing_settings(app_configs=None, **kwargs):
     mode_errors = _sandbox_errors() if settings.BILLING_SANDBOX else _live_errors()
-    return mode_errors + _budget_errors()
+    return mode_errors + _budget_errors() + _encryption_key_errors()
 
 
 def _budget_errors():
@@ -34,6 +35,28 @@ def _budget_errors():
             "calls for status checks.",
             hint="Use a positive budget and window, and a reserve (for creates) below the budget.",
             id="billing.E008",
+        )
+    ]
+
+
+def _encryption_key_errors():
+    keys = settings.CREDENTIALS_ENCRYPTION_KEYS
+    bad = []
+    for position, key in enumerate(keys, start=1):
+        try:
+            Fernet(key)
+        except ValueError:  # not 32 url-safe base64-encoded bytes
+            bad.append(str(position))
+    if not bad:
+        return []
+    # Positions, not values: even a wrong key may be a real one pasted into the wrong variable.
+    return [
+        checks.Error(
+            f"CREDENTIALS_ENCRYPTION_KEY: key {', '.join(bad)} of {len(keys)} is not a Fernet key "
+            "(32 url-safe base64-encoded bytes).",
+            hint='Make one with python -c "from cryptography.fernet import Fernet; '
+            'print(Fernet.generate_key().decode())"; several keys are comma-separated.',
+            id="billing.E009",
         )
     ]
 

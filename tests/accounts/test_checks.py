@@ -5,6 +5,7 @@ import subprocess
 import sys
 
 import pytest
+from cryptography.fernet import Fernet
 from django.core.exceptions import ImproperlyConfigured
 
 from accounts.checks import check_billing_settings, raise_on_configuration_errors
@@ -119,3 +120,26 @@ def test_a_budget_that_leaves_no_status_checks_is_an_error(settings, budget, res
     settings.CLOUDFLARE_API_BUDGET_RESERVE = reserve
     settings.CLOUDFLARE_API_BUDGET_WINDOW = window
     assert [e.id for e in check_billing_settings()] == ["billing.E008"]
+
+
+@pytest.mark.parametrize("keys", [["notakey"], [Fernet.generate_key().decode(), "notakey"]])
+def test_an_encryption_key_that_is_not_a_fernet_key_is_an_error(settings, keys):
+    settings.CREDENTIALS_ENCRYPTION_KEYS = keys
+    errors = check_billing_settings()
+    assert [e.id for e in errors] == ["billing.E009"]
+    assert "CREDENTIALS_ENCRYPTION_KEY" in errors[0].msg
+    assert "notakey" not in errors[0].msg + errors[0].hint  # a key is a secret, even a wrong one
+
+
+def test_fernet_keys_pass(settings):
+    settings.CREDENTIALS_ENCRYPTION_KEYS = [Fernet.generate_key().decode() for _ in range(2)]
+    assert check_billing_settings() == []
+
+
+def test_manage_py_check_names_a_malformed_encryption_key():
+    result = _run(
+        ["manage.py", "check"], BILLING_SANDBOX="true", CREDENTIALS_ENCRYPTION_KEY="notakey"
+    )
+    assert result.returncode != 0
+    assert "billing.E009" in result.stderr
+    assert "CREDENTIALS_ENCRYPTION_KEY" in result.stderr
