@@ -162,7 +162,11 @@ STORAGES = {
 # set DJANGO_SECURE_PROXY_SSL_HEADER (e.g. "HTTP_X_FORWARDED_PROTO,https") and make sure the
 # proxy overwrites that header.
 HTTPS_ONLY = env.bool("DJANGO_HTTPS_ONLY", default=not BILLING_SANDBOX)
-SECURE_PROXY_SSL_HEADER = env.tuple("DJANGO_SECURE_PROXY_SSL_HEADER", default=None) or None
+# Spaces stripped: " https" would never equal the header's value. The shape is checked in
+# accounts/checks.py (a malformed one would be a 500 on every request).
+SECURE_PROXY_SSL_HEADER = (
+    tuple(part.strip() for part in env.tuple("DJANGO_SECURE_PROXY_SSL_HEADER", default=())) or None
+)
 SECURE_SSL_REDIRECT = HTTPS_ONLY
 SECURE_REDIRECT_EXEMPT = [r"^healthz$"]  # load balancers probe over plain HTTP
 SECURE_HSTS_SECONDS = env.int("DJANGO_HSTS_SECONDS", default=31_536_000 if HTTPS_ONLY else 0)

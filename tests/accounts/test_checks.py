@@ -143,3 +143,53 @@ def test_manage_py_check_names_a_malformed_encryption_key():
     assert result.returncode != 0
     assert "billing.E009" in result.stderr
     assert "CREDENTIALS_ENCRYPTION_KEY" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        ("X-Forwarded-Proto: https",),  # nginx's syntax, not a name and a value
+        ("HTTP_X_FORWARDED_PROTO",),  # no value
+        ("X-Forwarded-Proto", "https"),  # the header as sent, which request.META never holds
+        ("HTTP_X_FORWARDED_PROTO", ""),
+        ("HTTP_X_FORWARDED_PROTO", "https", "http"),
+    ],
+)
+def test_a_malformed_proxy_ssl_header_is_an_error(settings, header):
+    settings.SECURE_PROXY_SSL_HEADER = header
+    errors = check_billing_settings()
+    assert [e.id for e in errors] == ["billing.E010"]
+    assert "DJANGO_SECURE_PROXY_SSL_HEADER" in errors[0].msg
+
+
+@pytest.mark.parametrize("header", [None, ("HTTP_X_FORWARDED_PROTO", "https")])
+def test_no_proxy_ssl_header_or_a_well_formed_one_passes(settings, header):
+    settings.SECURE_PROXY_SSL_HEADER = header
+    assert check_billing_settings() == []
+
+
+@pytest.mark.parametrize(
+    ("value", "returncode"),
+    [
+        ("X-Forwarded-Proto: https", 1),
+        ("HTTP_X_FORWARDED_PROTO", 1),
+        ("HTTP_X_FORWARDED_PROTO,https", 0),
+    ],
+)
+def test_manage_py_check_names_a_malformed_proxy_ssl_header(value, returncode):
+    result = _run(
+        ["manage.py", "check"], BILLING_SANDBOX="true", DJANGO_SECURE_PROXY_SSL_HEADER=value
+    )
+    assert result.returncode == returncode, result.stderr
+    assert ("DJANGO_SECURE_PROXY_SSL_HEADER" in result.stderr) == bool(returncode)
+
+
+def test_spaces_around_the_proxy_ssl_header_parts_are_ignored():
+    # " https" would never equal the header's value: every request would look like plain HTTP.
+    code = "from django.conf import settings; print(settings.SECURE_PROXY_SSL_HEADER)"
+    result = _run(
+        ["manage.py", "shell", "-c", code],
+        BILLING_SANDBOX="true",
+        DJANGO_SECURE_PROXY_SSL_HEADER="HTTP_X_FORWARDED_PROTO, https",
+    )
+    assert result.stdout.splitlines()[-1] == "('HTTP_X_FORWARDED_PROTO', 'https')", result.stderr
