@@ -26,6 +26,8 @@ DEBUG = env.bool("DJANGO_DEBUG", default=False)
 # Only ever used when sandbox mode is on; a live deploy without DJANGO_SECRET_KEY fails its checks.
 INSECURE_DEV_SECRET_KEY = "django-insecure-sandbox-only-key-never-use-in-production"  # noqa: S105
 SECRET_KEY = env("DJANGO_SECRET_KEY", default=INSECURE_DEV_SECRET_KEY)
+# Previous keys, still accepted for what they signed (sessions, reset links) during a rotation.
+SECRET_KEY_FALLBACKS = env.list("DJANGO_SECRET_KEY_FALLBACKS", default=[])
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 

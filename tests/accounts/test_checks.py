@@ -193,3 +193,19 @@ def test_spaces_around_the_proxy_ssl_header_parts_are_ignored():
         DJANGO_SECURE_PROXY_SSL_HEADER="HTTP_X_FORWARDED_PROTO, https",
     )
     assert result.stdout.splitlines()[-1] == "('HTTP_X_FORWARDED_PROTO', 'https')", result.stderr
+
+
+def test_a_value_signed_with_the_previous_secret_key_is_still_accepted():
+    # What keeps sessions and password-reset links alive while DJANGO_SECRET_KEY is rotated.
+    old, new = "old-secret-key-" + "o" * 40, "new-secret-key-" + "n" * 40
+    code = (
+        "from django.core import signing; "
+        f"print(signing.loads(signing.dumps('still signed in', key={old!r})))"
+    )
+    result = _run(
+        ["manage.py", "shell", "-c", code],
+        BILLING_SANDBOX="true",
+        DJANGO_SECRET_KEY=new,
+        DJANGO_SECRET_KEY_FALLBACKS=f"{old},another-old-key-" + "a" * 40,
+    )
+    assert result.stdout.splitlines()[-1] == "still signed in", result.stderr
