@@ -4,12 +4,16 @@ Live mode talks to Cloudflare and loads Stripe.js from js.stripe.com; sandbox mo
 local emulator. Anything missing, or a mix of the two, is an error that says what to set.
 """
 
+import re
 from urllib.parse import urlsplit
 
+from cryptography.fernet import Fernet
 from django.conf import settings
 from django.core import checks
 from django.core.exceptions import ImproperlyConfigured
 
+# A header as request.META names it: X-Forwarded-Proto is HTTP_X_FORWARDED_PROTO.
+META_HEADER = re.compile(r"HTTP_[A-Z0-9_]+")
 LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1", "0.0.0.0"}  # noqa: S104 - names, not a bind
 
 
@@ -20,7 +24,7 @@ def _host(url: str) -> str:
 @checks.register("billing", deploy=False)
 def check_billing_settings(app_configs=None, **kwargs):
     mode_errors = _sandbox_errors() if settings.BILLING_SANDBOX else _live_errors()
-    return mode_errors + _budget_errors()
+    return mode_errors + _budget_errors() + _encryption_key_errors() + _proxy_header_errors()
 
 
 def _budget_errors():
@@ -34,6 +38,45 @@ def _budget_errors():
             "calls for status checks.",
             hint="Use a positive budget and window, and a reserve (for creates) below the budget.",
             id="billing.E008",
+        )
+    ]
+
+
+def _encryption_key_errors():
+    keys = settings.CREDENTIALS_ENCRYPTION_KEYS
+    bad = []
+    for position, key in enumerate(keys, start=1):
+        try:
+            Fernet(key)
+        except ValueError:  # not 32 url-safe base64-encoded bytes
+            bad.append(str(position))
+    if not bad:
+        return []
+    # Positions, not values: even a wrong key may be a real one pasted into the wrong variable.
+    return [
+        checks.Error(
+            f"CREDENTIALS_ENCRYPTION_KEY: key {', '.join(bad)} of {len(keys)} is not a Fernet key "
+            "(32 url-safe base64-encoded bytes).",
+            hint='Make one with python -c "from cryptography.fernet import Fernet; '
+            'print(Fernet.generate_key().decode())"; several keys are comma-separated.',
+            id="billing.E009",
+        )
+    ]
+
+
+def _proxy_header_errors():
+    header = settings.SECURE_PROXY_SSL_HEADER
+    if header is None or (
+        len(header) == 2 and META_HEADER.fullmatch(header[0]) and header[1].strip()
+    ):
+        return []
+    return [
+        checks.Error(
+            f"DJANGO_SECURE_PROXY_SSL_HEADER={','.join(header)!r} is not a header name and the "
+            "value that means HTTPS.",
+            hint="Set it to the header as Django names it, a comma and the value, e.g. "
+            "HTTP_X_FORWARDED_PROTO,https (for X-Forwarded-Proto: https), or unset it.",
+            id="billing.E010",
         )
     ]
 

@@ -26,6 +26,8 @@ DEBUG = env.bool("DJANGO_DEBUG", default=False)
 # Only ever used when sandbox mode is on; a live deploy without DJANGO_SECRET_KEY fails its checks.
 INSECURE_DEV_SECRET_KEY = "django-insecure-sandbox-only-key-never-use-in-production"  # noqa: S105
 SECRET_KEY = env("DJANGO_SECRET_KEY", default=INSECURE_DEV_SECRET_KEY)
+# Previous keys, still accepted for what they signed (sessions, reset links) during a rotation.
+SECRET_KEY_FALLBACKS = env.list("DJANGO_SECRET_KEY_FALLBACKS", default=[])
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 
@@ -162,7 +164,11 @@ STORAGES = {
 # set DJANGO_SECURE_PROXY_SSL_HEADER (e.g. "HTTP_X_FORWARDED_PROTO,https") and make sure the
 # proxy overwrites that header.
 HTTPS_ONLY = env.bool("DJANGO_HTTPS_ONLY", default=not BILLING_SANDBOX)
-SECURE_PROXY_SSL_HEADER = env.tuple("DJANGO_SECURE_PROXY_SSL_HEADER", default=None) or None
+# Spaces stripped: " https" would never equal the header's value. The shape is checked in
+# accounts/checks.py (a malformed one would be a 500 on every request).
+SECURE_PROXY_SSL_HEADER = (
+    tuple(part.strip() for part in env.tuple("DJANGO_SECURE_PROXY_SSL_HEADER", default=())) or None
+)
 SECURE_SSL_REDIRECT = HTTPS_ONLY
 SECURE_REDIRECT_EXEMPT = [r"^healthz$"]  # load balancers probe over plain HTTP
 SECURE_HSTS_SECONDS = env.int("DJANGO_HSTS_SECONDS", default=31_536_000 if HTTPS_ONLY else 0)

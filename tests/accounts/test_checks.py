@@ -5,6 +5,7 @@ import subprocess
 import sys
 
 import pytest
+from cryptography.fernet import Fernet
 from django.core.exceptions import ImproperlyConfigured
 
 from accounts.checks import check_billing_settings, raise_on_configuration_errors
@@ -119,3 +120,92 @@ def test_a_budget_that_leaves_no_status_checks_is_an_error(settings, budget, res
     settings.CLOUDFLARE_API_BUDGET_RESERVE = reserve
     settings.CLOUDFLARE_API_BUDGET_WINDOW = window
     assert [e.id for e in check_billing_settings()] == ["billing.E008"]
+
+
+@pytest.mark.parametrize("keys", [["notakey"], [Fernet.generate_key().decode(), "notakey"]])
+def test_an_encryption_key_that_is_not_a_fernet_key_is_an_error(settings, keys):
+    settings.CREDENTIALS_ENCRYPTION_KEYS = keys
+    errors = check_billing_settings()
+    assert [e.id for e in errors] == ["billing.E009"]
+    assert "CREDENTIALS_ENCRYPTION_KEY" in errors[0].msg
+    assert "notakey" not in errors[0].msg + errors[0].hint  # a key is a secret, even a wrong one
+
+
+def test_fernet_keys_pass(settings):
+    settings.CREDENTIALS_ENCRYPTION_KEYS = [Fernet.generate_key().decode() for _ in range(2)]
+    assert check_billing_settings() == []
+
+
+def test_manage_py_check_names_a_malformed_encryption_key():
+    result = _run(
+        ["manage.py", "check"], BILLING_SANDBOX="true", CREDENTIALS_ENCRYPTION_KEY="notakey"
+    )
+    assert result.returncode != 0
+    assert "billing.E009" in result.stderr
+    assert "CREDENTIALS_ENCRYPTION_KEY" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        ("X-Forwarded-Proto: https",),  # nginx's syntax, not a name and a value
+        ("HTTP_X_FORWARDED_PROTO",),  # no value
+        ("X-Forwarded-Proto", "https"),  # the header as sent, which request.META never holds
+        ("HTTP_X_FORWARDED_PROTO", ""),
+        ("HTTP_X_FORWARDED_PROTO", "https", "http"),
+    ],
+)
+def test_a_malformed_proxy_ssl_header_is_an_error(settings, header):
+    settings.SECURE_PROXY_SSL_HEADER = header
+    errors = check_billing_settings()
+    assert [e.id for e in errors] == ["billing.E010"]
+    assert "DJANGO_SECURE_PROXY_SSL_HEADER" in errors[0].msg
+
+
+@pytest.mark.parametrize("header", [None, ("HTTP_X_FORWARDED_PROTO", "https")])
+def test_no_proxy_ssl_header_or_a_well_formed_one_passes(settings, header):
+    settings.SECURE_PROXY_SSL_HEADER = header
+    assert check_billing_settings() == []
+
+
+@pytest.mark.parametrize(
+    ("value", "returncode"),
+    [
+        ("X-Forwarded-Proto: https", 1),
+        ("HTTP_X_FORWARDED_PROTO", 1),
+        ("HTTP_X_FORWARDED_PROTO,https", 0),
+    ],
+)
+def test_manage_py_check_names_a_malformed_proxy_ssl_header(value, returncode):
+    result = _run(
+        ["manage.py", "check"], BILLING_SANDBOX="true", DJANGO_SECURE_PROXY_SSL_HEADER=value
+    )
+    assert result.returncode == returncode, result.stderr
+    assert ("DJANGO_SECURE_PROXY_SSL_HEADER" in result.stderr) == bool(returncode)
+
+
+def test_spaces_around_the_proxy_ssl_header_parts_are_ignored():
+    # " https" would never equal the header's value: every request would look like plain HTTP.
+    code = "from django.conf import settings; print(settings.SECURE_PROXY_SSL_HEADER)"
+    result = _run(
+        ["manage.py", "shell", "-c", code],
+        BILLING_SANDBOX="true",
+        DJANGO_SECURE_PROXY_SSL_HEADER="HTTP_X_FORWARDED_PROTO, https",
+    )
+    assert result.stdout.splitlines()[-1] == "('HTTP_X_FORWARDED_PROTO', 'https')", result.stderr
+
+
+def test_a_value_signed_with_the_previous_secret_key_is_still_accepted():
+    # What keeps sessions and password-reset links alive while DJANGO_SECRET_KEY is rotated.
+    old, new = "old-secret-key-" + "o" * 40, "new-secret-key-" + "n" * 40
+    code = (
+        "from django.core import signing; "
+        f"print(signing.loads(signing.dumps('still signed in', key={old!r})))"
+    )
+    result = _run(
+        ["manage.py", "shell", "-c", code],
+        BILLING_SANDBOX="true",
+        DJANGO_SECRET_KEY=new,
+        DJANGO_SECRET_KEY_FALLBACKS=f"{old},another-old-key-" + "a" * 40,
+    )
+    assert result.stdout.splitlines()[-1] == "still signed in", result.stderr
