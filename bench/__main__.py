@@ -5,7 +5,6 @@ Runs against its own SQLite database (bench/bench.sqlite3, rebuilt each run) and
 process; nothing here is a test, and no figure is asserted.
 """
 
-import contextlib
 import json
 import math
 import os
@@ -67,6 +66,7 @@ from django.urls import reverse  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 from accounts.models import CloudflareAccount, Membership  # noqa: E402
+from bench import bad_day  # noqa: E402
 from billing_portal.csp import content_security_policy  # noqa: E402
 from finance.export import csv_lines  # noqa: E402
 from tests.sandbox_process import free_port, start_sandbox, stop, wait_for_http  # noqa: E402
@@ -163,11 +163,11 @@ def main() -> None:
         results["tabs_fewer_calls_ratio"] = tabs(sandbox, user, notes)
         notes["gunicorn"] = load(sandbox, user)
         bench_account = CloudflareAccount.objects.get(account_id=settings.CLOUDFLARE_ACCOUNT_ID)
-        results["outage_over_normal_p95"] = outage(sandbox, user, bench_account, notes)
+        results["outage_over_normal_p95"] = bad_day.outage(sandbox, user, bench_account, notes)
     finally:
         stop(sandbox.process)
 
-    results["load_completed_p95_s"] = soak_like_run(notes)
+    results["load_completed_p95_s"] = bad_day.soak_like_run(notes, OUTSIDE_ENV, LOAD_SECONDS)
 
     static = [*(ROOT / "static" / "css").glob("*.css"), *(ROOT / "static" / "js").glob("*.js")]
     results["static_kb"] = sum(path.stat().st_size for path in static) / 1024
@@ -312,110 +312,6 @@ def load(sandbox, user) -> str:
         server.wait(timeout=10)
     p95 = statistics.quantiles(latencies, n=20)[-1] * 1000 if len(latencies) > 1 else float("nan")
     return f"{len(latencies) / 30:.0f} requests/s, p95 {p95:.0f} ms, errors {len(errors)}"
-
-
-def outage(sandbox, user, account, notes) -> float:
-    """Sign-in page p95 while twelve clients poll a processing top-up's status every second and
-    Cloudflare's status endpoint hangs (25 s), over the same with no fault: same gunicorn (as
-    `make serve` runs it, 3 workers x 4 threads), same run."""
-    import requests
-
-    from accounts.cloudflare import client_for_account
-
-    created = client_for_account(account).topups.create(account.account_id, amount_cents=5000)
-    topup = TopUp.objects.create(
-        account=account,
-        created_by=user,
-        amount_cents=5000,
-        state=TopUpState.PROCESSING,
-        payment_intent_id=created.payment_intent_id,
-    )
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "billing_portal.wsgi", "-c", "gunicorn.conf.py"],
-        cwd=ROOT,
-        env={
-            **os.environ,
-            "DJANGO_DEBUG": "false",
-            "CLOUDFLARE_BASE_URL": sandbox.api_url,
-            "GUNICORN_BIND": f"127.0.0.1:{port}",
-            "GUNICORN_WORKERS": "3",
-            "GUNICORN_THREADS": "4",
-        },
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    client = Client()
-    client.force_login(user)
-    cookie = {"sessionid": client.cookies["sessionid"].value}
-    status_url = base + reverse(
-        "topups:status", kwargs={"account_id": account.account_id, "pk": topup.pk}
-    )
-    stop_polling = threading.Event()
-
-    def poll():
-        session = requests.Session()
-        session.cookies.update(cookie)
-        while not stop_polling.is_set():
-            with contextlib.suppress(requests.RequestException):
-                session.get(status_url, timeout=60)
-            stop_polling.wait(1)
-
-    def sign_in_p95(seconds: float) -> tuple[float, int]:
-        latencies, failures = [], 0
-        deadline = time.monotonic() + seconds
-        while time.monotonic() < deadline:
-            start = time.perf_counter()
-            try:
-                requests.get(f"{base}/login/", timeout=60).raise_for_status()
-                latencies.append(time.perf_counter() - start)
-            except requests.RequestException:
-                failures += 1
-                latencies.append(time.perf_counter() - start)
-            time.sleep(0.2)
-        return statistics.quantiles(latencies, n=20)[-1], failures
-
-    pollers = [threading.Thread(target=poll, daemon=True) for _ in range(12)]
-    try:
-        wait_for_http(f"{base}/healthz", process=server)
-        for poller in pollers:
-            poller.start()
-        normal, _ = sign_in_p95(15)
-        sandbox.fault("status", "hang", count=100_000, hang_seconds=25)
-        hanging, failures = sign_in_p95(40)
-    finally:
-        stop_polling.set()
-        sandbox.control("DELETE", "faults")
-        server.terminate()
-        server.wait(timeout=30)
-    notes["outage"] = (
-        f"sign-in p95 {normal * 1000:.1f} ms with no fault, {hanging * 1000:.1f} ms while status "
-        f"hangs (12 pollers, 40 s, {failures} failed)"
-    )
-    return hanging / normal
-
-
-def soak_like_run(notes) -> float:
-    """`make soak` for LOAD_SECONDS (its load, faults and PostgreSQL): the 95th percentile of
-    confirm → the page showing completed, beside the share of Cloudflare calls that were status
-    checks."""
-    out = Path(tempfile.mkdtemp(prefix="bench-load-")) / "soak.json"
-    print(f"A soak-like run of {LOAD_SECONDS} s…", flush=True)
-    subprocess.run(  # noqa: S603 - our own script and interpreter
-        [ROOT / "scripts" / "with-postgres.sh", sys.executable, "-m", "soak"],
-        cwd=ROOT,
-        env={**OUTSIDE_ENV, "SOAK_SECONDS": str(LOAD_SECONDS), "SOAK_RESULTS_FILE": str(out)},
-        stdout=subprocess.DEVNULL,
-        check=True,
-    )
-    soak = json.loads(out.read_text())
-    notes["load"] = (
-        f"{LOAD_SECONDS} s of the soak: {soak['status_share_of_calls']:.0%} of Cloudflare calls"
-        f" were status checks; {soak['invariant_violations']} invariant violations,"
-        f" {soak['server_errors']} server errors"
-    )
-    return soak["completed_p95_s"]
 
 
 def report(results: dict, notes: dict) -> None:
