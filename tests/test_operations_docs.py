@@ -2,7 +2,10 @@
 Configuration table, and the deploy/ examples it shows are accepted by the tools that run them."""
 
 import ast
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -65,3 +68,36 @@ def test_every_variable_the_code_reads_is_in_the_configuration_table():
     read = set().union(*(variables_read(ROOT / path) for path in ENV_READERS))
     missing = sorted(read - configuration_table_variables())
     assert not missing, f"not in the README's Configuration table: {missing}"
+
+
+def _hsts_header(tmp_path, **env) -> str:
+    """The Strict-Transport-Security header a live deploy sends, settings read from `env`."""
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("BILLING_", "DJANGO_"))}
+    code = (
+        "from django.test import Client; "
+        "print(Client().get('/healthz', secure=True)['Strict-Transport-Security'])"
+    )
+    result = subprocess.run(
+        [sys.executable, "manage.py", "shell", "-c", code],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={
+            **clean,
+            "DJANGO_SETTINGS_MODULE": "billing_portal.settings",
+            "BILLING_SANDBOX": "false",
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
+            **env,
+        },
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout.splitlines()[-1]
+
+
+def test_hsts_preload_is_off_unless_asked_for(tmp_path):
+    # Preloading is hard to undo (browsers ship the list for months): an operator opts in.
+    assert _hsts_header(tmp_path) == "max-age=31536000; includeSubDomains"
+    assert _hsts_header(tmp_path, DJANGO_HSTS_PRELOAD="true") == (
+        "max-age=31536000; includeSubDomains; preload"
+    )
