@@ -69,6 +69,16 @@ chromium:
 	  fi; \
 	fi
 
+# The nginx example (deploy/nginx/) is checked by Debian's nginx; install it when we may (root).
+nginx:
+	@if ! command -v nginx >/dev/null && [ ! -x /usr/sbin/nginx ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx >/dev/null; \
+	  else \
+	    echo "The nginx example's tests need Debian's nginx: sudo apt-get install nginx" >&2; exit 1; \
+	  fi; \
+	fi
+
 # axe-core for the accessibility tests, from the npm registry at the version its lock file pins.
 AXE := tests/browser/axe/node_modules/axe-core/axe.min.js
 $(AXE): tests/browser/axe/package.json tests/browser/axe/package-lock.json
@@ -84,7 +94,7 @@ format: install-dev
 	$(BIN)/ruff check --fix .
 
 ## test: the whole suite, browser tests included, then the database tests again on PostgreSQL
-test: install-dev chromium $(AXE) lint
+test: install-dev chromium nginx $(AXE) lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 	$(MAKE) test-postgres
 
