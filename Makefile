@@ -69,13 +69,14 @@ chromium:
 	  fi; \
 	fi
 
-# The nginx example (deploy/nginx/) is checked by Debian's nginx; install it when we may (root).
+# The deploy/ examples are checked by Debian's nginx and systemd-analyze; install them when we
+# may (root) and they are missing.
 nginx:
-	@if ! command -v nginx >/dev/null && [ ! -x /usr/sbin/nginx ]; then \
+	@if ! [ -x /usr/sbin/nginx ] || ! command -v systemd-analyze >/dev/null; then \
 	  if [ "$$(id -u)" = 0 ]; then \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx >/dev/null; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx systemd >/dev/null; \
 	  else \
-	    echo "The nginx example's tests need Debian's nginx: sudo apt-get install nginx" >&2; exit 1; \
+	    echo "The deploy/ examples' tests need Debian's nginx and systemd: sudo apt-get install nginx systemd" >&2; exit 1; \
 	  fi; \
 	fi
 

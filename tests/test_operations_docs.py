@@ -4,6 +4,7 @@ Configuration table, and the deploy/ examples it shows are accepted by the tools
 import ast
 import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -101,3 +102,31 @@ def test_hsts_preload_is_off_unless_asked_for(tmp_path):
     assert _hsts_header(tmp_path, DJANGO_HSTS_PRELOAD="true") == (
         "max-age=31536000; includeSubDomains; preload"
     )
+
+
+UNIT = ROOT / "deploy" / "systemd" / "billing-portal.service"
+
+
+def test_systemd_accepts_the_gunicorn_unit(tmp_path):
+    # Its paths moved to this checkout and its venv, which systemd checks exist.
+    unit = tmp_path / UNIT.name
+    text = UNIT.read_text().replace("/srv/billing-portal/.venv", sys.prefix)
+    unit.write_text(text.replace("/srv/billing-portal", str(ROOT)))
+    analyze = shutil.which("systemd-analyze")
+    assert analyze, "systemd-analyze (Debian's systemd) checks the unit"
+    result = subprocess.run(
+        [analyze, "verify", str(unit)], capture_output=True, text=True, timeout=60
+    )
+    # Unknown or misspelt keys are only warnings: any output fails too.
+    assert (result.returncode, result.stderr + result.stdout) == (0, "")
+
+
+def test_the_unit_runs_gunicorn_as_make_serve_does_after_the_migrations():
+    lines = UNIT.read_text().splitlines()
+    serve = "gunicorn billing_portal.wsgi -c gunicorn.conf.py"
+    assert serve in (ROOT / "Makefile").read_text()
+    start = next(i for i, line in enumerate(lines) if line.startswith("ExecStart="))
+    migrate = next(i for i, line in enumerate(lines) if "manage.py migrate" in line)
+    assert lines[start].endswith(f"/.venv/bin/{serve}")
+    assert lines[migrate].startswith("ExecStartPre=")
+    assert "Restart=on-failure" in lines
