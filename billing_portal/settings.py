@@ -202,7 +202,7 @@ CLOUDFLARE_API_KEY = env("CLOUDFLARE_API_KEY", default="")
 # Accounts of other Cloudflare organisations may carry their own credential, sealed with these
 # Fernet keys (comma-separated; the first seals, any opens: see accounts/credentials.py).
 CREDENTIALS_ENCRYPTION_KEYS = env.list("CREDENTIALS_ENCRYPTION_KEY", default=[])
-# The account `seed_demo` and `account_add` use when none is named.
+# The account `manage.py add_account` adds when none is named.
 CLOUDFLARE_ACCOUNT_ID = env(
     "CLOUDFLARE_ACCOUNT_ID",
     default="023e105f4ecef8ad9ca31a8372d0c353" if BILLING_SANDBOX else "",
