@@ -16,9 +16,11 @@ from django.utils import timezone
 
 from accounts.cloudflare import client_for_account
 from accounts.models import CloudflareAccount, Membership
+from accounts.money import format_cents_fraction
 from accounts.snapshots import account_snapshots_expire
 from cloudflare_client import (
     CloudflareAuthError,
+    CloudflareConfigurationError,
     CloudflareError,
     CloudflareNotFound,
     CloudflareValidationError,
@@ -118,6 +120,65 @@ def account_add(
             f"The account {account_id} (or the user {email}) was added meanwhile; run it again."
         ) from None
     return AccountAdded(account, user, user_created=not users, changed=True)
+
+
+# --- checking the connection -------------------------------------------------------------------
+
+# Cloudflare's code for a credential it knows that may not touch the account asked about.
+ACCOUNT_FORBIDDEN = 9109
+CONNECTION_MESSAGES = {
+    "works": (
+        "the connection works. Cloudflare answered with this account's credential: the balance "
+        "is {balance}. Top-ups also need the “AI Gateway Write” permission, which a read cannot "
+        "test."
+    ),
+    "authentication": (
+        "Cloudflare refused the credential ({said}). The token (or global API key) is wrong or "
+        "revoked, or it lacks the “AI Gateway Read” permission on this account; top-ups need "
+        "“AI Gateway Write”."
+    ),
+    "forbidden": (
+        "Cloudflare refused this credential access to the account ({said}). Give the token the "
+        "“AI Gateway Read” and “AI Gateway Write” permissions on account {account_id}, or check "
+        "the account ID."
+    ),
+    "refused": "Cloudflare refused the request: {reason}",
+    "unavailable": "{reason} Nothing is known about the credential yet: try again in a minute.",
+}
+
+
+@dataclass(frozen=True)
+class ConnectionCheck:
+    works: bool
+    message: str  # a sentence for the operator, with no secret in it
+
+
+def account_connection_check(*, account: CloudflareAccount) -> ConnectionCheck:
+    """Read the balance with the account's own credential, within its API budget, and say
+    whether that works and, if not, why."""
+    try:
+        balance = client_for_account(account).balance.get(account.account_id)
+    except CloudflareConfigurationError as exc:  # not configured, or cannot be opened
+        return ConnectionCheck(False, str(exc))
+    except CloudflareAuthError as exc:
+        codes = [error.code for error in exc.errors]
+        said = f"HTTP {exc.status_code}" + "".join(
+            f", code {error.code}: {error.message}" for error in exc.errors
+        )
+        key = "forbidden" if ACCOUNT_FORBIDDEN in codes else "authentication"
+        message = CONNECTION_MESSAGES[key].format(said=said, account_id=account.account_id)
+        return ConnectionCheck(False, message)
+    except CloudflareValidationError as exc:
+        return ConnectionCheck(
+            False, CONNECTION_MESSAGES["refused"].format(reason=exc.user_message)
+        )
+    except CloudflareError as exc:
+        logger.warning("Account %s: connection check failed (%s)", account.pk, exc)
+        return ConnectionCheck(
+            False, CONNECTION_MESSAGES["unavailable"].format(reason=exc.user_message)
+        )
+    balance_display = format_cents_fraction(balance.balance_cents)
+    return ConnectionCheck(True, CONNECTION_MESSAGES["works"].format(balance=balance_display))
 
 
 # --- top-up limits ----------------------------------------------------------------------------
