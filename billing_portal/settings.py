@@ -256,6 +256,8 @@ else:
     EMAIL_CONFIG = env.email_url("EMAIL_URL", default="smtp://localhost:25")
     vars().update(EMAIL_CONFIG)  # django-environ's documented way: EMAIL_HOST, EMAIL_PORT, ...
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="AI Gateway billing <billing@localhost>")
+# People may reset a forgotten password by email only where a mail server is configured.
+PASSWORD_RESET_BY_EMAIL = bool(env("EMAIL_URL", default=""))
 # Seconds each step of talking to the mail server may take: alerts are sent while a balance is
 # read, so a mail server that hangs must not hold a page for long.
 EMAIL_TIMEOUT = env.float("EMAIL_TIMEOUT", default=10.0)
