@@ -1,9 +1,10 @@
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.utils import timezone
 
 from accounts import credentials as sealed
 from accounts.models import CloudflareAccount, Membership
+from accounts.services import account_connection_check
 from cloudflare_client import CloudflareConfigurationError, Credentials
 
 WRITE_ONLY = forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"})
@@ -95,6 +96,14 @@ class CloudflareAccountAdmin(admin.ModelAdmin):
         ),
     ]
     inlines = [MembershipInline]
+    actions = ["check_connection"]
+
+    @admin.action(description="Check connection")
+    def check_connection(self, request, queryset):
+        for account in queryset:
+            check = account_connection_check(account=account)
+            level = messages.SUCCESS if check.works else messages.ERROR
+            self.message_user(request, f"{account.name}: {check.message}", level)
 
     @admin.display(description="Stored credential")
     def stored_credential(self, account):

@@ -100,6 +100,17 @@ def credentials_for_account(account) -> Credentials:
     return credentials_from_settings(account.credential)
 
 
+def credential_problem(account) -> str | None:
+    """Why no client can be built for the account (its credential is not configured, or cannot
+    be opened with the configured keys), in a sentence safe to show; None when one can. Pages
+    say this instead of "Cloudflare could not be asked": asking again would not help."""
+    try:
+        credentials_for_account(account)
+    except CloudflareConfigurationError as exc:
+        return str(exc)
+    return None
+
+
 def client_for_account(account) -> CloudflareClient:
     """A client with the credential `account.credential` names. Raises
     CloudflareConfigurationError when that credential is not configured (or cannot be opened).

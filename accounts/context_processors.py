@@ -6,8 +6,12 @@ from accounts.models import Membership
 
 
 def billing_mode(request):
-    """Lets every page say plainly when it is running against the sandbox."""
-    return {"billing_sandbox": settings.BILLING_SANDBOX}
+    """Lets every page say plainly when it is running against the sandbox, and offer a password
+    reset only where email can be sent."""
+    return {
+        "billing_sandbox": settings.BILLING_SANDBOX,
+        "password_reset_by_email": settings.PASSWORD_RESET_BY_EMAIL,
+    }
 
 
 def navigation(request):

@@ -17,8 +17,8 @@ from cloudflare_client import CloudflareConfigurationError, Credentials
 
 NO_KEY = "Set CREDENTIALS_ENCRYPTION_KEY to store credentials for an account."
 CANNOT_OPEN = (
-    "This account's stored credential cannot be opened: CREDENTIALS_ENCRYPTION_KEY does not "
-    "hold the key it was stored with."
+    "This account's stored credential cannot be opened with the configured keys: "
+    "CREDENTIALS_ENCRYPTION_KEY does not hold the key it was stored with."
 )
 
 

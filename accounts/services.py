@@ -1,23 +1,187 @@
-"""Writes on accounts: the top-up limits Cloudflare sets, cached in the database."""
+"""Writes on accounts: an account and its first admin, the top-up limits Cloudflare sets
+(cached in the database), auto top-up and the low-balance alert."""
 
 import logging
 from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from accounts.cloudflare import client_for_account
-from accounts.models import CloudflareAccount
+from accounts.models import CloudflareAccount, Membership
+from accounts.money import format_cents_fraction
 from accounts.snapshots import account_snapshots_expire
 from cloudflare_client import (
     CloudflareAuthError,
+    CloudflareConfigurationError,
     CloudflareError,
     CloudflareNotFound,
     CloudflareValidationError,
 )
 
 logger = logging.getLogger(__name__)
+
+# --- adding an account -------------------------------------------------------------------------
+
+
+class AccountAddRefused(Exception):
+    """Nothing was written; the message says why, for the operator."""
+
+
+@dataclass(frozen=True)
+class AccountAdded:
+    account: CloudflareAccount
+    admin: object  # the user model
+    user_created: bool
+    changed: bool  # False: the account and its admin were there already, as asked
+
+
+ENVIRONMENT_CREDENTIALS = (
+    CloudflareAccount.Credential.API_TOKEN,
+    CloudflareAccount.Credential.GLOBAL_KEY,
+)
+
+
+def account_add(
+    *, account_id: str, name: str, admin_email: str, credential: str, password: str | None = None
+) -> AccountAdded:
+    """The account, a user for `admin_email` (unless one has that email or username already) and
+    their admin membership, in one transaction. A new user gets `password`, or none they can sign
+    in with until one is set; an existing user's password is never touched. Running it again
+    with the same arguments changes nothing; an account that exists otherwise is refused."""
+    name, email = name.strip(), admin_email.strip().lower()
+    if not name:
+        raise AccountAddRefused("Give the account a name with --name.")
+    if credential not in ENVIRONMENT_CREDENTIALS:
+        raise AccountAddRefused(
+            "The credential is api_token or global_key (from the environment); an account's "
+            "own credential is typed into its page in the Django admin."
+        )
+    account = CloudflareAccount(account_id=account_id, name=name, credential=credential)
+    try:
+        validate_email(email)
+        account.full_clean(validate_unique=False, validate_constraints=False)
+    except ValidationError as exc:
+        raise AccountAddRefused(" ".join(exc.messages)) from None
+    User = get_user_model()
+    users = list(User.objects.filter(Q(username__iexact=email) | Q(email__iexact=email))[:2])
+    if len(users) > 1:
+        raise AccountAddRefused(
+            f"Several users have the email {email}: give one of them the admin role in the "
+            "Django admin instead."
+        )
+    user = users[0] if users else User(username=email, email=email)
+    if users and password is not None:
+        raise AccountAddRefused(
+            f"{user.get_username()} has a user already and keeps their password; to change it, "
+            f"run: python manage.py changepassword {user.get_username()}"
+        )
+    try:
+        if not users:
+            user.full_clean(exclude=["password"])
+        if password is not None:
+            validate_password(password, user)
+    except ValidationError as exc:
+        raise AccountAddRefused(" ".join(exc.messages)) from None
+
+    existing = CloudflareAccount.objects.filter(account_id=account_id).first()
+    if existing is not None:
+        same = (existing.name, existing.credential) == (name, credential) and (
+            users
+            and Membership.objects.filter(
+                account=existing, user=user, role=Membership.Role.ADMIN
+            ).exists()
+        )
+        if not same:
+            raise AccountAddRefused(
+                f"The account {account_id} already exists (“{existing.name}”) and differs from "
+                "what was asked: change it, and its members, in the Django admin."
+            )
+        return AccountAdded(existing, user, user_created=False, changed=False)
+    try:
+        with transaction.atomic():
+            account.save()
+            if not users:
+                if password is None:
+                    user.set_unusable_password()
+                else:
+                    user.set_password(password)
+                user.save()
+            Membership.objects.create(user=user, account=account, role=Membership.Role.ADMIN)
+    except IntegrityError:  # added meanwhile by someone else
+        raise AccountAddRefused(
+            f"The account {account_id} (or the user {email}) was added meanwhile; run it again."
+        ) from None
+    return AccountAdded(account, user, user_created=not users, changed=True)
+
+
+# --- checking the connection -------------------------------------------------------------------
+
+# Cloudflare's code for a credential it knows that may not touch the account asked about.
+ACCOUNT_FORBIDDEN = 9109
+CONNECTION_MESSAGES = {
+    "works": (
+        "the connection works. Cloudflare answered with this account's credential: the balance "
+        "is {balance}. Top-ups also need the “AI Gateway Write” permission, which a read cannot "
+        "test."
+    ),
+    "authentication": (
+        "Cloudflare refused the credential ({said}). The token (or global API key) is wrong or "
+        "revoked, or it lacks the “AI Gateway Read” permission on this account; top-ups need "
+        "“AI Gateway Write”."
+    ),
+    "forbidden": (
+        "Cloudflare refused this credential access to the account ({said}). Give the token the "
+        "“AI Gateway Read” and “AI Gateway Write” permissions on account {account_id}, or check "
+        "the account ID."
+    ),
+    "refused": "Cloudflare refused the request: {reason}",
+    "unavailable": "{reason} Nothing is known about the credential yet: try again in a minute.",
+}
+
+
+@dataclass(frozen=True)
+class ConnectionCheck:
+    works: bool
+    message: str  # a sentence for the operator, with no secret in it
+
+
+def account_connection_check(*, account: CloudflareAccount) -> ConnectionCheck:
+    """Read the balance with the account's own credential, within its API budget, and say
+    whether that works and, if not, why."""
+    try:
+        balance = client_for_account(account).balance.get(account.account_id)
+    except CloudflareConfigurationError as exc:  # not configured, or cannot be opened
+        return ConnectionCheck(False, str(exc))
+    except CloudflareAuthError as exc:
+        codes = [error.code for error in exc.errors]
+        said = f"HTTP {exc.status_code}" + "".join(
+            f", code {error.code}: {error.message}" for error in exc.errors
+        )
+        key = "forbidden" if ACCOUNT_FORBIDDEN in codes else "authentication"
+        message = CONNECTION_MESSAGES[key].format(said=said, account_id=account.account_id)
+        return ConnectionCheck(False, message)
+    except CloudflareValidationError as exc:
+        return ConnectionCheck(
+            False, CONNECTION_MESSAGES["refused"].format(reason=exc.user_message)
+        )
+    except CloudflareError as exc:
+        logger.warning("Account %s: connection check failed (%s)", account.pk, exc)
+        return ConnectionCheck(
+            False, CONNECTION_MESSAGES["unavailable"].format(reason=exc.user_message)
+        )
+    balance_display = format_cents_fraction(balance.balance_cents)
+    return ConnectionCheck(True, CONNECTION_MESSAGES["works"].format(balance=balance_display))
+
+
+# --- top-up limits ----------------------------------------------------------------------------
 
 LIMITS_TTL = timedelta(hours=1)
 # A lookup that failed (as opposed to an account without the endpoint) is tried again soon.

@@ -11,6 +11,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts.access import membership_or_404, memberships_of, require_role
 from accounts.charts import bar_chart
+from accounts.cloudflare import credential_problem
 from accounts.forms import AutoTopUpForm, LowBalanceAlertForm
 from accounts.models import Membership
 from accounts.money import format_cents_fraction, format_rate
@@ -50,6 +51,7 @@ def overview(request, account_id):
         "account": account,
         "memberships": memberships_of(request),
         "balance": balance,
+        "credential_problem": credential_problem(account),
         "balance_display": format_cents_fraction(balance.value.balance_cents) if balance else "",
         "daily_chart": bar_chart(daily.value, label_format="%b %-d") if daily else None,
         "hourly_chart": bar_chart(hourly.value, label_format="%a %H:00") if hourly else None,
@@ -113,6 +115,7 @@ def invoices(request, account_id):
             "account": membership.account,
             "memberships": memberships_of(request),
             "snapshot": snapshot,
+            "credential_problem": credential_problem(membership.account),
             "rows": rows,
             "kind": kind,
             "kinds": INVOICE_KINDS,
@@ -157,6 +160,7 @@ def auto_topup(request, account_id):
             "form": form,
             "refusal": refusal,
             "config": balance.value.auto_topup if balance else None,
+            "credential_problem": credential_problem(account),
             **_auto_topup_words(balance),
         },
         status=400 if request.method == "POST" else 200,

@@ -205,7 +205,7 @@ CLOUDFLARE_API_KEY = env("CLOUDFLARE_API_KEY", default="")
 # Accounts of other Cloudflare organisations may carry their own credential, sealed with these
 # Fernet keys (comma-separated; the first seals, any opens: see accounts/credentials.py).
 CREDENTIALS_ENCRYPTION_KEYS = env.list("CREDENTIALS_ENCRYPTION_KEY", default=[])
-# The account `seed_demo` and `account_add` use when none is named.
+# The account `manage.py add_account` adds when none is named.
 CLOUDFLARE_ACCOUNT_ID = env(
     "CLOUDFLARE_ACCOUNT_ID",
     default="023e105f4ecef8ad9ca31a8372d0c353" if BILLING_SANDBOX else "",
@@ -259,6 +259,8 @@ else:
     EMAIL_CONFIG = env.email_url("EMAIL_URL", default="smtp://localhost:25")
     vars().update(EMAIL_CONFIG)  # django-environ's documented way: EMAIL_HOST, EMAIL_PORT, ...
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="AI Gateway billing <billing@localhost>")
+# People may reset a forgotten password by email only where a mail server is configured.
+PASSWORD_RESET_BY_EMAIL = bool(env("EMAIL_URL", default=""))
 # Seconds each step of talking to the mail server may take: alerts are sent while a balance is
 # read, so a mail server that hangs must not hold a page for long.
 EMAIL_TIMEOUT = env.float("EMAIL_TIMEOUT", default=10.0)

@@ -44,6 +44,9 @@ def urls(topup) -> dict[str, tuple[str, str]]:
         "reconciliation": ("get", reverse("finance:reconciliation")),
         "reconcile_now": ("post", reverse("finance:reconcile_now")),
         "record": ("post", reverse("finance:record_invoices", kwargs=a)),
+        "password": ("get", reverse("password_change")),
+        "password_set": ("post", reverse("password_change")),  # an empty form: shown again
+        "password_changed": ("get", reverse("password_change_done")),
     }
 
 
@@ -52,32 +55,33 @@ READ = "home overview invoices auto_topup history_all live_all history live deta
 AUTO_TOPUP_WRITES = "auto_topup_set auto_topup_remove alert"
 FINANCE_DESK = "desk export confirm_many fin_confirm resolve reconciliation reconcile_now record"
 PAYING = "pay paid return"
+OWN_PASSWORD = "password password_set password_changed"  # everyone's, whatever their roles
 # What each kind of user gets on each URL of the demo account; every URL is named exactly once.
 EXPECTED = {
     "admin": {
-        200: f"{READ} amount review pay paid",
+        200: f"{READ} {OWN_PASSWORD} amount review pay paid",
         302: "confirm return auto_topup_remove alert",
         400: "auto_topup_set",  # an empty form
         403: FINANCE_DESK,
     },
     "other_admin": {
-        200: f"{READ} amount review",
+        200: f"{READ} {OWN_PASSWORD} amount review",
         302: "confirm auto_topup_remove alert",
         400: "auto_topup_set",
         403: f"{PAYING} {FINANCE_DESK}",
     },
     "finance": {
-        200: f"{READ} desk export resolve reconciliation",
+        200: f"{READ} {OWN_PASSWORD} desk export resolve reconciliation",
         302: "confirm_many fin_confirm reconcile_now record",
         403: f"amount review confirm {PAYING} {AUTO_TOPUP_WRITES}",
     },
     "viewer": {
-        200: READ,
+        200: f"{READ} {OWN_PASSWORD}",
         403: f"amount review confirm {PAYING} {FINANCE_DESK} {AUTO_TOPUP_WRITES}",
     },
     # finance of another account only: this account's URLs do not exist for them
     "stranger": {
-        200: "home history_all desk export reconciliation",
+        200: f"home history_all desk export reconciliation {OWN_PASSWORD}",
         302: "confirm_many reconcile_now",
         404: f"overview invoices auto_topup {AUTO_TOPUP_WRITES} live_all amount review confirm "
         f"history live detail status {PAYING} fin_confirm resolve record",

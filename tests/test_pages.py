@@ -30,6 +30,23 @@ def test_home_lists_only_the_users_accounts(client, admin_user, other_account):
     assert b"Other Corp" not in response.content
 
 
+def test_a_user_without_a_role_is_told_whom_to_ask_and_what_to_tell_them(client, stranger):
+    client.force_login(stranger)
+    page = client.get(reverse("topups:home")).content.decode()
+    assert (
+        "Ask this site's operator (whoever gave you your sign-in) to give you a role on "
+        "a Cloudflare account: tell them your username, <code>sam-stranger</code>."
+    ) in page
+    assert "add_account" not in page
+
+
+def test_an_operator_without_a_role_is_told_how_to_add_an_account(client, django_user_model):
+    client.force_login(django_user_model.objects.create_superuser("root", password="pw-root"))
+    page = client.get(reverse("topups:home")).content.decode()
+    assert "<code>python manage.py add_account" in page
+    assert f'href="{reverse("admin:accounts_cloudflareaccount_changelist")}"' in page
+
+
 def test_sign_out_is_a_post(client, admin_user):
     client.force_login(admin_user)
     response = client.post(reverse("logout"))

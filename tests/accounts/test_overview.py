@@ -5,10 +5,12 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
+from cryptography.fernet import Fernet
 from django.urls import reverse
 
+from accounts.credentials import seal
 from accounts.runway import Outlook, runway
-from cloudflare_client import UsageBucket
+from cloudflare_client import Credentials, UsageBucket
 from tests.conftest import DEMO_ACCOUNT_ID
 
 pytestmark = pytest.mark.django_db
@@ -126,3 +128,27 @@ def test_another_tenant_gets_404(client, admin_user, other_account):
     client.force_login(admin_user)
     other = reverse("accounts:overview", kwargs={"account_id": other_account.account_id})
     assert client.get(other).status_code == 404
+
+
+CANNOT_OPEN_ON_PAGE = "This account&#x27;s stored credential cannot be opened"
+
+
+def test_a_credential_the_configured_keys_cannot_open_is_named_on_the_pages(
+    client, admin_user, account, sandbox_settings, settings
+):
+    account.credential = "stored"
+    account.sealed_credential = seal(Credentials(api_token="sandbox-token"))
+    account.save()
+    settings.CREDENTIALS_ENCRYPTION_KEYS = [Fernet.generate_key().decode()]  # the old key dropped
+    client.force_login(admin_user)
+
+    for url in (
+        URL,
+        reverse("accounts:invoices", kwargs={"account_id": DEMO_ACCOUNT_ID}),
+        reverse("accounts:auto_topup", kwargs={"account_id": DEMO_ACCOUNT_ID}),
+    ):
+        response = client.get(url)
+        page = response.content.decode()
+        assert response.status_code == 200
+        assert f"{CANNOT_OPEN_ON_PAGE} with the configured keys" in page, url
+        assert "could not be asked" not in page, url

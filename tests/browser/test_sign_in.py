@@ -50,3 +50,29 @@ def test_lockout_after_repeated_wrong_passwords(page, live_server, demo_users, s
     expect(page.get_by_role("heading", name="Too many sign-in attempts")).to_be_visible()
     expect(page.get_by_role("alert")).to_contain_text("after 5 wrong passwords")
     screenshot(page, "login-locked-out")
+
+
+@pytest.mark.parametrize("device", ["desktop", "phone"])
+def test_changing_the_password_from_the_header(
+    request, live_server, demo_users, screenshot, device
+):
+    page = request.getfixturevalue("page" if device == "desktop" else "phone_page")
+    sign_in(page, live_server.url, "viewer", "viewer-sandbox")
+    page.get_by_role("link", name="Change password").click()
+    expect(page.get_by_role("heading", name="Change password")).to_be_visible()
+
+    page.get_by_label("Old password").fill("viewer-sandbox")
+    page.get_by_label("New password", exact=True).fill("viewer")
+    page.get_by_label("New password confirmation").fill("viewer")
+    page.get_by_role("button", name="Change password").click()
+    expect(page.get_by_role("alert").first).to_contain_text("too short")
+    screenshot(page, f"password-change-{device}")
+    scroll_width = page.evaluate("document.documentElement.scrollWidth")
+    assert scroll_width <= page.viewport_size["width"], "no sideways scrolling"
+
+    page.get_by_label("Old password").fill("viewer-sandbox")
+    page.get_by_label("New password", exact=True).fill("plum-harbour-sixty-lanterns")
+    page.get_by_label("New password confirmation").fill("plum-harbour-sixty-lanterns")
+    page.get_by_role("button", name="Change password").click()
+    expect(page.get_by_role("heading", name="Password changed")).to_be_visible()
+    assert page.console_errors == []
