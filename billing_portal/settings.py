@@ -189,6 +189,7 @@ SANDBOX_URL = f"http://{SANDBOX_HOST}:{SANDBOX_API_PORT}"
 LOCALSTRIPE_URL = f"http://{SANDBOX_HOST}:{env.int('LOCALSTRIPE_PORT', default=8420)}"
 # Credentials the sandbox accepts; see sandbox/config.py.
 SANDBOX_API_TOKEN = "sandbox-token"  # noqa: S105 - the emulator's public token
+SANDBOX_GLOBAL_KEY = "sandbox-global-key"
 
 CLOUDFLARE_BASE_URL = env(
     "CLOUDFLARE_BASE_URL",
@@ -249,8 +250,10 @@ CONTENT_SECURITY_POLICY = content_security_policy(
 )
 
 # --- Email (low-balance alerts) ---------------------------------------------------------------
-# The sandbox prints mail to the console; live mode sends through EMAIL_URL (smtp://...).
-if BILLING_SANDBOX and not env("EMAIL_URL", default=""):
+# The sandbox prints mail to the console; live mode sends through EMAIL_URL (smtp://...) and
+# refuses to start without it (a password may be in it, so only whether it is set is kept).
+EMAIL_URL_SET = bool(env("EMAIL_URL", default=""))
+if BILLING_SANDBOX and not EMAIL_URL_SET:
     EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
 else:
     EMAIL_CONFIG = env.email_url("EMAIL_URL", default="smtp://localhost:25")
