@@ -11,27 +11,40 @@ LOCALSTRIPE_PORT ?= 8420
 SANDBOX_SETTLE_SECONDS ?= 3
 export SANDBOX_API_PORT LOCALSTRIPE_PORT WEB_HOST WEB_PORT
 
-.PHONY: run serve bench soak sandbox test test-postgres lint format install install-dev chromium clean
+.PHONY: run serve lock bench soak sandbox test test-postgres lint format install install-dev chromium nginx clean
 
+# The venv's bundled pip installs everything: nothing is fetched before the hashes are checked.
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is required"'
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install -q --upgrade pip
 
-# Stamps re-run pip only when a requirements file changes.
-$(VENV)/.installed-run: requirements.txt requirements-sandbox.txt | $(BIN)/python
-	$(BIN)/pip install -q -r requirements.txt -r requirements-sandbox.txt
+# Stamps re-run pip only when a lock file changes. Production gets requirements.lock alone;
+# development (run, test, bench, soak) gets requirements-dev.lock: the same pins, plus the
+# sandbox's and the tools' packages.
+$(VENV)/.installed-serve: requirements.lock | $(BIN)/python
+	$(BIN)/pip install -q --require-hashes -r requirements.lock
 	@touch $@
 
-$(VENV)/.installed-dev: requirements.txt requirements-sandbox.txt requirements-dev.txt | $(BIN)/python
-	$(BIN)/pip install -q -r requirements-dev.txt
-	@touch $@ $(VENV)/.installed-run
+$(VENV)/.installed-dev: requirements.lock requirements-dev.lock | $(BIN)/python
+	$(BIN)/pip install -q --require-hashes -r requirements-dev.lock
+	@touch $@ $(VENV)/.installed-serve
 
-install: $(VENV)/.installed-run
+## install: production packages only (requirements.lock), as `make serve` does
+install: $(VENV)/.installed-serve
 install-dev: $(VENV)/.installed-dev
 
+# No index or find-links options in the files: they name where this machine installs from.
+PIP_COMPILE := $(BIN)/pip-compile -q --upgrade --generate-hashes --allow-unsafe --strip-extras \
+  --no-emit-index-url --no-emit-find-links --no-emit-trusted-host
+
+## lock: re-pin requirements.lock and requirements-dev.lock, with hashes, to the newest versions the
+## requirements*.txt ranges allow (on the Python version production runs); then `make test`
+lock: install-dev
+	$(PIP_COMPILE) -o requirements.lock requirements.txt
+	$(PIP_COMPILE) -c requirements.lock -o requirements-dev.lock requirements-dev.txt
+
 ## run: install, migrate, seed the demo users, start localstripe + sandbox + web server (Ctrl-C stops all)
-run: install
+run: install-dev
 	BILLING_SANDBOX=true $(BIN)/python manage.py migrate --noinput
 	BILLING_SANDBOX=true $(BIN)/python manage.py collectstatic --noinput -v 0
 	BILLING_SANDBOX=true $(BIN)/python manage.py seed_demo
@@ -39,9 +52,11 @@ run: install
 	BILLING_SANDBOX=true DJANGO_DEBUG=$${DJANGO_DEBUG:-true} SANDBOX_SETTLE_SECONDS=$(SANDBOX_SETTLE_SECONDS) \
 	  $(BIN)/honcho -f Procfile start
 
-## serve: production: migrate, collect static files, then gunicorn (GUNICORN_WORKERS, GUNICORN_BIND
-## from the environment, like every other setting; see "Deploying it" in the README)
+## serve: production: install requirements.lock, check the settings (any warning stops it), migrate,
+## collect static files, then gunicorn (GUNICORN_WORKERS, GUNICORN_BIND from the environment, like
+## every other setting; see "Deploying it" in the README)
 serve: install
+	$(BIN)/python manage.py check --deploy --fail-level WARNING
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py collectstatic --noinput -v 0
 	exec $(BIN)/gunicorn billing_portal.wsgi -c gunicorn.conf.py
@@ -56,7 +71,7 @@ soak: install-dev
 	scripts/with-postgres.sh $(BIN)/python -m soak
 
 ## sandbox: only localstripe + the Cloudflare billing emulator
-sandbox: install
+sandbox: install-dev
 	$(BIN)/python -m sandbox
 
 # Browser tests drive Debian's Chromium; install it when we may (root) and it is missing.

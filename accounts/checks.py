@@ -11,6 +11,8 @@ from cryptography.fernet import Fernet
 from django.conf import settings
 from django.core import checks
 from django.core.exceptions import ImproperlyConfigured
+from django.http.request import split_domain_port, validate_host
+from django.utils.http import is_same_domain
 
 # A header as request.META names it: X-Forwarded-Proto is HTTP_X_FORWARDED_PROTO.
 META_HEADER = re.compile(r"HTTP_[A-Z0-9_]+")
@@ -82,6 +84,10 @@ def _proxy_header_errors():
 
 
 def _sandbox_errors():
+    return _sandbox_endpoint_errors() + _sandbox_credential_errors()
+
+
+def _sandbox_endpoint_errors():
     errors = []
     if _host(settings.CLOUDFLARE_BASE_URL) == "api.cloudflare.com":
         errors.append(
@@ -103,7 +109,51 @@ def _sandbox_errors():
     return errors
 
 
+def _sandbox_credential_errors():
+    """Live credentials beside BILLING_SANDBOX=true: a production environment switched to the
+    sandbox by mistake, which would send them to the emulator and serve plain HTTP."""
+    errors = []
+    # The emulator accepts only its own credentials, so any other one is taken for a real one.
+    foreign = [
+        name
+        for name, value, own in (
+            ("CLOUDFLARE_API_TOKEN", settings.CLOUDFLARE_API_TOKEN, settings.SANDBOX_API_TOKEN),
+            ("CLOUDFLARE_API_KEY", settings.CLOUDFLARE_API_KEY, settings.SANDBOX_GLOBAL_KEY),
+        )
+        if value not in ("", own)
+    ]
+    if foreign:
+        errors.append(
+            checks.Error(
+                f"BILLING_SANDBOX is true but {' and '.join(foreign)} is not the sandbox's: a "
+                "real credential would go to the emulator, and the site would serve plain HTTP.",
+                hint=f"Set BILLING_SANDBOX=false for Cloudflare, or unset {', '.join(foreign)} "
+                "to use the sandbox.",
+                id="billing.E103",
+            )
+        )
+    if settings.STRIPE_PUBLISHABLE_KEY.startswith("pk_live_"):
+        errors.append(
+            checks.Error(
+                "BILLING_SANDBOX is true but STRIPE_PUBLISHABLE_KEY is a live key (pk_live_...).",
+                hint="Set BILLING_SANDBOX=false for live payments, or unset "
+                "STRIPE_PUBLISHABLE_KEY to use the sandbox's.",
+                id="billing.E104",
+            )
+        )
+    return errors
+
+
 def _live_errors():
+    return (
+        _live_cloudflare_errors()
+        + _live_stripe_errors()
+        + _live_site_errors()
+        + _live_email_errors()
+    )
+
+
+def _live_cloudflare_errors():
     errors = []
     token = settings.CLOUDFLARE_API_TOKEN
     email, key = settings.CLOUDFLARE_EMAIL, settings.CLOUDFLARE_API_KEY
@@ -143,6 +193,11 @@ def _live_errors():
                 id="billing.E004",
             )
         )
+    return errors
+
+
+def _live_stripe_errors():
+    errors = []
     publishable_key = settings.STRIPE_PUBLISHABLE_KEY
     if not publishable_key.startswith(("pk_live_", "pk_test_")) or (
         publishable_key == settings.SANDBOX_PUBLISHABLE_KEY
@@ -165,6 +220,12 @@ def _live_errors():
                 id="billing.E006",
             )
         )
+    return errors
+
+
+def _live_site_errors():
+    """The site's own address: the secret key, the host names, SITE_URL and CSRF origins."""
+    errors = []
     if settings.SECRET_KEY == settings.INSECURE_DEV_SECRET_KEY:
         errors.append(
             checks.Error(
@@ -174,7 +235,78 @@ def _live_errors():
                 id="billing.E007",
             )
         )
+    hosts = settings.ALLOWED_HOSTS
+    if all(host.lower() in LOCAL_HOSTS for host in hosts):
+        errors.append(
+            checks.Error(
+                f"DJANGO_ALLOWED_HOSTS={','.join(hosts)!r} names only this machine (the default).",
+                hint="Set DJANGO_ALLOWED_HOSTS to the host names people reach the site at, e.g. "
+                "DJANGO_ALLOWED_HOSTS=billing.example.com.",
+                id="billing.E011",
+            )
+        )
+    site = urlsplit(settings.SITE_URL)
+    domain, port = split_domain_port(site.netloc.rpartition("@")[2])
+    if site.scheme != "https" or not domain or (site.hostname or "") in LOCAL_HOSTS:
+        errors.append(
+            checks.Error(
+                f"SITE_URL={settings.SITE_URL!r} is not the site's public HTTPS address (links "
+                "in emails point there).",
+                hint="Set SITE_URL to the address people reach the site at, e.g. "
+                "SITE_URL=https://billing.example.com.",
+                id="billing.E012",
+            )
+        )
+        return errors  # hosts and origins are compared with SITE_URL once it is right
+    if not validate_host(domain, hosts):
+        errors.append(
+            checks.Error(
+                f"DJANGO_ALLOWED_HOSTS does not include {domain}, the host of SITE_URL: every "
+                "page there would be refused (400).",
+                hint=f"Add it: DJANGO_ALLOWED_HOSTS={','.join([*hosts, domain])}.",
+                id="billing.E015",
+            )
+        )
+    # As browsers send it in the Origin header: no default port.
+    origin = f"https://{domain}" + (f":{port}" if port and port != "443" else "")
+    if not _csrf_trusted(origin):
+        errors.append(
+            checks.Error(
+                f"DJANGO_CSRF_TRUSTED_ORIGINS does not cover {origin}, the origin of SITE_URL: "
+                "forms posted from it may be refused (403) behind a proxy.",
+                hint=f"Add it: DJANGO_CSRF_TRUSTED_ORIGINS="
+                f"{','.join([*settings.CSRF_TRUSTED_ORIGINS, origin])}.",
+                id="billing.E014",
+            )
+        )
     return errors
+
+
+def _csrf_trusted(origin: str) -> bool:
+    """Whether CsrfViewMiddleware accepts this Origin by CSRF_TRUSTED_ORIGINS alone: an exact
+    entry, or a wildcard one (https://*.example.com) of the same scheme."""
+    trusted = settings.CSRF_TRUSTED_ORIGINS
+    if origin in trusted:
+        return True
+    scheme, netloc = urlsplit(origin)[:2]
+    return any(
+        entry.scheme == scheme and is_same_domain(netloc, entry.netloc.lstrip("*"))
+        for entry in (urlsplit(value) for value in trusted if "*" in value)
+    )
+
+
+def _live_email_errors():
+    if settings.EMAIL_URL_SET:
+        return []
+    return [
+        checks.Error(
+            "EMAIL_URL is not set: low-balance alerts could not be sent.",
+            hint="Set EMAIL_URL to the mail server, e.g. "
+            "EMAIL_URL=smtp+tls://user:password@smtp.example.com:587 (or smtp://localhost:25 "
+            "for a mail server on this machine).",
+            id="billing.E013",
+        )
+    ]
 
 
 def raise_on_configuration_errors() -> None:

@@ -192,6 +192,7 @@ SANDBOX_URL = f"http://{SANDBOX_HOST}:{SANDBOX_API_PORT}"
 LOCALSTRIPE_URL = f"http://{SANDBOX_HOST}:{env.int('LOCALSTRIPE_PORT', default=8420)}"
 # Credentials the sandbox accepts; see sandbox/config.py.
 SANDBOX_API_TOKEN = "sandbox-token"  # noqa: S105 - the emulator's public token
+SANDBOX_GLOBAL_KEY = "sandbox-global-key"
 
 CLOUDFLARE_BASE_URL = env(
     "CLOUDFLARE_BASE_URL",
@@ -252,15 +253,17 @@ CONTENT_SECURITY_POLICY = content_security_policy(
 )
 
 # --- Email (low-balance alerts) ---------------------------------------------------------------
-# The sandbox prints mail to the console; live mode sends through EMAIL_URL (smtp://...).
-if BILLING_SANDBOX and not env("EMAIL_URL", default=""):
+# The sandbox prints mail to the console; live mode sends through EMAIL_URL (smtp://...) and
+# refuses to start without it (a password may be in it, so only whether it is set is kept).
+EMAIL_URL_SET = bool(env("EMAIL_URL", default=""))
+if BILLING_SANDBOX and not EMAIL_URL_SET:
     EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
 else:
     EMAIL_CONFIG = env.email_url("EMAIL_URL", default="smtp://localhost:25")
     vars().update(EMAIL_CONFIG)  # django-environ's documented way: EMAIL_HOST, EMAIL_PORT, ...
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="AI Gateway billing <billing@localhost>")
 # People may reset a forgotten password by email only where a mail server is configured.
-PASSWORD_RESET_BY_EMAIL = bool(env("EMAIL_URL", default=""))
+PASSWORD_RESET_BY_EMAIL = EMAIL_URL_SET
 # Seconds each step of talking to the mail server may take: alerts are sent while a balance is
 # read, so a mail server that hangs must not hold a page for long.
 EMAIL_TIMEOUT = env.float("EMAIL_TIMEOUT", default=10.0)

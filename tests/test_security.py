@@ -21,6 +21,9 @@ LIVE_ENV = {
     "DJANGO_DEBUG": "false",
     "DJANGO_SECRET_KEY": "k3Jx9-zQ_w8Lr2VtYb6NpHc4MfGs1DaUe7WoKi5ZjXqRy0TnBvCm",
     "DJANGO_ALLOWED_HOSTS": "billing.example.com",
+    "DJANGO_CSRF_TRUSTED_ORIGINS": "https://billing.example.com",
+    "SITE_URL": "https://billing.example.com",
+    "EMAIL_URL": "smtp+tls://alerts:mail-password@smtp.example.com:587",
     "CLOUDFLARE_API_TOKEN": "live-token-for-the-check",
     "CLOUDFLARE_ACCOUNT_ID": "023e105f4ecef8ad9ca31a8372d0c353",
     "STRIPE_PUBLISHABLE_KEY": "pk_live_for_the_check",
@@ -63,6 +66,23 @@ def test_check_deploy_fails_when_https_is_switched_off():
     assert result.returncode != 0
     assert "security.W004" in result.stderr  # HSTS
     assert "security.W008" in result.stderr  # SSL redirect
+
+
+@pytest.mark.parametrize(
+    ("unset", "error"),
+    [
+        ("EMAIL_URL", "billing.E013"),
+        ("DJANGO_CSRF_TRUSTED_ORIGINS", "billing.E014"),
+        ("DJANGO_ALLOWED_HOSTS", "billing.E011"),
+    ],
+)
+def test_check_deploy_fails_when_a_site_variable_is_unset(unset, error):
+    """What `make serve` runs before gunicorn: one variable missing stops the start."""
+    environment = {k: v for k, v in LIVE_ENV.items() if k != unset}
+    result = manage("check", "--deploy", "--fail-level", "WARNING", env=environment)
+    assert result.returncode != 0
+    assert error in result.stderr
+    assert unset in result.stderr
 
 
 def test_production_hashes_passwords_with_argon2():

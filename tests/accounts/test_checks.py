@@ -21,6 +21,10 @@ def live(settings):
     settings.STRIPE_PUBLISHABLE_KEY = "pk_live_123"
     settings.STRIPE_JS_URL = "https://js.stripe.com/v3/"
     settings.SECRET_KEY = "a-real-secret-key-" + "x" * 40
+    settings.ALLOWED_HOSTS = ["billing.example.com"]
+    settings.SITE_URL = "https://billing.example.com"
+    settings.CSRF_TRUSTED_ORIGINS = ["https://billing.example.com"]
+    settings.EMAIL_URL_SET = True
     return settings
 
 
@@ -53,6 +57,28 @@ def test_complete_live_configuration_passes(live):
             {"SECRET_KEY": "django-insecure-sandbox-only-key-never-use-in-production"},
             ["billing.E007"],
         ),
+        ({"ALLOWED_HOSTS": ["127.0.0.1", "localhost"]}, ["billing.E011", "billing.E015"]),
+        ({"ALLOWED_HOSTS": ["other.example.com"]}, ["billing.E015"]),
+        ({"ALLOWED_HOSTS": [".example.com"]}, []),
+        ({"ALLOWED_HOSTS": ["billing.example.com", "10.0.0.5"]}, []),
+        # The default SITE_URL: nothing more is said about hosts or origins until it is right.
+        ({"SITE_URL": "http://127.0.0.1:8000"}, ["billing.E012"]),
+        ({"SITE_URL": "http://billing.example.com"}, ["billing.E012"]),
+        ({"SITE_URL": "https://localhost"}, ["billing.E012"]),
+        ({"SITE_URL": "billing.example.com"}, ["billing.E012"]),
+        ({"EMAIL_URL_SET": False}, ["billing.E013"]),
+        ({"CSRF_TRUSTED_ORIGINS": []}, ["billing.E014"]),
+        ({"CSRF_TRUSTED_ORIGINS": ["http://billing.example.com"]}, ["billing.E014"]),
+        ({"CSRF_TRUSTED_ORIGINS": ["https://billing.example.com:8443"]}, ["billing.E014"]),
+        ({"CSRF_TRUSTED_ORIGINS": ["https://*.example.com"]}, []),
+        ({"CSRF_TRUSTED_ORIGINS": ["https://*.example.org"]}, ["billing.E014"]),
+        (
+            {
+                "SITE_URL": "https://billing.example.com:8443/portal",
+                "CSRF_TRUSTED_ORIGINS": ["https://billing.example.com:8443"],
+            },
+            [],
+        ),
     ],
 )
 def test_live_mode_errors(live, changes, expected):
@@ -70,11 +96,76 @@ def test_publishable_key_error_says_what_to_set(live):
     assert "Stripe account that owns Cloudflare's PaymentIntents" in message
 
 
+@pytest.mark.parametrize(
+    ("changes", "variable", "advice"),
+    [
+        (
+            {"ALLOWED_HOSTS": ["127.0.0.1", "localhost"]},
+            "DJANGO_ALLOWED_HOSTS",
+            "billing.example.com",
+        ),
+        ({"ALLOWED_HOSTS": ["other.example.com"]}, "DJANGO_ALLOWED_HOSTS", "billing.example.com"),
+        ({"SITE_URL": "http://127.0.0.1:8000"}, "SITE_URL", "https://"),
+        ({"EMAIL_URL_SET": False}, "EMAIL_URL", "smtp://"),
+        (
+            {"SITE_URL": "https://pay.example.com:8443/x", "ALLOWED_HOSTS": ["pay.example.com"]},
+            "DJANGO_CSRF_TRUSTED_ORIGINS",
+            "https://pay.example.com:8443",
+        ),
+    ],
+)
+def test_each_site_error_says_what_to_set(live, changes, variable, advice):
+    for name, value in changes.items():
+        setattr(live, name, value)
+    with pytest.raises(ImproperlyConfigured) as info:
+        raise_on_configuration_errors()
+    message = str(info.value)
+    assert f"{variable}=" in message
+    assert advice in message
+
+
 def test_sandbox_mode_refuses_live_endpoints(settings):
     settings.BILLING_SANDBOX = True
     settings.CLOUDFLARE_BASE_URL = "https://api.cloudflare.com/client/v4"
     settings.STRIPE_JS_URL = "https://js.stripe.com/v3/"
     assert ids() == ["billing.E101", "billing.E102"]
+
+
+@pytest.mark.parametrize(
+    ("changes", "expected"),
+    [
+        ({}, []),
+        ({"CLOUDFLARE_API_TOKEN": "a-real-looking-token-" + "x" * 19}, ["billing.E103"]),
+        ({"CLOUDFLARE_API_TOKEN": ""}, []),
+        (
+            {"CLOUDFLARE_EMAIL": "sandbox@example.com", "CLOUDFLARE_API_KEY": "sandbox-global-key"},
+            [],
+        ),
+        ({"CLOUDFLARE_EMAIL": "ops@example.com", "CLOUDFLARE_API_KEY": "f" * 37}, ["billing.E103"]),
+        ({"STRIPE_PUBLISHABLE_KEY": "pk_live_51Abc"}, ["billing.E104"]),
+        ({"STRIPE_PUBLISHABLE_KEY": "pk_test_sandbox"}, []),
+    ],
+)
+def test_sandbox_mode_refuses_live_credentials(settings, changes, expected):
+    """A production environment switched to the sandbox by mistake would send its real token to
+    the emulator and serve plain HTTP: it does not start."""
+    settings.BILLING_SANDBOX = True
+    settings.CLOUDFLARE_API_TOKEN = "sandbox-token"
+    settings.CLOUDFLARE_EMAIL = settings.CLOUDFLARE_API_KEY = ""
+    settings.STRIPE_PUBLISHABLE_KEY = "pk_test_sandbox"
+    for name, value in changes.items():
+        setattr(settings, name, value)
+    errors = check_billing_settings()
+    assert sorted(e.id for e in errors) == expected
+    for error in errors:
+        assert "BILLING_SANDBOX" in error.msg
+        assert "x" * 19 not in error.msg + error.hint  # a token is a secret, even a wrong one
+
+
+def test_manage_py_check_refuses_a_sandbox_with_a_live_token():
+    result = _run(["manage.py", "check"], BILLING_SANDBOX="true", CLOUDFLARE_API_TOKEN="t" * 40)
+    assert result.returncode != 0
+    assert "billing.E103" in result.stderr
 
 
 def _run(args, **env):
