@@ -124,7 +124,8 @@ AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_LOCKOUT_CALLABLE = "accounts.lockout.sign_in_locked_out"
 AXES_RESET_ON_SUCCESS = True
-AXES_VERBOSE = True
+# Off: its only extra is a start-up banner on stderr, which cron would mail on every run.
+AXES_VERBOSE = False
 # The address is the client's as the proxies in front saw it (see accounts/lockout.py): with
 # DJANGO_PROXY_COUNT=0 it is REMOTE_ADDR and X-Forwarded-For, which anyone can write, is ignored.
 # Not django-ipware: its proxy count leaves out the proxy that is REMOTE_ADDR, and its lenient mode
