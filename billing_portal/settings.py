@@ -18,7 +18,10 @@ from billing_portal.csp import content_security_policy
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
-environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+# Only when there is one: without it the environment comes from the process, and django-environ
+# would log that it is missing on every start.
+if (BASE_DIR / ".env").is_file():
+    environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
 BILLING_SANDBOX = env.bool("BILLING_SANDBOX", default=False)
 
