@@ -69,6 +69,17 @@ chromium:
 	  fi; \
 	fi
 
+# The deploy/ examples are checked by Debian's nginx and systemd-analyze; install them when we
+# may (root) and they are missing.
+nginx:
+	@if ! [ -x /usr/sbin/nginx ] || ! command -v systemd-analyze >/dev/null; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx systemd >/dev/null; \
+	  else \
+	    echo "The deploy/ examples' tests need Debian's nginx and systemd: sudo apt-get install nginx systemd" >&2; exit 1; \
+	  fi; \
+	fi
+
 # axe-core for the accessibility tests, from the npm registry at the version its lock file pins.
 AXE := tests/browser/axe/node_modules/axe-core/axe.min.js
 $(AXE): tests/browser/axe/package.json tests/browser/axe/package-lock.json
@@ -84,13 +95,13 @@ format: install-dev
 	$(BIN)/ruff check --fix .
 
 ## test: the whole suite, browser tests included, then the database tests again on PostgreSQL
-test: install-dev chromium $(AXE) lint
+test: install-dev chromium nginx $(AXE) lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 	$(MAKE) test-postgres
 
 ## test-postgres: the database tests (state machine, races, budget, flow, finance, access, crafted input) on a throwaway PostgreSQL
 test-postgres: install-dev
-	scripts/with-postgres.sh $(BIN)/python -m pytest tests/accounts tests/topups tests/finance tests/test_access.py tests/test_crafted_input.py tests/test_migrate_lock.py $(PYTEST_ARGS)
+	scripts/with-postgres.sh $(BIN)/python -m pytest tests/accounts tests/topups tests/finance tests/test_access.py tests/test_crafted_input.py tests/test_migrate_lock.py tests/test_backup_restore.py $(PYTEST_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache test-artifacts

@@ -91,10 +91,9 @@ def main(argv=None) -> int:
             [
                 sys.executable,
                 "-m",
-                "localstripe",
+                "sandbox.localstripe_server",  # on 127.0.0.1 only
                 "--port",
                 str(config.localstripe_port),
-                "--from-scratch",
             ],
         )
     try:
