@@ -18,7 +18,10 @@ from billing_portal.csp import content_security_policy
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
-environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+# Only when there is one: without it the environment comes from the process, and django-environ
+# would log that it is missing on every start.
+if (BASE_DIR / ".env").is_file():
+    environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
 BILLING_SANDBOX = env.bool("BILLING_SANDBOX", default=False)
 
@@ -124,7 +127,11 @@ AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_LOCKOUT_CALLABLE = "accounts.lockout.sign_in_locked_out"
 AXES_RESET_ON_SUCCESS = True
-AXES_VERBOSE = True
+# Off: its only extra is a start-up banner on stderr, which cron would mail on every run.
+AXES_VERBOSE = False
+# Failure and lockout warnings name the username and client address, to be acted on (axes masks
+# them by default); the password is masked whatever this says.
+AXES_SENSITIVE_PARAMETERS = []
 # The address is the client's as the proxies in front saw it (see accounts/lockout.py): with
 # DJANGO_PROXY_COUNT=0 it is REMOTE_ADDR and X-Forwarded-For, which anyone can write, is ignored.
 # Not django-ipware: its proxy count leaves out the proxy that is REMOTE_ADDR, and its lenient mode

@@ -7,7 +7,7 @@ from io import StringIO
 
 import pytest
 from django.core import mail
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.utils import timezone
 
 from accounts.models import CachedRead, CloudflareAccount, Membership
@@ -28,9 +28,22 @@ def alerted_accounts(account, other_account, admin_user, sandbox, sandbox_settin
     return account, other_account
 
 
-def run(*args) -> str:
+NOT_READ = (
+    "1 account(s) not read (Cloudflare could not be asked, or the API budget is spent); the next "
+    "run tries again."
+)
+
+
+def run(*args, fails_with: str = "") -> str:
+    """The summary; with `fails_with`, the command must fail (exit non-zero) with that message
+    after printing it."""
     out = StringIO()
-    call_command("check_balances", *args, stdout=out)
+    if fails_with:
+        with pytest.raises(CommandError) as failure:
+            call_command("check_balances", *args, stdout=out)
+        assert str(failure.value) == fails_with
+    else:
+        call_command("check_balances", *args, stdout=out)
     return out.getvalue()
 
 
@@ -63,7 +76,7 @@ def test_accounts_without_an_alert_are_not_read(alerted_accounts, other_account,
 
 def test_a_spent_api_budget_stops_the_run_politely(alerted_accounts, sandbox, settings):
     settings.CLOUDFLARE_API_BUDGET = 101  # the reserve (100) plus one read
-    assert run() == (
+    assert run(fails_with=NOT_READ) == (
         "2 account(s) with a low-balance alert: 1 read, 0 skipped (read in the last 15 min), "
         "0 not read (Cloudflare could not be asked), 1 left for later (API budget spent); "
         "1 alert(s) sent.\n"
@@ -73,7 +86,7 @@ def test_a_spent_api_budget_stops_the_run_politely(alerted_accounts, sandbox, se
 
 def test_an_account_cloudflare_cannot_answer_does_not_stop_the_others(alerted_accounts, sandbox):
     sandbox.fault("balance", "500", count=3)  # the first read, with its retries
-    assert run() == (
+    assert run(fails_with=NOT_READ) == (
         "2 account(s) with a low-balance alert: 1 read, 0 skipped (read in the last 15 min), "
         "1 not read (Cloudflare could not be asked), 0 left for later (API budget spent); "
         "1 alert(s) sent.\n"

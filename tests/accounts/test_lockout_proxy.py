@@ -88,3 +88,24 @@ def test_with_no_proxy_configured_a_forged_forwarded_for_changes_nothing(
 def test_a_negative_proxy_count_is_refused_by_name(monkeypatch):
     with pytest.raises(ImproperlyConfigured, match="DJANGO_PROXY_COUNT"):
         client_address_settings(monkeypatch, "-1")
+
+
+def test_the_lockout_warning_names_the_username_and_client_address_never_the_password(
+    client, admin_user, monkeypatch, caplog
+):
+    """An operator acts on a lockout (unlocks the user, blocks the address): the warning says
+    whom and from where, as the proxy saw it."""
+    with override_settings(**client_address_settings(monkeypatch, "1")):
+        for _ in range(5):
+            client.post(
+                reverse("login"),
+                {"username": admin_user.username, "password": "hunter2-guess"},
+                REMOTE_ADDR=PROXY,
+                HTTP_X_FORWARDED_FOR=ATTACKER,
+            )
+
+    (warning,) = [r for r in caplog.records if "Locking out" in r.getMessage()]
+    assert warning.levelname == "WARNING"
+    assert admin_user.username in warning.getMessage()
+    assert ATTACKER in warning.getMessage()
+    assert "hunter2" not in caplog.text

@@ -5,7 +5,7 @@ import io
 from datetime import timedelta
 
 import pytest
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.utils import timezone
 
 from accounts.models import ApiBudget
@@ -82,7 +82,8 @@ def test_a_spent_budget_stops_status_checks(paid_rows, sandbox, settings):
     ApiBudget.objects.all().delete()  # forget the creates of the fixture
     settings.CLOUDFLARE_API_BUDGET = 3
     settings.CLOUDFLARE_API_BUDGET_RESERVE = 1
-    run()
+    with pytest.raises(CommandError, match=r"^4 top-up\(s\) could not be asked about"):
+        run()  # exits non-zero, so cron notices
     assert len(sandbox.requests("status")) == 2
     assert TopUp.objects.filter(state=TopUpState.PROCESSING).count() == 4
 

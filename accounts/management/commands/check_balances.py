@@ -5,12 +5,13 @@ Each read goes through the shared cache (accounts.snapshots), which checks the a
 fresh answer; an account whose balance was read recently (a page view reads it too) is skipped.
 Safe to run from several machines at once: a read and an alert are each claimed in the database.
 A credential whose API budget is spent is left for the next run, never pushed past its share.
+Exits non-zero, after its summary, when an account due for a read was not read, so cron notices.
 """
 
 from datetime import timedelta
 
 from django.conf import settings
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from django.db.models import F, OuterRef, Subquery
 from django.utils import timezone
 
@@ -83,3 +84,8 @@ class Command(BaseCommand):
             f"asked), {counts['left']} left for later (API budget spent); "
             f"{counts['alerted']} alert(s) sent."
         )
+        if unread := counts["failed"] + counts["left"]:
+            raise CommandError(
+                f"{unread} account(s) not read (Cloudflare could not be asked, or the API budget "
+                "is spent); the next run tries again."
+            )

@@ -1,7 +1,8 @@
 """Reconcile every account's top-ups with Cloudflare's invoices (run from cron), within the
-shared API budget: see finance.reconcile."""
+shared API budget: see finance.reconcile. Exits non-zero, after its summary, when an account's
+invoices could not be read, so cron notices (one reconciled elsewhere a moment ago is fine)."""
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
 from accounts.models import CloudflareAccount
 from finance.reconcile import reconcile_account
@@ -11,7 +12,7 @@ class Command(BaseCommand):
     help = "Settle unknown and stale top-ups from Cloudflare's invoices; report what disagrees."
 
     def handle(self, *args, **options):
-        settled = mismatched = unmatched = unread = 0
+        settled = mismatched = unmatched = unread = failed = 0
         for account in CloudflareAccount.objects.all():
             report = reconcile_account(account=account)
             if report.throttled_until:
@@ -20,6 +21,7 @@ class Command(BaseCommand):
                 continue
             if not report.invoices_read:
                 unread += 1
+                failed += 1
                 self.stdout.write(f"  {account.name}: Cloudflare's invoices could not be read")
                 continue
             if not report.complete:  # cut at the page limit; unsettled top-ups looked further
@@ -38,3 +40,8 @@ class Command(BaseCommand):
             f"{settled} settled by their invoice, {mismatched} amount(s) disagree, "
             f"{unmatched} invoice(s) with no top-up here, {unread} account(s) not read."
         )
+        if failed:
+            raise CommandError(
+                f"{failed} account(s) whose invoices could not be read (Cloudflare could not be "
+                "asked, or the API budget is spent); the next run tries again."
+            )

@@ -3,12 +3,13 @@
 Safe to run from several machines at once: each status check is claimed in the database first,
 so a top-up is asked about once per interval whoever runs this, and every call spends the same
 per-credential API budget as the web pages (a spent budget ends the run early, never a create).
+Exits non-zero, after its summary, when a top-up due for a check got no answer, so cron notices.
 """
 
 from datetime import timedelta
 
 from django.conf import settings
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from django.db.models import Q
 from django.utils import timezone
 
@@ -33,12 +34,18 @@ class Command(BaseCommand):
             .values_list("pk", flat=True)
         )
         before = dict(TopUp.objects.filter(pk__in=pks).values_list("pk", "state"))
-        checked = 0
+        checked = unanswered = 0
         for start in range(0, len(pks), BATCH):
             batch = list(
                 TopUp.objects.filter(pk__in=pks[start : start + BATCH]).select_related("account")
             )
-            checked += len(topup_refresh_many(topups=batch))
+            due = topup_refresh_many(topups=batch)
+            checked += len(due)
+            # status_problem: why the last check got no answer (Cloudflare, or the budget); a
+            # row marked stale for its age just now was not asked, and needs no answer.
+            unanswered += sum(
+                1 for topup in due if topup.status_problem and topup.state != TopUpState.STALE
+            )
             if verbosity:
                 self.stdout.write(f"  {min(start + BATCH, len(pks))}/{len(pks)} looked at")
         after = dict(TopUp.objects.filter(pk__in=pks).values_list("pk", "state"))
@@ -52,3 +59,8 @@ class Command(BaseCommand):
             f"{moved[TopUpState.UNKNOWN]} outcome unknown, "
             f"{sum(1 for state in after.values() if state in LIVE_STATES)} still unfinished."
         )
+        if unanswered:
+            raise CommandError(
+                f"{unanswered} top-up(s) could not be asked about (Cloudflare did not answer, or "
+                "the API budget is spent); the next run tries again."
+            )
