@@ -281,13 +281,14 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {
-        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        # One JSON object a line, as gunicorn's own lines and its access log.
+        "json": {"()": "billing_portal.log_formats.JsonFormatter"},
     },
     "filters": {"redact_secrets": {"()": "billing_portal.log_filters.RedactSecrets"}},
     "handlers": {
         "console": {
             "class": "logging.StreamHandler",
-            "formatter": "plain",
+            "formatter": "json",
             "filters": ["redact_secrets"],
         },
     },
