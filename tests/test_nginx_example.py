@@ -47,7 +47,7 @@ def site_for_test(directory: Path, *, http_port: int, https_port: int, app_port:
     site = site.replace(f"/etc/letsencrypt/live/{HOST}/fullchain.pem", str(cert))
     site = site.replace(f"/etc/letsencrypt/live/{HOST}/privkey.pem", str(key))
     site = re.sub(r"^\s*listen \[::\].*\n", "", site, flags=re.M)  # IPv4 loopback only here
-    site = re.sub(r"listen 80;", f"listen 127.0.0.1:{http_port};", site)
+    site = re.sub(r"listen 80\b", f"listen 127.0.0.1:{http_port}", site)
     site = re.sub(r"listen 443 ", f"listen 127.0.0.1:{https_port} ", site)
     site = site.replace("server 127.0.0.1:8000;", f"server 127.0.0.1:{app_port};")
     path = directory / "site.conf"
@@ -55,8 +55,10 @@ def site_for_test(directory: Path, *, http_port: int, https_port: int, app_port:
     return path
 
 
-def main_config(directory: Path, site: Path) -> Path:
-    """A minimal nginx.conf that includes the site; every path nginx writes is in `directory`."""
+def main_config(directory: Path, site: Path, *, http_port: int) -> Path:
+    """A minimal nginx.conf that includes the site, after another site on the same plain-HTTP
+    port (as on a host that serves more than this app): the example must still be the one that
+    answers a probe by IP address. Every path nginx writes is in `directory`."""
     for temp in ("body", "proxy", "fastcgi", "uwsgi", "scgi"):
         (directory / temp).mkdir(exist_ok=True)
     path = directory / "nginx.conf"
@@ -72,6 +74,7 @@ http {{
     fastcgi_temp_path {directory}/fastcgi;
     uwsgi_temp_path {directory}/uwsgi;
     scgi_temp_path {directory}/scgi;
+    server {{ listen 127.0.0.1:{http_port}; server_name other.example.org; return 404; }}
     include {site};
 }}
 """
@@ -92,9 +95,10 @@ def nginx_args(directory: Path, config: Path) -> list[str]:
 
 
 def test_debian_nginx_accepts_the_example_site(tmp_path):
-    site = site_for_test(tmp_path, http_port=free_port(), https_port=free_port(), app_port=8000)
+    http_port = free_port()
+    site = site_for_test(tmp_path, http_port=http_port, https_port=free_port(), app_port=8000)
     result = subprocess.run(
-        [*nginx_args(tmp_path, main_config(tmp_path, site)), "-t"],
+        [*nginx_args(tmp_path, main_config(tmp_path, site, http_port=http_port)), "-t"],
         capture_output=True,
         text=True,
         timeout=30,
@@ -148,7 +152,9 @@ def test_nginx_in_front_of_gunicorn_serves_the_site_over_https(tmp_path, gunicor
     site = site_for_test(
         tmp_path, http_port=http_port, https_port=https_port, app_port=gunicorn_behind_the_proxy
     )
-    nginx = subprocess.Popen(nginx_args(tmp_path, main_config(tmp_path, site)))
+    nginx = subprocess.Popen(
+        nginx_args(tmp_path, main_config(tmp_path, site, http_port=http_port))
+    )
     try:
         https = f"https://127.0.0.1:{https_port}"
         wait_for_http(f"http://127.0.0.1:{http_port}/healthz", process=nginx)
