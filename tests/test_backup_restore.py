@@ -69,6 +69,7 @@ def run(
             **clean,
             "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
             "BILLING_SANDBOX": "true",
+            "BILLING_ENV_FILE": "/nonexistent/billing-portal/env",  # deploy/manage: this env only
             "DATABASE_URL": database_url,
             "CREDENTIALS_ENCRYPTION_KEY": key,
             **env,

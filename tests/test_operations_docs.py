@@ -130,3 +130,50 @@ def test_the_unit_runs_gunicorn_as_make_serve_does_after_the_migrations():
     assert lines[start].endswith(f"/.venv/bin/{serve}")
     assert lines[migrate].startswith("ExecStartPre=")
     assert "Restart=on-failure" in lines
+
+
+def _deploy_manage(tmp_path: Path, *args: str, env_file: Path) -> subprocess.CompletedProcess:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "BILLING_"))}
+    return subprocess.run(
+        [str(ROOT / "deploy" / "manage"), *args],
+        cwd=tmp_path,  # anywhere: it moves to the code's directory itself
+        env={**clean, "BILLING_ENV_FILE": str(env_file)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_deploy_manage_runs_manage_py_with_the_service_environment(tmp_path):
+    """What the README's production commands go through: the environment file as systemd and
+    the crontab read it (single quotes keep `$` and `"`), the venv's python, the code's
+    directory."""
+    env_file = tmp_path / "env"
+    env_file.write_text(
+        "BILLING_SANDBOX=true\n"
+        f"DATABASE_URL=sqlite:///{tmp_path / 'db.sqlite3'}\n"
+        "DJANGO_SECRET_KEY='not $HOME \"but\" this'\n"
+    )
+    code = (
+        "from django.conf import settings; import os, sys; "
+        "print(settings.SECRET_KEY, sys.prefix, os.getcwd(), sep='\\n')"
+    )
+    result = _deploy_manage(tmp_path, "shell", "--no-imports", "-c", code, env_file=env_file)
+    assert result.returncode == 0, result.stderr
+    secret, prefix, cwd = result.stdout.splitlines()[-3:]
+    assert secret == 'not $HOME "but" this'
+    assert Path(prefix) == ROOT / ".venv"
+    assert Path(cwd) == ROOT
+
+
+def test_deploy_manage_says_when_it_cannot_read_the_environment_file(tmp_path):
+    env_file = tmp_path / "env"
+    env_file.write_text("BILLING_SANDBOX=true\n")
+    env_file.chmod(0)
+    if os.access(env_file, os.R_OK):  # root reads anything: make the file a directory instead
+        env_file.chmod(0o600)
+        env_file.unlink()
+        env_file.mkdir()
+    result = _deploy_manage(tmp_path, "check", env_file=env_file)
+    assert result.returncode != 0
+    assert str(env_file) in result.stderr
