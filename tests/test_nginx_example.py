@@ -152,9 +152,7 @@ def test_nginx_in_front_of_gunicorn_serves_the_site_over_https(tmp_path, gunicor
     site = site_for_test(
         tmp_path, http_port=http_port, https_port=https_port, app_port=gunicorn_behind_the_proxy
     )
-    nginx = subprocess.Popen(
-        nginx_args(tmp_path, main_config(tmp_path, site, http_port=http_port))
-    )
+    nginx = subprocess.Popen(nginx_args(tmp_path, main_config(tmp_path, site, http_port=http_port)))
     try:
         https = f"https://127.0.0.1:{https_port}"
         wait_for_http(f"http://127.0.0.1:{http_port}/healthz", process=nginx)
