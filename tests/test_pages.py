@@ -84,3 +84,12 @@ def test_error_pages_look_like_the_site(client, admin_user, settings):
     assert response.status_code == 404
     assert b"belongs to an account you are not a member of" in response.content
     assert b"AI Gateway" in response.content
+
+
+def test_the_browsers_favicon_request_is_answered_with_nothing_and_logs_nothing(client, caplog):
+    # Pages name their icon (base.html); the admin's do not, and browsers then ask for this.
+    response = client.get("/favicon.ico")
+    assert response.status_code == 204
+    assert response.content == b""
+    assert "max-age" in response["Cache-Control"]  # not asked again on every page
+    assert [r for r in caplog.records if r.name == "django.request"] == []
