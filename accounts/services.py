@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import check_password
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
@@ -55,7 +56,8 @@ def account_add(
     """The account, a user for `admin_email` (unless one has that email or username already) and
     their admin membership, in one transaction. A new user gets `password`, or none they can sign
     in with until one is set; an existing user's password is never touched. Running it again
-    with the same arguments changes nothing; an account that exists otherwise is refused."""
+    with the same arguments (a password included, when it is the user's) changes nothing; an
+    account that exists otherwise is refused."""
     name, email = name.strip(), admin_email.strip().lower()
     if not name:
         raise AccountAddRefused("Give the account a name with --name.")
@@ -78,16 +80,15 @@ def account_add(
             "Django admin instead."
         )
     user = users[0] if users else User(username=email, email=email)
-    if users and password is not None:
-        raise AccountAddRefused(
-            f"{user.get_username()} has a user already and keeps their password; to change it, "
-            f"run: python manage.py changepassword {user.get_username()}"
-        )
+    keeps_password = AccountAddRefused(
+        f"{user.get_username()} has a user already and keeps their password; to change it, "
+        f"run: python manage.py changepassword {user.get_username()}"
+    )
     try:
         if not users:
             user.full_clean(exclude=["password"])
-        if password is not None:
-            validate_password(password, user)
+            if password is not None:
+                validate_password(password, user)
     except ValidationError as exc:
         raise AccountAddRefused(" ".join(exc.messages)) from None
 
@@ -104,7 +105,13 @@ def account_add(
                 f"The account {account_id} already exists (“{existing.name}”) and differs from "
                 "what was asked: change it, and its members, in the Django admin."
             )
+        # The same run again, password included; the hashers' check, not the user's, which
+        # would save an upgraded hash.
+        if password is not None and not check_password(password, user.password):
+            raise keeps_password
         return AccountAdded(existing, user, user_created=False, changed=False)
+    if users and password is not None:
+        raise keeps_password
     try:
         with transaction.atomic():
             account.save()

@@ -58,6 +58,15 @@ class Snapshot(typing.Generic[T]):
     failed_at: datetime | None = None  # a later read failed: the value may be out of date
 
 
+def snapshot_of_all(*snapshots: Snapshot | None) -> Snapshot[None] | None:
+    """When reads shown together (the usage's two charts) were answered: as of the oldest
+    answer, failed when a later try of any of them failed; None unless each has an answer."""
+    if not snapshots or None in snapshots:
+        return None
+    failed = [s.failed_at for s in snapshots if s.failed_at]
+    return Snapshot(None, min(s.fetched_at for s in snapshots), max(failed, default=None))
+
+
 def account_balance(*, account: CloudflareAccount) -> Snapshot[CreditBalance] | None:
     """The balance; each fresh answer is also checked against the low-balance alert."""
 

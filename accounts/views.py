@@ -28,6 +28,7 @@ from accounts.snapshots import (
     account_daily_usage,
     account_hourly_usage,
     account_invoices,
+    snapshot_of_all,
 )
 
 COVER_DAYS = (7, 30, 90)
@@ -55,6 +56,7 @@ def overview(request, account_id):
         "balance_display": format_cents_fraction(balance.value.balance_cents) if balance else "",
         "daily_chart": bar_chart(daily.value, label_format="%b %-d") if daily else None,
         "hourly_chart": bar_chart(hourly.value, label_format="%a %H:00") if hourly else None,
+        "usage_read": snapshot_of_all(daily, hourly),
         "cover_days": cover_days,
         "cover_choices": COVER_DAYS,
         "alert_form": LowBalanceAlertForm(

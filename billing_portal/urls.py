@@ -4,6 +4,7 @@ from django.urls import include, path, register_converter
 
 from accounts import passwords
 from billing_portal.converters import IdConverter
+from billing_portal.views import favicon
 
 # Before the apps' URLconfs below, which take their ids as `<id:pk>`.
 register_converter(IdConverter, "id")
@@ -26,6 +27,7 @@ urlpatterns = [
         "password/reset/<uidb64>/<token>/", passwords.reset_confirm, name="password_reset_confirm"
     ),
     path("password/reset/done/", passwords.reset_complete, name="password_reset_complete"),
+    path("favicon.ico", favicon),
     path("admin/", admin.site.urls),
     path("", include("accounts.urls")),
     path("", include("finance.urls")),

@@ -45,6 +45,29 @@ def test_an_operator_without_a_role_is_told_how_to_add_an_account(client, django
     page = client.get(reverse("topups:home")).content.decode()
     assert "<code>python manage.py add_account" in page
     assert f'href="{reverse("admin:accounts_cloudflareaccount_changelist")}"' in page
+    assert "No accounts yet" in page
+    assert "no role" not in page
+
+
+@pytest.mark.parametrize(
+    ("count", "words"),
+    [
+        (1, "it has one Cloudflare account, and you have no role on it"),
+        (2, "it has 2 Cloudflare accounts, and you have no role on any of them"),
+    ],
+)
+def test_an_operator_without_a_role_on_the_accounts_there_are_is_told_so(
+    client, django_user_model, account, other_account, count, words
+):
+    if count == 1:
+        other_account.delete()
+    client.force_login(django_user_model.objects.create_superuser("root", password="pw-root"))
+    page = client.get(reverse("topups:home")).content.decode()
+    assert words in page
+    assert f'href="{reverse("admin:accounts_cloudflareaccount_changelist")}"' in page
+    assert f'href="{reverse("admin:accounts_membership_changelist")}"' in page
+    assert "No accounts yet" not in page
+    assert "add_account" not in page
 
 
 def test_sign_out_is_a_post(client, admin_user):
@@ -61,3 +84,12 @@ def test_error_pages_look_like_the_site(client, admin_user, settings):
     assert response.status_code == 404
     assert b"belongs to an account you are not a member of" in response.content
     assert b"AI Gateway" in response.content
+
+
+def test_the_browsers_favicon_request_is_answered_with_nothing_and_logs_nothing(client, caplog):
+    # Pages name their icon (base.html); the admin's do not, and browsers then ask for this.
+    response = client.get("/favicon.ico")
+    assert response.status_code == 204
+    assert response.content == b""
+    assert "max-age" in response["Cache-Control"]  # not asked again on every page
+    assert [r for r in caplog.records if r.name == "django.request"] == []

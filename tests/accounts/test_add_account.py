@@ -134,3 +134,19 @@ def test_an_environment_credential_that_is_not_set_is_named(settings):
     )
     assert CloudflareAccount.objects.get().credential == "global_key"
     assert "set CLOUDFLARE_EMAIL and CLOUDFLARE_API_KEY" in out
+
+
+def test_the_same_run_with_the_password_from_stdin_again_changes_nothing():
+    options = {"name": "Acme AI", "admin": "ops@example.com", "password_from_stdin": True}
+    add_account(STAGING_ACCOUNT_ID, stdin=PASSWORD + "\n", **options)
+    before = state()
+    password_hash = User.objects.get().password
+
+    again = add_account(STAGING_ACCOUNT_ID, stdin=PASSWORD + "\n", **options)
+
+    assert "nothing changed" in again
+    assert state() == before
+    assert User.objects.get().password == password_hash
+    with pytest.raises(CommandError, match="keeps their password"):
+        add_account(STAGING_ACCOUNT_ID, stdin="another-long-passphrase-42\n", **options)
+    assert User.objects.get().password == password_hash

@@ -9,9 +9,11 @@ from cryptography.fernet import Fernet
 from django.urls import reverse
 
 from accounts.credentials import seal
+from accounts.models import CachedRead
 from accounts.runway import Outlook, runway
 from cloudflare_client import Credentials, UsageBucket
 from tests.conftest import DEMO_ACCOUNT_ID
+from tests.sandbox_process import free_port
 
 pytestmark = pytest.mark.django_db
 URL = reverse("accounts:overview", kwargs={"account_id": DEMO_ACCOUNT_ID})
@@ -152,3 +154,38 @@ def test_a_credential_the_configured_keys_cannot_open_is_named_on_the_pages(
         assert response.status_code == 200
         assert f"{CANNOT_OPEN_ON_PAGE} with the configured keys" in page, url
         assert "could not be asked" not in page, url
+
+
+USAGE_NOT_ASKED = "Cloudflare could not be asked for the usage just now"
+
+
+def test_when_cloudflare_is_unreachable_the_usage_says_so_too(
+    client, admin_user, sandbox_settings, settings
+):
+    settings.CLOUDFLARE_BASE_URL = f"http://127.0.0.1:{free_port()}/client/v4"  # nobody there
+    client.force_login(admin_user)
+    page = client.get(URL).content.decode()
+
+    assert "Cloudflare could not be asked for the balance just now" in page
+    assert USAGE_NOT_ASKED in page
+    assert "No usage to show yet" not in page
+
+
+def test_when_the_usage_cannot_be_asked_again_the_last_reading_shows_with_its_time(
+    client, admin_user, demo
+):
+    client.force_login(admin_user)
+    client.get(URL)  # read once
+    read_at = CachedRead.objects.get(account__account_id=DEMO_ACCOUNT_ID, kind="usage_day")
+    CachedRead.objects.filter(kind__startswith="usage").update(
+        fetched_at=read_at.fetched_at - timedelta(hours=1)
+    )
+    demo.fault("usage", "500", count=20)
+
+    page = client.get(URL).content.decode()
+
+    usage = page[page.index('id="usage-title"') :]
+    assert "Spend per day, last 30 days" in usage
+    assert 'id="usage-as-of">As of <time' in usage
+    assert "; Cloudflare could not be asked just now" in usage
+    assert USAGE_NOT_ASKED not in usage  # the last reading is there to show

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from accounts.models import CachedRead
 from accounts.snapshots import (
+    Snapshot,
     account_balance,
     account_cached_invoice,
     account_daily_usage,
@@ -17,6 +18,7 @@ from accounts.snapshots import (
     account_invoices,
     account_invoices_reread,
     account_snapshots_expire,
+    snapshot_of_all,
 )
 from cloudflare_client import CreditBalance, invoices
 from sandbox.cloudflare.account import INVOICES_PER_PAGE
@@ -289,3 +291,14 @@ def test_thirty_invoices_held_and_one_new_is_one_page_read_not_six(account, demo
 
     assert len(demo.requests("invoices")) == 1
     assert (fresh.invoices[0].id, len(fresh), fresh.complete) == (new, 31, True)
+
+
+def test_reads_shown_together_are_as_of_the_oldest_and_failed_when_any_failed():
+    now = timezone.now()
+    old, new = Snapshot([], now - timedelta(minutes=20)), Snapshot([], now, failed_at=now)
+
+    both = snapshot_of_all(old, new)
+
+    assert (both.fetched_at, both.failed_at) == (old.fetched_at, now)
+    assert snapshot_of_all(old, old).failed_at is None
+    assert snapshot_of_all(old, None) is None

@@ -4,6 +4,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser import flow
+from tests.sandbox_process import free_port
 
 
 @pytest.mark.parametrize("device", ["desktop", "phone"])
@@ -71,4 +72,23 @@ def test_an_account_that_hardly_spends_lasts_more_than_a_year(page, app, sandbox
     expect(page.locator(".overview__money")).to_have_text("$100.00")
     expect(page.locator(".overview__runway")).to_contain_text("the credits last more than a year")
     screenshot(page, "overview-more-than-a-year")
+    assert page.console_errors == []
+
+
+@pytest.mark.parametrize("device", ["desktop", "phone"])
+def test_with_cloudflare_unreachable_each_section_says_so(
+    request, app, settings, screenshot, device
+):
+    settings.CLOUDFLARE_BASE_URL = f"http://127.0.0.1:{free_port()}/client/v4"  # nobody there
+    page = request.getfixturevalue("page" if device == "desktop" else "phone_page")
+    if device == "phone":
+        page.set_viewport_size({"width": 390, "height": 844})
+    flow.sign_in(page, app)
+    page.goto(f"{app}/accounts/{flow.DEMO_ACCOUNT_ID}/")
+
+    expect(page.get_by_text("Cloudflare could not be asked for the balance")).to_be_visible()
+    expect(page.get_by_text("Cloudflare could not be asked for the usage")).to_be_visible()
+    expect(page.get_by_text("No usage to show yet")).to_have_count(0)
+    screenshot(page, f"overview-unreachable-{device}")
+    assert page.evaluate("document.documentElement.scrollWidth") <= page.viewport_size["width"]
     assert page.console_errors == []

@@ -76,3 +76,23 @@ def test_changing_the_password_from_the_header(
     page.get_by_role("button", name="Change password").click()
     expect(page.get_by_role("heading", name="Password changed")).to_be_visible()
     assert page.console_errors == []
+
+
+@pytest.mark.parametrize("device", ["desktop", "phone"])
+def test_an_operator_without_a_role_is_told_what_accounts_there_are(
+    request, live_server, demo_users, django_user_model, screenshot, device
+):
+    django_user_model.objects.create_superuser("root", password="root-sandbox-passphrase")
+    page = request.getfixturevalue("page" if device == "desktop" else "phone_page")
+    if device == "phone":
+        page.set_viewport_size({"width": 390, "height": 844})
+    sign_in(page, live_server.url, "root", "root-sandbox-passphrase")
+
+    expect(page.get_by_role("heading", name="No role on an account yet")).to_be_visible()
+    expect(
+        page.get_by_text("Cloudflare accounts, and you have no role on any of them")
+    ).to_be_visible()
+    expect(page.get_by_role("link", name="Operations → Memberships")).to_be_visible()
+    screenshot(page, f"home-operator-without-role-{device}")
+    assert page.evaluate("document.documentElement.scrollWidth") <= page.viewport_size["width"]
+    assert page.console_errors == []

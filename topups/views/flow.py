@@ -15,6 +15,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts.access import membership_or_404, memberships_of
 from accounts.money import format_cents, format_cents_fraction
+from accounts.selectors import account_count
 from accounts.services import account_limits
 from topups import selectors, user_messages
 from topups.access import require_admin, require_payer, topup_or_404
@@ -28,7 +29,10 @@ from topups.states import LIVE_STATES, PENDING_STATES, TopUpState
 def home(request):
     memberships = memberships_of(request)
     recent = selectors.topup_list_recent(account_ids=[m.account_id for m in memberships])
-    return render(request, "topups/home.html", {"memberships": memberships, "recent": recent})
+    context = {"memberships": memberships, "recent": recent}
+    if request.user.is_staff and not memberships:  # the operator is told what there is
+        context["account_count"] = account_count()
+    return render(request, "topups/home.html", context)
 
 
 def _admin_membership(request, account_id):
