@@ -26,7 +26,13 @@ def _host(url: str) -> str:
 @checks.register("billing", deploy=False)
 def check_billing_settings(app_configs=None, **kwargs):
     mode_errors = _sandbox_errors() if settings.BILLING_SANDBOX else _live_errors()
-    return mode_errors + _budget_errors() + _encryption_key_errors() + _proxy_header_errors()
+    return (
+        mode_errors
+        + _budget_errors()
+        + _encryption_key_errors()
+        + _proxy_header_errors()
+        + _email_url_errors()
+    )
 
 
 def _budget_errors():
@@ -79,6 +85,23 @@ def _proxy_header_errors():
             hint="Set it to the header as Django names it, a comma and the value, e.g. "
             "HTTP_X_FORWARDED_PROTO,https (for X-Forwarded-Proto: https), or unset it.",
             id="billing.E010",
+        )
+    ]
+
+
+def _email_url_errors():
+    """An EMAIL_URL that cannot be read (settings keep why, never the URL: it may hold a
+    password); in either mode, since the sandbox sends through one too when it is set."""
+    if not settings.EMAIL_URL_PROBLEM:
+        return []
+    return [
+        checks.Error(
+            f"EMAIL_URL {settings.EMAIL_URL_PROBLEM}.",
+            hint="Set it as scheme://user:password@host:port, e.g. "
+            "EMAIL_URL=smtp+tls://user:password@smtp.example.com:587 (smtp, smtps, smtp+tls, "
+            "smtp+ssl), a '/', '?', '#' or '%' in the user or password percent-encoded (%2F, "
+            "%3F, %23, %25).",
+            id="billing.E018",
         )
     ]
 

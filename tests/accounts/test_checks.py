@@ -300,3 +300,69 @@ def test_a_value_signed_with_the_previous_secret_key_is_still_accepted():
         DJANGO_SECRET_KEY_FALLBACKS=f"{old},another-old-key-" + "a" * 40,
     )
     assert result.stdout.splitlines()[-1] == "still signed in", result.stderr
+
+
+# --- EMAIL_URL: empty is unset, a malformed one is a named error (never a traceback) ------------
+
+SETTING = "from django.conf import settings; print(settings.{})"
+
+
+def test_an_empty_email_url_is_unset():
+    # .env.example's style for a variable left out: `EMAIL_URL=`.
+    sandbox = _run(
+        ["manage.py", "shell", "-c", SETTING.format("EMAIL_BACKEND")],
+        BILLING_SANDBOX="true",
+        EMAIL_URL="",
+    )
+    assert sandbox.stdout.splitlines()[-1] == "django.core.mail.backends.console.EmailBackend", (
+        sandbox.stderr
+    )
+    live = _run(["manage.py", "check"], EMAIL_URL="")
+    assert "billing.E013" in live.stderr
+    assert "Traceback" not in live.stderr
+
+
+MALFORMED_EMAIL_URLS = [
+    "smtp//oops",  # no scheme
+    "smpt://mail.billing.test:25",  # a scheme django-environ does not know
+    "smtp+tls://alerts:pw/with?odd#chars@mail.billing.test:587",  # unencoded '/', '?', '#'
+    "smtp://mail.billing.test:twenty-five",
+    "smtp://",  # no host
+]
+
+
+@pytest.mark.parametrize("url", MALFORMED_EMAIL_URLS)
+def test_manage_py_check_names_a_malformed_email_url(url):
+    result = _run(["manage.py", "check"], BILLING_SANDBOX="true", EMAIL_URL=url)
+    assert result.returncode != 0
+    assert "Traceback" not in result.stderr
+    assert "billing.E018" in result.stderr
+    assert "EMAIL_URL" in result.stderr
+    # It may carry a password: never echoed, not even a part of it.
+    assert url not in result.stderr
+    assert "pw/with" not in result.stderr
+    assert "chars" not in result.stderr
+
+
+def test_wsgi_names_a_malformed_email_url_instead_of_a_traceback_from_settings():
+    result = _run(["-c", "import billing_portal.wsgi"], EMAIL_URL="smtp//oops")
+    assert "billing.E018" in result.stderr
+    assert "Invalid email schema" not in result.stderr
+
+
+def test_an_unencoded_at_sign_in_the_email_password_is_read_as_meant():
+    # urllib splits the host off at the last '@': user and password keep theirs.
+    code = "; ".join(
+        [
+            "from django.conf import settings",
+            "print(settings.EMAIL_HOST, settings.EMAIL_HOST_USER, settings.EMAIL_HOST_PASSWORD)",
+        ]
+    )
+    result = _run(
+        ["manage.py", "shell", "-c", code],
+        BILLING_SANDBOX="true",
+        EMAIL_URL="smtp+tls://alerts@billing.test:p@ss@mail.billing.test:587",
+    )
+    assert result.stdout.splitlines()[-1] == "mail.billing.test alerts@billing.test p@ss", (
+        result.stderr
+    )
