@@ -16,6 +16,8 @@ from django.utils.http import is_same_domain
 
 # A header as request.META names it: X-Forwarded-Proto is HTTP_X_FORWARDED_PROTO.
 META_HEADER = re.compile(r"HTTP_[A-Z0-9_]+")
+# pk_live_ and the key itself: .env.example's bare prefix is no key.
+LIVE_PUBLISHABLE_KEY = re.compile(r"pk_live_[A-Za-z0-9_]+")
 LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1", "0.0.0.0"}  # noqa: S104 - names, not a bind
 
 
@@ -222,9 +224,19 @@ def _live_cloudflare_errors():
 def _live_stripe_errors():
     errors = []
     publishable_key = settings.STRIPE_PUBLISHABLE_KEY
-    if not publishable_key.startswith(("pk_live_", "pk_test_")) or (
-        publishable_key == settings.SANDBOX_PUBLISHABLE_KEY
+    if publishable_key.startswith("pk_test_") and publishable_key != (
+        settings.SANDBOX_PUBLISHABLE_KEY
     ):
+        errors.append(
+            checks.Error(
+                "STRIPE_PUBLISHABLE_KEY is a test key (pk_test_...): it cannot confirm "
+                "Cloudflare's PaymentIntents, which are live.",
+                hint="Set STRIPE_PUBLISHABLE_KEY=pk_live_... (the publishable key of the Stripe "
+                "account that owns Cloudflare's PaymentIntents), or BILLING_SANDBOX=true.",
+                id="billing.E016",
+            )
+        )
+    elif not LIVE_PUBLISHABLE_KEY.fullmatch(publishable_key):
         errors.append(
             checks.Error(
                 "Live mode needs the publishable key of the Stripe account that owns Cloudflare's "

@@ -52,6 +52,8 @@ def test_complete_live_configuration_passes(live):
         ({"STRIPE_PUBLISHABLE_KEY": ""}, ["billing.E005"]),
         ({"STRIPE_PUBLISHABLE_KEY": "sk_live_oops"}, ["billing.E005"]),
         ({"STRIPE_PUBLISHABLE_KEY": "pk_test_sandbox"}, ["billing.E005"]),
+        ({"STRIPE_PUBLISHABLE_KEY": "pk_live_"}, ["billing.E005"]),  # .env.example's, no key
+        ({"STRIPE_PUBLISHABLE_KEY": "pk_test_51AbcDef"}, ["billing.E016"]),
         ({"STRIPE_JS_URL": "http://127.0.0.1:8787/stripe-js/v3/"}, ["billing.E006"]),
         (
             {"SECRET_KEY": "django-insecure-sandbox-only-key-never-use-in-production"},
@@ -94,6 +96,15 @@ def test_publishable_key_error_says_what_to_set(live):
     message = str(info.value)
     assert "STRIPE_PUBLISHABLE_KEY" in message
     assert "Stripe account that owns Cloudflare's PaymentIntents" in message
+
+
+def test_a_test_publishable_key_in_live_mode_says_it_cannot_confirm_live_payments(live):
+    live.STRIPE_PUBLISHABLE_KEY = "pk_test_51AbcDef"
+    with pytest.raises(ImproperlyConfigured) as info:
+        raise_on_configuration_errors()
+    message = str(info.value)
+    assert "STRIPE_PUBLISHABLE_KEY=pk_live_" in message
+    assert "cannot confirm" in message
 
 
 @pytest.mark.parametrize(
