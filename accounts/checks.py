@@ -5,6 +5,7 @@ local emulator. Anything missing, or a mix of the two, is an error that says wha
 """
 
 import re
+from email.utils import parseaddr
 from urllib.parse import urlsplit
 
 from cryptography.fernet import Fernet
@@ -19,6 +20,8 @@ META_HEADER = re.compile(r"HTTP_[A-Z0-9_]+")
 # pk_live_ and the key itself: .env.example's bare prefix is no key.
 LIVE_PUBLISHABLE_KEY = re.compile(r"pk_live_[A-Za-z0-9_]+")
 LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1", "0.0.0.0"}  # noqa: S104 - names, not a bind
+# Reserved for documentation (RFC 2606): .env.example's placeholders, never a real server.
+PLACEHOLDER_DOMAINS = (".example.com", ".example.org", ".example.net")
 
 
 def _host(url: str) -> str:
@@ -331,17 +334,39 @@ def _csrf_trusted(origin: str) -> bool:
 
 
 def _live_email_errors():
-    if settings.EMAIL_URL_SET:
-        return []
-    return [
-        checks.Error(
-            "EMAIL_URL is not set: low-balance alerts could not be sent.",
-            hint="Set EMAIL_URL to the mail server, e.g. "
-            "EMAIL_URL=smtp+tls://user:password@smtp.example.com:587 (or smtp://localhost:25 "
-            "for a mail server on this machine).",
-            id="billing.E013",
+    errors = []
+    if not settings.EMAIL_URL_SET:
+        errors.append(
+            checks.Error(
+                "EMAIL_URL is not set: low-balance alerts could not be sent.",
+                hint="Set EMAIL_URL to the mail server, e.g. "
+                "EMAIL_URL=smtp+tls://user:password@smtp.example.com:587 (or smtp://localhost:25 "
+                "for a mail server on this machine).",
+                id="billing.E013",
+            )
         )
-    ]
+    sender = parseaddr(settings.DEFAULT_FROM_EMAIL)[1]
+    domain = sender.rpartition("@")[2].lower() if "@" in sender else ""
+    if not domain or _local_or_placeholder(domain):
+        site = _host(settings.SITE_URL)
+        example = site if site and site not in LOCAL_HOSTS else "your-domain"
+        errors.append(
+            checks.Error(
+                f"DEFAULT_FROM_EMAIL={settings.DEFAULT_FROM_EMAIL!r} is not an address on a real "
+                "domain: mail servers refuse to send from it, so alerts and password reset "
+                "emails would not arrive.",
+                hint="Set it to an address on the site's domain that EMAIL_URL's server may send "
+                f"from, e.g. DEFAULT_FROM_EMAIL=AI Gateway billing <billing@{example}>.",
+                id="billing.E017",
+            )
+        )
+    return errors
+
+
+def _local_or_placeholder(domain: str) -> bool:
+    """localhost, an address of this machine, or a domain reserved for examples (RFC 2606)."""
+    dotted = f".{domain.rstrip('.')}"  # example.com itself as well as its subdomains
+    return domain in LOCAL_HOSTS or dotted.endswith((".localhost", *PLACEHOLDER_DOMAINS))
 
 
 def raise_on_configuration_errors() -> None:

@@ -25,6 +25,7 @@ def live(settings):
     settings.SITE_URL = "https://billing.example.com"
     settings.CSRF_TRUSTED_ORIGINS = ["https://billing.example.com"]
     settings.EMAIL_URL_SET = True
+    settings.DEFAULT_FROM_EMAIL = "AI Gateway billing <billing@billing.test>"
     return settings
 
 
@@ -69,6 +70,11 @@ def test_complete_live_configuration_passes(live):
         ({"SITE_URL": "https://localhost"}, ["billing.E012"]),
         ({"SITE_URL": "billing.example.com"}, ["billing.E012"]),
         ({"EMAIL_URL_SET": False}, ["billing.E013"]),
+        # The default, which real mail servers refuse to send from; no address; a placeholder.
+        ({"DEFAULT_FROM_EMAIL": "AI Gateway billing <billing@localhost>"}, ["billing.E017"]),
+        ({"DEFAULT_FROM_EMAIL": "AI Gateway billing"}, ["billing.E017"]),
+        ({"DEFAULT_FROM_EMAIL": "billing@mail.example.com"}, ["billing.E017"]),
+        ({"DEFAULT_FROM_EMAIL": "billing@billing.test"}, []),
         ({"CSRF_TRUSTED_ORIGINS": []}, ["billing.E014"]),
         ({"CSRF_TRUSTED_ORIGINS": ["http://billing.example.com"]}, ["billing.E014"]),
         ({"CSRF_TRUSTED_ORIGINS": ["https://billing.example.com:8443"]}, ["billing.E014"]),
@@ -118,6 +124,11 @@ def test_a_test_publishable_key_in_live_mode_says_it_cannot_confirm_live_payment
         ({"ALLOWED_HOSTS": ["other.example.com"]}, "DJANGO_ALLOWED_HOSTS", "billing.example.com"),
         ({"SITE_URL": "http://127.0.0.1:8000"}, "SITE_URL", "https://"),
         ({"EMAIL_URL_SET": False}, "EMAIL_URL", "smtp://"),
+        (
+            {"DEFAULT_FROM_EMAIL": "AI Gateway billing <billing@localhost>"},
+            "DEFAULT_FROM_EMAIL",
+            "<billing@billing.example.com>",
+        ),
         (
             {"SITE_URL": "https://pay.example.com:8443/x", "ALLOWED_HOSTS": ["pay.example.com"]},
             "DJANGO_CSRF_TRUSTED_ORIGINS",
