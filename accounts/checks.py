@@ -273,6 +273,15 @@ def _live_site_errors():
                 id="billing.E007",
             )
         )
+    elif settings.SECRET_KEY.startswith("change-me"):
+        errors.append(
+            checks.Error(
+                "DJANGO_SECRET_KEY is .env.example's placeholder (change-me...).",
+                hint="Set DJANGO_SECRET_KEY to a long random value (python -c 'import secrets; "
+                "print(secrets.token_urlsafe(50))').",
+                id="billing.E020",
+            )
+        )
     hosts = settings.ALLOWED_HOSTS
     if all(host.lower() in LOCAL_HOSTS for host in hosts):
         errors.append(
@@ -345,9 +354,25 @@ def _live_email_errors():
                 id="billing.E013",
             )
         )
+    elif _placeholder(settings.EMAIL_HOST or ""):
+        errors.append(
+            checks.Error(
+                f"EMAIL_URL's host {settings.EMAIL_HOST} is a placeholder (RFC 2606 reserves "
+                "example.com, .org and .net for documentation): no mail would be sent.",
+                hint="Set EMAIL_URL to your mail server, e.g. "
+                "EMAIL_URL=smtp+tls://user:password@<your mail server>:587 (or "
+                "smtp://localhost:25 for a mail server on this machine).",
+                id="billing.E019",
+            )
+        )
     sender = parseaddr(settings.DEFAULT_FROM_EMAIL)[1]
     domain = sender.rpartition("@")[2].lower() if "@" in sender else ""
-    if not domain or _local_or_placeholder(domain):
+    if (
+        not domain
+        or domain in LOCAL_HOSTS
+        or f".{domain}".endswith(".localhost")
+        or (_placeholder(domain))
+    ):
         site = _host(settings.SITE_URL)
         example = site if site and site not in LOCAL_HOSTS else "your-domain"
         errors.append(
@@ -363,10 +388,9 @@ def _live_email_errors():
     return errors
 
 
-def _local_or_placeholder(domain: str) -> bool:
-    """localhost, an address of this machine, or a domain reserved for examples (RFC 2606)."""
-    dotted = f".{domain.rstrip('.')}"  # example.com itself as well as its subdomains
-    return domain in LOCAL_HOSTS or dotted.endswith((".localhost", *PLACEHOLDER_DOMAINS))
+def _placeholder(domain: str) -> bool:
+    """A domain reserved for examples (RFC 2606), the domain itself or one under it."""
+    return f".{domain.rstrip('.').lower()}".endswith(PLACEHOLDER_DOMAINS)
 
 
 def raise_on_configuration_errors() -> None:

@@ -23,7 +23,7 @@ LIVE_ENV = {
     "DJANGO_ALLOWED_HOSTS": "billing.example.com",
     "DJANGO_CSRF_TRUSTED_ORIGINS": "https://billing.example.com",
     "SITE_URL": "https://billing.example.com",
-    "EMAIL_URL": "smtp+tls://alerts:mail-password@smtp.example.com:587",
+    "EMAIL_URL": "smtp+tls://alerts:mail-password@smtp.billing.test:587",
     "DEFAULT_FROM_EMAIL": "AI Gateway billing <billing@billing.test>",
     "CLOUDFLARE_API_TOKEN": "live-token-for-the-check",
     "CLOUDFLARE_ACCOUNT_ID": "023e105f4ecef8ad9ca31a8372d0c353",

@@ -26,6 +26,7 @@ def live(settings):
     settings.CSRF_TRUSTED_ORIGINS = ["https://billing.example.com"]
     settings.EMAIL_URL_SET = True
     settings.DEFAULT_FROM_EMAIL = "AI Gateway billing <billing@billing.test>"
+    settings.EMAIL_HOST = "smtp.billing.test"
     return settings
 
 
@@ -75,6 +76,12 @@ def test_complete_live_configuration_passes(live):
         ({"DEFAULT_FROM_EMAIL": "AI Gateway billing"}, ["billing.E017"]),
         ({"DEFAULT_FROM_EMAIL": "billing@mail.example.com"}, ["billing.E017"]),
         ({"DEFAULT_FROM_EMAIL": "billing@billing.test"}, []),
+        # .env.example's placeholders, and the RFC 2606 domains they are under.
+        ({"EMAIL_HOST": "smtp.example.com"}, ["billing.E019"]),
+        ({"EMAIL_HOST": "example.net"}, ["billing.E019"]),
+        ({"EMAIL_HOST": "localhost"}, []),
+        ({"SECRET_KEY": "change-me-to-a-long-random-string"}, ["billing.E020"]),
+        ({"SECRET_KEY": "change-me" + "x" * 50}, ["billing.E020"]),
         ({"CSRF_TRUSTED_ORIGINS": []}, ["billing.E014"]),
         ({"CSRF_TRUSTED_ORIGINS": ["http://billing.example.com"]}, ["billing.E014"]),
         ({"CSRF_TRUSTED_ORIGINS": ["https://billing.example.com:8443"]}, ["billing.E014"]),
@@ -388,3 +395,20 @@ def test_an_unencoded_at_sign_in_the_email_password_is_read_as_meant():
     assert result.stdout.splitlines()[-1] == "mail.billing.test alerts@billing.test p@ss", (
         result.stderr
     )
+
+
+def test_an_unedited_copy_of_env_example_does_not_start_and_names_each_placeholder():
+    example = (ROOT / ".env.example").read_text().splitlines()
+    values = dict(line.split("=", 1) for line in example if line and not line.startswith("#"))
+    result = _run(["manage.py", "check"], **values | {"DATABASE_URL": "sqlite:///:memory:"})
+    assert result.returncode != 0
+    for error, variable in [
+        ("billing.E001", "CLOUDFLARE_API_TOKEN"),
+        ("billing.E005", "STRIPE_PUBLISHABLE_KEY"),
+        ("billing.E017", "DEFAULT_FROM_EMAIL"),
+        ("billing.E019", "EMAIL_URL"),
+        ("billing.E020", "DJANGO_SECRET_KEY"),
+    ]:
+        assert f"({error}) " in result.stderr
+        assert variable in result.stderr
+    assert "user:password@smtp.example.com" not in result.stderr  # EMAIL_URL: never echoed
