@@ -103,7 +103,7 @@ def _email_url_errors():
         checks.Error(
             f"EMAIL_URL {settings.EMAIL_URL_PROBLEM}.",
             hint="Set it as scheme://user:password@host:port, e.g. "
-            "EMAIL_URL=smtp+tls://user:password@smtp.example.com:587 (smtp, smtps, smtp+tls, "
+            "EMAIL_URL=smtp+tls://user:password@<your mail server>:587 (smtp, smtps, smtp+tls, "
             "smtp+ssl), a '/', '?', '#' or '%' in the user or password percent-encoded (%2F, "
             "%3F, %23, %25).",
             id="billing.E018",
@@ -349,7 +349,7 @@ def _live_email_errors():
             checks.Error(
                 "EMAIL_URL is not set: low-balance alerts could not be sent.",
                 hint="Set EMAIL_URL to the mail server, e.g. "
-                "EMAIL_URL=smtp+tls://user:password@smtp.example.com:587 (or smtp://localhost:25 "
+                "EMAIL_URL=smtp+tls://user:password@<your mail server>:587 (or smtp://localhost:25 "
                 "for a mail server on this machine).",
                 id="billing.E013",
             )
