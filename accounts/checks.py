@@ -5,6 +5,7 @@ local emulator. Anything missing, or a mix of the two, is an error that says wha
 """
 
 import re
+from email.utils import parseaddr
 from urllib.parse import urlsplit
 
 from cryptography.fernet import Fernet
@@ -16,7 +17,11 @@ from django.utils.http import is_same_domain
 
 # A header as request.META names it: X-Forwarded-Proto is HTTP_X_FORWARDED_PROTO.
 META_HEADER = re.compile(r"HTTP_[A-Z0-9_]+")
+# pk_live_ and the key itself: .env.example's bare prefix is no key.
+LIVE_PUBLISHABLE_KEY = re.compile(r"pk_live_[A-Za-z0-9_]+")
 LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1", "0.0.0.0"}  # noqa: S104 - names, not a bind
+# Reserved for documentation (RFC 2606): .env.example's placeholders, never a real server.
+PLACEHOLDER_DOMAINS = (".example.com", ".example.org", ".example.net")
 
 
 def _host(url: str) -> str:
@@ -26,7 +31,13 @@ def _host(url: str) -> str:
 @checks.register("billing", deploy=False)
 def check_billing_settings(app_configs=None, **kwargs):
     mode_errors = _sandbox_errors() if settings.BILLING_SANDBOX else _live_errors()
-    return mode_errors + _budget_errors() + _encryption_key_errors() + _proxy_header_errors()
+    return (
+        mode_errors
+        + _budget_errors()
+        + _encryption_key_errors()
+        + _proxy_header_errors()
+        + _email_url_errors()
+    )
 
 
 def _budget_errors():
@@ -79,6 +90,23 @@ def _proxy_header_errors():
             hint="Set it to the header as Django names it, a comma and the value, e.g. "
             "HTTP_X_FORWARDED_PROTO,https (for X-Forwarded-Proto: https), or unset it.",
             id="billing.E010",
+        )
+    ]
+
+
+def _email_url_errors():
+    """An EMAIL_URL that cannot be read (settings keep why, never the URL: it may hold a
+    password); in either mode, since the sandbox sends through one too when it is set."""
+    if not settings.EMAIL_URL_PROBLEM:
+        return []
+    return [
+        checks.Error(
+            f"EMAIL_URL {settings.EMAIL_URL_PROBLEM}.",
+            hint="Set it as scheme://user:password@host:port, e.g. "
+            "EMAIL_URL=smtp+tls://user:password@<your mail server>:587 (smtp, smtps, smtp+tls, "
+            "smtp+ssl), a '/', '?', '#' or '%' in the user or password percent-encoded (%2F, "
+            "%3F, %23, %25).",
+            id="billing.E018",
         )
     ]
 
@@ -199,9 +227,19 @@ def _live_cloudflare_errors():
 def _live_stripe_errors():
     errors = []
     publishable_key = settings.STRIPE_PUBLISHABLE_KEY
-    if not publishable_key.startswith(("pk_live_", "pk_test_")) or (
-        publishable_key == settings.SANDBOX_PUBLISHABLE_KEY
+    if publishable_key.startswith("pk_test_") and publishable_key != (
+        settings.SANDBOX_PUBLISHABLE_KEY
     ):
+        errors.append(
+            checks.Error(
+                "STRIPE_PUBLISHABLE_KEY is a test key (pk_test_...): it cannot confirm "
+                "Cloudflare's PaymentIntents, which are live.",
+                hint="Set STRIPE_PUBLISHABLE_KEY=pk_live_... (the publishable key of the Stripe "
+                "account that owns Cloudflare's PaymentIntents), or BILLING_SANDBOX=true.",
+                id="billing.E016",
+            )
+        )
+    elif not LIVE_PUBLISHABLE_KEY.fullmatch(publishable_key):
         errors.append(
             checks.Error(
                 "Live mode needs the publishable key of the Stripe account that owns Cloudflare's "
@@ -233,6 +271,15 @@ def _live_site_errors():
                 hint="Set DJANGO_SECRET_KEY to a long random value (python -c 'import secrets; "
                 "print(secrets.token_urlsafe(50))').",
                 id="billing.E007",
+            )
+        )
+    elif settings.SECRET_KEY.startswith("change-me"):
+        errors.append(
+            checks.Error(
+                "DJANGO_SECRET_KEY is .env.example's placeholder (change-me...).",
+                hint="Set DJANGO_SECRET_KEY to a long random value (python -c 'import secrets; "
+                "print(secrets.token_urlsafe(50))').",
+                id="billing.E020",
             )
         )
     hosts = settings.ALLOWED_HOSTS
@@ -296,17 +343,54 @@ def _csrf_trusted(origin: str) -> bool:
 
 
 def _live_email_errors():
-    if settings.EMAIL_URL_SET:
-        return []
-    return [
-        checks.Error(
-            "EMAIL_URL is not set: low-balance alerts could not be sent.",
-            hint="Set EMAIL_URL to the mail server, e.g. "
-            "EMAIL_URL=smtp+tls://user:password@smtp.example.com:587 (or smtp://localhost:25 "
-            "for a mail server on this machine).",
-            id="billing.E013",
+    errors = []
+    if not settings.EMAIL_URL_SET:
+        errors.append(
+            checks.Error(
+                "EMAIL_URL is not set: low-balance alerts could not be sent.",
+                hint="Set EMAIL_URL to the mail server, e.g. "
+                "EMAIL_URL=smtp+tls://user:password@<your mail server>:587 (or smtp://localhost:25 "
+                "for a mail server on this machine).",
+                id="billing.E013",
+            )
         )
-    ]
+    elif _placeholder(settings.EMAIL_HOST or ""):
+        errors.append(
+            checks.Error(
+                f"EMAIL_URL's host {settings.EMAIL_HOST} is a placeholder (RFC 2606 reserves "
+                "example.com, .org and .net for documentation): no mail would be sent.",
+                hint="Set EMAIL_URL to your mail server, e.g. "
+                "EMAIL_URL=smtp+tls://user:password@<your mail server>:587 (or "
+                "smtp://localhost:25 for a mail server on this machine).",
+                id="billing.E019",
+            )
+        )
+    sender = parseaddr(settings.DEFAULT_FROM_EMAIL)[1]
+    domain = sender.rpartition("@")[2].lower() if "@" in sender else ""
+    if (
+        not domain
+        or domain in LOCAL_HOSTS
+        or f".{domain}".endswith(".localhost")
+        or (_placeholder(domain))
+    ):
+        site = _host(settings.SITE_URL)
+        example = site if site and site not in LOCAL_HOSTS else "your-domain"
+        errors.append(
+            checks.Error(
+                f"DEFAULT_FROM_EMAIL={settings.DEFAULT_FROM_EMAIL!r} is not an address on a real "
+                "domain: mail servers refuse to send from it, so alerts and password reset "
+                "emails would not arrive.",
+                hint="Set it to an address on the site's domain that EMAIL_URL's server may send "
+                f"from, e.g. DEFAULT_FROM_EMAIL=AI Gateway billing <billing@{example}>.",
+                id="billing.E017",
+            )
+        )
+    return errors
+
+
+def _placeholder(domain: str) -> bool:
+    """A domain reserved for examples (RFC 2606), the domain itself or one under it."""
+    return f".{domain.rstrip('.').lower()}".endswith(PLACEHOLDER_DOMAINS)
 
 
 def raise_on_configuration_errors() -> None:

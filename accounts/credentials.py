@@ -16,6 +16,10 @@ from django.conf import settings
 from cloudflare_client import CloudflareConfigurationError, Credentials
 
 NO_KEY = "Set CREDENTIALS_ENCRYPTION_KEY to store credentials for an account."
+NO_KEY_TO_OPEN = (
+    "This account's stored credential cannot be opened: CREDENTIALS_ENCRYPTION_KEY is not set "
+    "(set it to the key the credential was stored with)."
+)
 CANNOT_OPEN = (
     "This account's stored credential cannot be opened with the configured keys: "
     "CREDENTIALS_ENCRYPTION_KEY does not hold the key it was stored with."
@@ -26,9 +30,9 @@ def encryption_configured() -> bool:
     return bool(settings.CREDENTIALS_ENCRYPTION_KEYS)
 
 
-def _fernet() -> MultiFernet:
+def _fernet(*, missing: str = NO_KEY_TO_OPEN) -> MultiFernet:
     if not encryption_configured():
-        raise CloudflareConfigurationError(NO_KEY)
+        raise CloudflareConfigurationError(missing)
     try:
         return MultiFernet([Fernet(key) for key in settings.CREDENTIALS_ENCRYPTION_KEYS])
     except ValueError as exc:  # not 32 url-safe base64-encoded bytes
@@ -43,7 +47,7 @@ def seal(credentials: Credentials) -> str:
         fields = {"api_token": credentials.api_token}
     else:
         fields = {"email": credentials.email, "api_key": credentials.api_key}
-    return _fernet().encrypt(json.dumps(fields).encode()).decode()
+    return _fernet(missing=NO_KEY).encrypt(json.dumps(fields).encode()).decode()
 
 
 def unseal(sealed: str) -> Credentials:

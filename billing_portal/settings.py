@@ -261,13 +261,31 @@ CONTENT_SECURITY_POLICY = content_security_policy(
 
 # --- Email (low-balance alerts) ---------------------------------------------------------------
 # The sandbox prints mail to the console; live mode sends through EMAIL_URL (smtp://...) and
-# refuses to start without it (a password may be in it, so only whether it is set is kept).
-EMAIL_URL_SET = bool(env("EMAIL_URL", default=""))
+# refuses to start without it. Empty (`EMAIL_URL=`) is unset. A password may be in it, so only
+# whether it is set and, when it cannot be read, why (EMAIL_URL_PROBLEM) are kept of the URL:
+# accounts/checks.py reports them, where raising here would be a traceback naming neither.
+_email_url = env("EMAIL_URL", default="").strip()
+EMAIL_URL_SET = bool(_email_url)
+EMAIL_URL_PROBLEM = ""
 if BILLING_SANDBOX and not EMAIL_URL_SET:
     EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
 else:
-    EMAIL_CONFIG = env.email_url("EMAIL_URL", default="smtp://localhost:25")
-    vars().update(EMAIL_CONFIG)  # django-environ's documented way: EMAIL_HOST, EMAIL_PORT, ...
+    try:
+        EMAIL_CONFIG = env.email_url_config(_email_url or "smtp://localhost:25")
+    except ImproperlyConfigured:  # "Invalid email schema"
+        EMAIL_URL_PROBLEM = "does not start with a scheme django-environ knows"
+    except ValueError:  # a port that is not a number, an unbalanced [ (never str(exc): secrets)
+        EMAIL_URL_PROBLEM = (
+            "has a port that is not a number, or a '/', '?' or '#' in its user or password"
+        )
+    else:
+        if (
+            EMAIL_CONFIG["EMAIL_BACKEND"].endswith("smtp.EmailBackend")
+            and not EMAIL_CONFIG["EMAIL_HOST"]
+        ):
+            EMAIL_URL_PROBLEM = "names no mail server host"
+        vars().update(EMAIL_CONFIG)  # django-environ's documented way: EMAIL_HOST, EMAIL_PORT, ...
+del _email_url
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="AI Gateway billing <billing@localhost>")
 # People may reset a forgotten password by email only where a mail server is configured.
 PASSWORD_RESET_BY_EMAIL = EMAIL_URL_SET

@@ -23,7 +23,8 @@ LIVE_ENV = {
     "DJANGO_ALLOWED_HOSTS": "billing.example.com",
     "DJANGO_CSRF_TRUSTED_ORIGINS": "https://billing.example.com",
     "SITE_URL": "https://billing.example.com",
-    "EMAIL_URL": "smtp+tls://alerts:mail-password@smtp.example.com:587",
+    "EMAIL_URL": "smtp+tls://alerts:mail-password@smtp.billing.test:587",
+    "DEFAULT_FROM_EMAIL": "AI Gateway billing <billing@billing.test>",
     "CLOUDFLARE_API_TOKEN": "live-token-for-the-check",
     "CLOUDFLARE_ACCOUNT_ID": "023e105f4ecef8ad9ca31a8372d0c353",
     "STRIPE_PUBLISHABLE_KEY": "pk_live_for_the_check",
@@ -74,6 +75,7 @@ def test_check_deploy_fails_when_https_is_switched_off():
         ("EMAIL_URL", "billing.E013"),
         ("DJANGO_CSRF_TRUSTED_ORIGINS", "billing.E014"),
         ("DJANGO_ALLOWED_HOSTS", "billing.E011"),
+        ("DEFAULT_FROM_EMAIL", "billing.E017"),
     ],
 )
 def test_check_deploy_fails_when_a_site_variable_is_unset(unset, error):

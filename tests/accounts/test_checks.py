@@ -25,6 +25,8 @@ def live(settings):
     settings.SITE_URL = "https://billing.example.com"
     settings.CSRF_TRUSTED_ORIGINS = ["https://billing.example.com"]
     settings.EMAIL_URL_SET = True
+    settings.DEFAULT_FROM_EMAIL = "AI Gateway billing <billing@billing.test>"
+    settings.EMAIL_HOST = "smtp.billing.test"
     return settings
 
 
@@ -52,6 +54,8 @@ def test_complete_live_configuration_passes(live):
         ({"STRIPE_PUBLISHABLE_KEY": ""}, ["billing.E005"]),
         ({"STRIPE_PUBLISHABLE_KEY": "sk_live_oops"}, ["billing.E005"]),
         ({"STRIPE_PUBLISHABLE_KEY": "pk_test_sandbox"}, ["billing.E005"]),
+        ({"STRIPE_PUBLISHABLE_KEY": "pk_live_"}, ["billing.E005"]),  # .env.example's, no key
+        ({"STRIPE_PUBLISHABLE_KEY": "pk_test_51AbcDef"}, ["billing.E016"]),
         ({"STRIPE_JS_URL": "http://127.0.0.1:8787/stripe-js/v3/"}, ["billing.E006"]),
         (
             {"SECRET_KEY": "django-insecure-sandbox-only-key-never-use-in-production"},
@@ -67,6 +71,17 @@ def test_complete_live_configuration_passes(live):
         ({"SITE_URL": "https://localhost"}, ["billing.E012"]),
         ({"SITE_URL": "billing.example.com"}, ["billing.E012"]),
         ({"EMAIL_URL_SET": False}, ["billing.E013"]),
+        # The default, which real mail servers refuse to send from; no address; a placeholder.
+        ({"DEFAULT_FROM_EMAIL": "AI Gateway billing <billing@localhost>"}, ["billing.E017"]),
+        ({"DEFAULT_FROM_EMAIL": "AI Gateway billing"}, ["billing.E017"]),
+        ({"DEFAULT_FROM_EMAIL": "billing@mail.example.com"}, ["billing.E017"]),
+        ({"DEFAULT_FROM_EMAIL": "billing@billing.test"}, []),
+        # .env.example's placeholders, and the RFC 2606 domains they are under.
+        ({"EMAIL_HOST": "smtp.example.com"}, ["billing.E019"]),
+        ({"EMAIL_HOST": "example.net"}, ["billing.E019"]),
+        ({"EMAIL_HOST": "localhost"}, []),
+        ({"SECRET_KEY": "change-me-to-a-long-random-string"}, ["billing.E020"]),
+        ({"SECRET_KEY": "change-me" + "x" * 50}, ["billing.E020"]),
         ({"CSRF_TRUSTED_ORIGINS": []}, ["billing.E014"]),
         ({"CSRF_TRUSTED_ORIGINS": ["http://billing.example.com"]}, ["billing.E014"]),
         ({"CSRF_TRUSTED_ORIGINS": ["https://billing.example.com:8443"]}, ["billing.E014"]),
@@ -96,6 +111,15 @@ def test_publishable_key_error_says_what_to_set(live):
     assert "Stripe account that owns Cloudflare's PaymentIntents" in message
 
 
+def test_a_test_publishable_key_in_live_mode_says_it_cannot_confirm_live_payments(live):
+    live.STRIPE_PUBLISHABLE_KEY = "pk_test_51AbcDef"
+    with pytest.raises(ImproperlyConfigured) as info:
+        raise_on_configuration_errors()
+    message = str(info.value)
+    assert "STRIPE_PUBLISHABLE_KEY=pk_live_" in message
+    assert "cannot confirm" in message
+
+
 @pytest.mark.parametrize(
     ("changes", "variable", "advice"),
     [
@@ -107,6 +131,11 @@ def test_publishable_key_error_says_what_to_set(live):
         ({"ALLOWED_HOSTS": ["other.example.com"]}, "DJANGO_ALLOWED_HOSTS", "billing.example.com"),
         ({"SITE_URL": "http://127.0.0.1:8000"}, "SITE_URL", "https://"),
         ({"EMAIL_URL_SET": False}, "EMAIL_URL", "smtp://"),
+        (
+            {"DEFAULT_FROM_EMAIL": "AI Gateway billing <billing@localhost>"},
+            "DEFAULT_FROM_EMAIL",
+            "<billing@billing.example.com>",
+        ),
         (
             {"SITE_URL": "https://pay.example.com:8443/x", "ALLOWED_HOSTS": ["pay.example.com"]},
             "DJANGO_CSRF_TRUSTED_ORIGINS",
@@ -300,3 +329,86 @@ def test_a_value_signed_with_the_previous_secret_key_is_still_accepted():
         DJANGO_SECRET_KEY_FALLBACKS=f"{old},another-old-key-" + "a" * 40,
     )
     assert result.stdout.splitlines()[-1] == "still signed in", result.stderr
+
+
+# --- EMAIL_URL: empty is unset, a malformed one is a named error (never a traceback) ------------
+
+SETTING = "from django.conf import settings; print(settings.{})"
+
+
+def test_an_empty_email_url_is_unset():
+    # .env.example's style for a variable left out: `EMAIL_URL=`.
+    sandbox = _run(
+        ["manage.py", "shell", "-c", SETTING.format("EMAIL_BACKEND")],
+        BILLING_SANDBOX="true",
+        EMAIL_URL="",
+    )
+    assert sandbox.stdout.splitlines()[-1] == "django.core.mail.backends.console.EmailBackend", (
+        sandbox.stderr
+    )
+    live = _run(["manage.py", "check"], EMAIL_URL="")
+    assert "billing.E013" in live.stderr
+    assert "Traceback" not in live.stderr
+
+
+MALFORMED_EMAIL_URLS = [
+    "smtp//oops",  # no scheme
+    "smpt://mail.billing.test:25",  # a scheme django-environ does not know
+    "smtp+tls://alerts:pw/with?odd#chars@mail.billing.test:587",  # unencoded '/', '?', '#'
+    "smtp://mail.billing.test:twenty-five",
+    "smtp://",  # no host
+]
+
+
+@pytest.mark.parametrize("url", MALFORMED_EMAIL_URLS)
+def test_manage_py_check_names_a_malformed_email_url(url):
+    result = _run(["manage.py", "check"], BILLING_SANDBOX="true", EMAIL_URL=url)
+    assert result.returncode != 0
+    assert "Traceback" not in result.stderr
+    assert "billing.E018" in result.stderr
+    assert "EMAIL_URL" in result.stderr
+    # It may carry a password: never echoed, not even a part of it.
+    assert url not in result.stderr
+    assert "pw/with" not in result.stderr
+    assert "chars" not in result.stderr
+
+
+def test_wsgi_names_a_malformed_email_url_instead_of_a_traceback_from_settings():
+    result = _run(["-c", "import billing_portal.wsgi"], EMAIL_URL="smtp//oops")
+    assert "billing.E018" in result.stderr
+    assert "Invalid email schema" not in result.stderr
+
+
+def test_an_unencoded_at_sign_in_the_email_password_is_read_as_meant():
+    # urllib splits the host off at the last '@': user and password keep theirs.
+    code = "; ".join(
+        [
+            "from django.conf import settings",
+            "print(settings.EMAIL_HOST, settings.EMAIL_HOST_USER, settings.EMAIL_HOST_PASSWORD)",
+        ]
+    )
+    result = _run(
+        ["manage.py", "shell", "-c", code],
+        BILLING_SANDBOX="true",
+        EMAIL_URL="smtp+tls://alerts@billing.test:p@ss@mail.billing.test:587",
+    )
+    assert result.stdout.splitlines()[-1] == "mail.billing.test alerts@billing.test p@ss", (
+        result.stderr
+    )
+
+
+def test_an_unedited_copy_of_env_example_does_not_start_and_names_each_placeholder():
+    example = (ROOT / ".env.example").read_text().splitlines()
+    values = dict(line.split("=", 1) for line in example if line and not line.startswith("#"))
+    result = _run(["manage.py", "check"], **values | {"DATABASE_URL": "sqlite:///:memory:"})
+    assert result.returncode != 0
+    for error, variable in [
+        ("billing.E001", "CLOUDFLARE_API_TOKEN"),
+        ("billing.E005", "STRIPE_PUBLISHABLE_KEY"),
+        ("billing.E017", "DEFAULT_FROM_EMAIL"),
+        ("billing.E019", "EMAIL_URL"),
+        ("billing.E020", "DJANGO_SECRET_KEY"),
+    ]:
+        assert f"({error}) " in result.stderr
+        assert variable in result.stderr
+    assert "user:password@smtp.example.com" not in result.stderr  # EMAIL_URL: never echoed

@@ -7,7 +7,7 @@ from django.core.management import call_command
 from django.db import IntegrityError
 from django.urls import reverse
 
-from accounts.cloudflare import client_for_account
+from accounts.cloudflare import client_for_account, credential_problem
 from accounts.credentials import seal, unseal
 from accounts.models import CloudflareAccount
 from cloudflare_client import CloudflareConfigurationError, Credentials
@@ -28,6 +28,18 @@ def test_a_sealed_credential_opens_only_with_its_key(settings):
     settings.CREDENTIALS_ENCRYPTION_KEYS = []
     with pytest.raises(CloudflareConfigurationError, match="Set CREDENTIALS_ENCRYPTION_KEY"):
         seal(Credentials(api_token=TOKEN))
+
+
+def test_a_stored_credential_with_no_key_configured_says_the_key_is_not_set(settings, account):
+    # CREDENTIALS_ENCRYPTION_KEY dropped from the environment (an empty value is none): the
+    # account's pages and the cron commands say why, rather than ask to store a credential.
+    account.credential, account.sealed_credential = "stored", seal(Credentials(api_token=TOKEN))
+    settings.CREDENTIALS_ENCRYPTION_KEYS = []
+
+    assert credential_problem(account) == (
+        "This account's stored credential cannot be opened: CREDENTIALS_ENCRYPTION_KEY is not "
+        "set (set it to the key the credential was stored with)."
+    )
 
 
 def test_an_account_calls_cloudflare_with_its_own_credential_else_the_environments(settings):
