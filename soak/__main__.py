@@ -195,11 +195,10 @@ def seed() -> dict[str, list[str]]:
     return usernames
 
 
-def run_load(usernames: dict, gunicorn_pid: int) -> dict:
-    """Locust headless for SECONDS (then each user finishes what it is doing), the fault
-    injector beside it, and gunicorn's workers' memory after warm-up and at the end."""
-    config, results = LOGS / "locust-config.json", LOGS / "locust-results.json"
-    config.write_text(
+def write_locust_config(path: Path, usernames: dict) -> None:
+    """What the locustfile reads: where things are, who signs in, and each account's card."""
+    expiry_and_cvc = {"exp_month": 12, "exp_year": 2034, "cvc": "123"}
+    path.write_text(
         json.dumps(
             {
                 "sandbox_url": SANDBOX,
@@ -207,25 +206,18 @@ def run_load(usernames: dict, gunicorn_pid: int) -> dict:
                 "password": PASSWORD,
                 "users": usernames,
                 "accounts": [
-                    {
-                        "id": a["id"],
-                        "card": {
-                            "number": a["card_number"],
-                            "exp_month": 12,
-                            "exp_year": 2034,
-                            "cvc": "123",
-                        },
-                    }
+                    {"id": a["id"], "card": {"number": a["card_number"], **expiry_and_cvc}}
                     for a in ACCOUNTS
                 ],
             }
         )
     )
-    results.unlink(missing_ok=True)
-    control("DELETE", "requests")
+
+
+def start_locust(config: Path, results: Path) -> subprocess.Popen:
     users = sum(USERS.values())
     # One user a second: a team signs in over a few seconds, not all in the same one.
-    locust = subprocess.Popen(  # noqa: S603 - our own interpreter and locustfile
+    return subprocess.Popen(  # noqa: S603 - our own interpreter and locustfile
         [
             *(sys.executable, "-m", "locust", "-f", "soak/locustfile.py", "--headless"),
             *("--users", str(users), "--spawn-rate", "1", "--host", WEB),
@@ -234,9 +226,19 @@ def run_load(usernames: dict, gunicorn_pid: int) -> dict:
         ],
         cwd=ROOT,
         env={**os.environ, "SOAK_CONFIG": str(config), "SOAK_RESULTS": str(results)},
-        stdout=open(LOGS / "locust.log", "w"),  # noqa: SIM115 - lives with the process
+        stdout=open(LOGS / "locust.log", "w"),  # lives with the process
         stderr=subprocess.STDOUT,
     )
+
+
+def run_load(usernames: dict, gunicorn_pid: int) -> dict:
+    """Locust headless for SECONDS (then each user finishes what it is doing), the fault
+    injector beside it, and gunicorn's workers' memory after warm-up and at the end."""
+    config, results = LOGS / "locust-config.json", LOGS / "locust-results.json"
+    write_locust_config(config, usernames)
+    results.unlink(missing_ok=True)
+    control("DELETE", "requests")
+    locust = start_locust(config, results)
     started = time.time()
     injector = FaultInjector(SANDBOX, SECONDS)
     injector.start()

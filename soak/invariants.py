@@ -107,13 +107,24 @@ def check(
     *, cloudflare: CloudflareSide, account_ids, log, create_faults, books_opened_at, now
 ) -> Findings:
     findings = Findings()
-    bad = findings.violations.append
     creates = create_calls(log, create_faults)
     findings.figures["creates"] = creates
     rows = list(TopUp.objects.select_related("account").order_by("pk"))
     portal = [row for row in rows if row.origin == TopUp.Origin.PORTAL]
+    sent = _check_creates_match_rows(
+        findings, cloudflare, creates=creates, rows=rows, portal=portal
+    )
+    paid, paid_by_account = _check_paid_invoices(
+        findings, cloudflare, account_ids, creates=creates, rows=rows, portal=portal, sent=sent
+    )
+    _check_states(findings, rows=rows, paid=paid)
+    _check_books(findings, cloudflare, account_ids, paid_by_account, books_opened_at, now)
+    return findings
 
-    # Creates <-> rows, one to one.
+
+def _check_creates_match_rows(findings, cloudflare, *, creates, rows, portal) -> set[int]:
+    """Creates <-> rows, one to one. Returns the ids of the top-ups that sent their create."""
+    bad = findings.violations.append
     sent = set(
         TopUpEvent.objects.filter(SENT_CREATE | REFUSED_OVER_HTTP, topup__in=portal)
         .values_list("topup_id", flat=True)
@@ -132,10 +143,16 @@ def check(
     for row in with_id:
         if not cloudflare.knows(row.account.account_id, row.payment_intent_id):
             bad(f"top-up #{row.pk} carries {row.payment_intent_id}, which Cloudflare never made")
+    return sent
 
-    # Every paid invoice belongs to one top-up, or to one whose create answer was lost.
+
+def _check_paid_invoices(findings, cloudflare, account_ids, *, creates, rows, portal, sent):
+    """Every paid invoice belongs to one top-up, or to one whose create answer was lost.
+    Returns the paid invoices by id and the sum paid per account."""
+    bad = findings.violations.append
     paid: dict[str, dict] = {}
     paid_by_account: dict[str, Decimal] = {}
+    carried = {row.payment_intent_id for row in rows if row.payment_intent_id}
     lost_rows = [
         row
         for row in portal
@@ -147,20 +164,11 @@ def check(
             if invoice["status"] != "paid":
                 continue
             paid[invoice["id"]] = invoice
-            paid_by_account[account_id] = paid_by_account.get(account_id, Decimal(0)) + Decimal(
-                str(invoice["amount_paid"])
-            )
-            if any(row.payment_intent_id == invoice["id"] for row in with_id):
+            amount = Decimal(str(invoice["amount_paid"]))
+            paid_by_account[account_id] = paid_by_account.get(account_id, Decimal(0)) + amount
+            if invoice["id"] in carried:
                 continue
-            twin = next(
-                (
-                    row
-                    for row in lost_rows
-                    if row.account.account_id == account_id
-                    and Decimal(row.amount_cents) == Decimal(str(invoice["amount_paid"]))
-                ),
-                None,
-            )
+            twin = _lost_twin(lost_rows, account_id, amount)
             if twin is None:
                 bad(f"paid invoice {invoice['id']} ({invoice['amount_paid']} ¢) has no top-up")
             else:
@@ -170,8 +178,24 @@ def check(
         bad(f"{matched_to_lost} paid invoices without a top-up, {creates['answer_lost']} lost")
     findings.figures["paid_invoices"] = len(paid)
     findings.figures["paid_invoices_of_lost_creates"] = matched_to_lost
+    return paid, paid_by_account
 
-    # Nothing completed without Cloudflare's word (or a person's), nothing paid left failed.
+
+def _lost_twin(lost_rows, account_id: str, amount: Decimal):
+    """The first top-up of this account and amount whose create answer was lost, if any."""
+    return next(
+        (
+            row
+            for row in lost_rows
+            if row.account.account_id == account_id and Decimal(row.amount_cents) == amount
+        ),
+        None,
+    )
+
+
+def _check_states(findings, *, rows, paid) -> None:
+    """Nothing completed without Cloudflare's word (or a person's), nothing paid left failed."""
+    bad = findings.violations.append
     for row in rows:
         by_person = row.resolved_by_id is not None or row.recorded_by_id is not None
         cloudflare_said = row.payment_intent_id in paid
@@ -183,12 +207,15 @@ def check(
             bad(f"top-up #{row.pk} is still {row.state}")
     findings.figures["states"] = dict(Counter(row.state for row in rows))
 
-    # The sandbox's own books: balance = paid invoices - usage, to the cent.
+
+def _check_books(findings, cloudflare, account_ids, paid_by_account, books_opened_at, now) -> None:
+    """The sandbox's own books: balance = paid invoices - usage, to the cent."""
     for account_id in account_ids:
         balance = cloudflare.balance(account_id)
         paid_in = paid_by_account.get(account_id, Decimal(0))
         usage = cloudflare.usage_since(account_id, books_opened_at, now)
         if abs(balance - (paid_in - usage)) >= HALF_A_CENT:
-            bad(f"{account_id}: balance {balance} ¢ != paid {paid_in} ¢ - usage {usage:.4f} ¢")
+            findings.violations.append(
+                f"{account_id}: balance {balance} ¢ != paid {paid_in} ¢ - usage {usage:.4f} ¢"
+            )
         findings.figures.setdefault("balances", {})[account_id] = str(balance)
-    return findings
