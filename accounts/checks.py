@@ -176,6 +176,7 @@ def _live_errors():
     return (
         _live_cloudflare_errors()
         + _live_stripe_errors()
+        + _live_secret_key_errors()
         + _live_site_errors()
         + _live_email_errors()
     )
@@ -261,27 +262,31 @@ def _live_stripe_errors():
     return errors
 
 
-def _live_site_errors():
-    """The site's own address: the secret key, the host names, SITE_URL and CSRF origins."""
-    errors = []
+SIGNING_KEY_HINT = (
+    "Set DJANGO_SECRET_KEY to a long random value (python -c 'import secrets; "
+    "print(secrets.token_urlsafe(50))')."
+)
+
+
+def _live_secret_key_errors():
     if settings.SECRET_KEY == settings.INSECURE_DEV_SECRET_KEY:
-        errors.append(
-            checks.Error(
-                "DJANGO_SECRET_KEY is not set.",
-                hint="Set DJANGO_SECRET_KEY to a long random value (python -c 'import secrets; "
-                "print(secrets.token_urlsafe(50))').",
-                id="billing.E007",
-            )
-        )
-    elif settings.SECRET_KEY.startswith("change-me"):
-        errors.append(
+        return [
+            checks.Error("DJANGO_SECRET_KEY is not set.", hint=SIGNING_KEY_HINT, id="billing.E007")
+        ]
+    if settings.SECRET_KEY.startswith("change-me"):
+        return [
             checks.Error(
                 "DJANGO_SECRET_KEY is .env.example's placeholder (change-me...).",
-                hint="Set DJANGO_SECRET_KEY to a long random value (python -c 'import secrets; "
-                "print(secrets.token_urlsafe(50))').",
+                hint=SIGNING_KEY_HINT,
                 id="billing.E020",
             )
-        )
+        ]
+    return []
+
+
+def _live_site_errors():
+    """The site's own address: the host names, SITE_URL and CSRF origins."""
+    errors = []
     hosts = settings.ALLOWED_HOSTS
     if all(host.lower() in LOCAL_HOSTS for host in hosts):
         errors.append(
