@@ -59,6 +59,36 @@ def account_add(
     with the same arguments (a password included, when it is the user's) changes nothing; an
     account that exists otherwise is refused."""
     name, email = name.strip(), admin_email.strip().lower()
+    account = _account_to_add(account_id=account_id, name=name, credential=credential, email=email)
+    user, user_is_new = _admin_to_add(email=email, password=password)
+    existing = CloudflareAccount.objects.filter(account_id=account_id).first()
+    if existing is not None:
+        _refuse_unless_the_same_again(
+            existing, account=account, user=user, user_is_new=user_is_new, password=password
+        )
+        return AccountAdded(existing, user, user_created=False, changed=False)
+    if not user_is_new and password is not None:
+        raise _keeps_password(user)
+    try:
+        with transaction.atomic():
+            account.save()
+            if user_is_new:
+                if password is None:
+                    user.set_unusable_password()
+                else:
+                    user.set_password(password)
+                user.save()
+            Membership.objects.create(user=user, account=account, role=Membership.Role.ADMIN)
+    except IntegrityError:  # added meanwhile by someone else
+        raise AccountAddRefused(
+            f"The account {account_id} (or the user {email}) was added meanwhile; run it again."
+        ) from None
+    return AccountAdded(account, user, user_created=user_is_new, changed=True)
+
+
+def _account_to_add(*, account_id: str, name: str, credential: str, email: str):
+    """The account row, checked but not saved; the admin's email is checked here too so that
+    the refusals come in the order the command's options are read."""
     if not name:
         raise AccountAddRefused("Give the account a name with --name.")
     if credential not in ENVIRONMENT_CREDENTIALS:
@@ -72,6 +102,12 @@ def account_add(
         account.full_clean(validate_unique=False, validate_constraints=False)
     except ValidationError as exc:
         raise AccountAddRefused(" ".join(exc.messages)) from None
+    return account
+
+
+def _admin_to_add(*, email: str, password: str | None):
+    """The user with that email or username, or a new one (checked, not saved), and whether
+    it is new."""
     User = get_user_model()
     users = list(User.objects.filter(Q(username__iexact=email) | Q(email__iexact=email))[:2])
     if len(users) > 1:
@@ -79,54 +115,41 @@ def account_add(
             f"Several users have the email {email}: give one of them the admin role in the "
             "Django admin instead."
         )
-    user = users[0] if users else User(username=email, email=email)
-    keeps_password = AccountAddRefused(
+    if users:
+        return users[0], False
+    user = User(username=email, email=email)
+    try:
+        user.full_clean(exclude=["password"])
+        if password is not None:
+            validate_password(password, user)
+    except ValidationError as exc:
+        raise AccountAddRefused(" ".join(exc.messages)) from None
+    return user, True
+
+
+def _refuse_unless_the_same_again(existing, *, account, user, user_is_new, password) -> None:
+    same = (existing.name, existing.credential) == (account.name, account.credential) and (
+        not user_is_new
+        and Membership.objects.filter(
+            account=existing, user=user, role=Membership.Role.ADMIN
+        ).exists()
+    )
+    if not same:
+        raise AccountAddRefused(
+            f"The account {existing.account_id} already exists (“{existing.name}”) and differs "
+            "from what was asked: change it, and its members, in the Django admin."
+        )
+    # The same run again, password included; the hashers' check, not the user's, which would
+    # save an upgraded hash.
+    if password is not None and not check_password(password, user.password):
+        raise _keeps_password(user)
+
+
+def _keeps_password(user) -> AccountAddRefused:
+    return AccountAddRefused(
         f"{user.get_username()} has a user already and keeps their password; to change it, "
         f"run: python manage.py changepassword {user.get_username()}"
     )
-    try:
-        if not users:
-            user.full_clean(exclude=["password"])
-            if password is not None:
-                validate_password(password, user)
-    except ValidationError as exc:
-        raise AccountAddRefused(" ".join(exc.messages)) from None
-
-    existing = CloudflareAccount.objects.filter(account_id=account_id).first()
-    if existing is not None:
-        same = (existing.name, existing.credential) == (name, credential) and (
-            users
-            and Membership.objects.filter(
-                account=existing, user=user, role=Membership.Role.ADMIN
-            ).exists()
-        )
-        if not same:
-            raise AccountAddRefused(
-                f"The account {account_id} already exists (“{existing.name}”) and differs from "
-                "what was asked: change it, and its members, in the Django admin."
-            )
-        # The same run again, password included; the hashers' check, not the user's, which
-        # would save an upgraded hash.
-        if password is not None and not check_password(password, user.password):
-            raise keeps_password
-        return AccountAdded(existing, user, user_created=False, changed=False)
-    if users and password is not None:
-        raise keeps_password
-    try:
-        with transaction.atomic():
-            account.save()
-            if not users:
-                if password is None:
-                    user.set_unusable_password()
-                else:
-                    user.set_password(password)
-                user.save()
-            Membership.objects.create(user=user, account=account, role=Membership.Role.ADMIN)
-    except IntegrityError:  # added meanwhile by someone else
-        raise AccountAddRefused(
-            f"The account {account_id} (or the user {email}) was added meanwhile; run it again."
-        ) from None
-    return AccountAdded(account, user, user_created=not users, changed=True)
 
 
 # --- checking the connection -------------------------------------------------------------------
