@@ -11,7 +11,15 @@ LOCALSTRIPE_PORT ?= 8420
 SANDBOX_SETTLE_SECONDS ?= 3
 export SANDBOX_API_PORT LOCALSTRIPE_PORT WEB_HOST WEB_PORT
 
-.PHONY: run serve lock bench soak sandbox test test-postgres lint format install install-dev chromium nginx clean
+.PHONY: help run serve lock bench soak sandbox test test-postgres lint format install install-dev chromium nginx clean
+.DEFAULT_GOAL := help
+
+## help: this list (what `make` alone prints): each target with its `##` comment
+help:
+	@awk '/^## / { text = text (text == "" ? "" : " ") substr($$0, 4); next } \
+	  /^[a-z][a-z0-9-]*:/ && text != "" { sub(/^[^:]*: /, "", text); \
+	    printf "  make %-14s %s\n", substr($$1, 1, index($$1, ":") - 1), text } \
+	  { text = "" }' $(firstword $(MAKEFILE_LIST))
 
 # The venv's bundled pip installs everything: nothing is fetched before the hashes are checked.
 $(BIN)/python:
@@ -31,6 +39,7 @@ $(VENV)/.installed-dev: requirements.lock requirements-dev.lock | $(BIN)/python
 
 ## install: production packages only (requirements.lock), as `make serve` does
 install: $(VENV)/.installed-serve
+## install-dev: production and development packages (requirements-dev.lock), as `make run` does
 install-dev: $(VENV)/.installed-dev
 
 # No index or find-links options in the files: they name where this machine installs from.
@@ -43,13 +52,15 @@ lock: install-dev
 	$(PIP_COMPILE) -o requirements.lock requirements.txt
 	$(PIP_COMPILE) -c requirements.lock -o requirements-dev.lock requirements-dev.txt
 
+# Every command of `make run` talks to the sandbox, never to Cloudflare or Stripe.
+run: export BILLING_SANDBOX := true
 ## run: install, migrate, seed the demo users, start localstripe + sandbox + web server (Ctrl-C stops all)
 run: install-dev
-	BILLING_SANDBOX=true $(BIN)/python manage.py migrate --noinput
-	BILLING_SANDBOX=true $(BIN)/python manage.py collectstatic --noinput -v 0
-	BILLING_SANDBOX=true $(BIN)/python manage.py seed_demo
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py collectstatic --noinput -v 0
+	$(BIN)/python manage.py seed_demo
 	@echo "Open http://$(WEB_HOST):$(WEB_PORT)/ and sign in as admin / admin-sandbox"
-	BILLING_SANDBOX=true DJANGO_DEBUG=$${DJANGO_DEBUG:-true} SANDBOX_SETTLE_SECONDS=$(SANDBOX_SETTLE_SECONDS) \
+	DJANGO_DEBUG=$${DJANGO_DEBUG:-true} SANDBOX_SETTLE_SECONDS=$(SANDBOX_SETTLE_SECONDS) \
 	  $(BIN)/honcho -f Procfile start
 
 ## serve: production: install requirements.lock, check the settings (any warning stops it), migrate,
@@ -101,10 +112,12 @@ $(AXE): tests/browser/axe/package.json tests/browser/axe/package-lock.json
 	npm ci --prefix tests/browser/axe --no-audit --no-fund --loglevel=error
 	@touch $@
 
+## lint: the static checks, which `make test` runs first
 lint: install-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
+## format: ruff formats the code and fixes what it can
 format: install-dev
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
@@ -118,5 +131,6 @@ test: install-dev chromium nginx $(AXE) lint
 test-postgres: install-dev
 	scripts/with-postgres.sh $(BIN)/python -m pytest tests/accounts tests/topups tests/finance tests/test_access.py tests/test_crafted_input.py tests/test_migrate_lock.py tests/test_backup_restore.py $(PYTEST_ARGS)
 
+## clean: remove .venv/, the caches and test-artifacts/
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache test-artifacts
