@@ -1,9 +1,13 @@
 """The sandbox's web application (aiohttp): Cloudflare's billing routes, the Stripe.js stand-in
-and its backend, and the test controls, on one port.
+and its backend, and the test controls, on one port. Each module's docstring lists its routes:
 
-    /client/v4/accounts/{id}/ai-gateway/billing/...   Cloudflare's billing API (sandbox.cloudflare)
-    /stripe-js/v3/, /__sandbox/stripe/...              Stripe.js stand-in (sandbox.stripe_js)
-    /__sandbox/faults|requests|config|reset|health     test and demo controls (sandbox.controls)
+    /client/v4/accounts/{id}/ai-gateway/billing/...  Cloudflare's billing API (cloudflare.routes)
+    /__sandbox/invoices/{id}/{invoice_id}.pdf         its invoices' PDFs (cloudflare.routes)
+    /stripe-js/v3/, /__sandbox/stripe/...             the Stripe.js stand-in (stripe_js.routes)
+    /__sandbox/health, faults, requests, config,      test and demo controls (controls)
+      balance, reset
+
+Any other path answers 404, in the shape the part of the sandbox it falls under speaks.
 """
 
 import logging
@@ -15,7 +19,7 @@ from sandbox.cloudflare import contract
 from sandbox.cloudflare import routes as cloudflare
 from sandbox.cloudflare.account import AccountEmulator
 from sandbox.cloudflare.billing import BillingEmulator
-from sandbox.cloudflare.faults import FaultBoard
+from sandbox.cloudflare.faults import SERVER_ERROR, FaultBoard
 from sandbox.config import SandboxConfig
 from sandbox.payments import Payments
 from sandbox.stripe_js import routes as stripe_js
@@ -43,9 +47,7 @@ async def cors_and_errors(request: web.Request, handler):
             response = cloudflare.json_response(exc.status, _error_body(request.path))
         except Exception:
             logger.exception("Sandbox error on %s %s", request.method, request.path)
-            response = cloudflare.json_response(
-                500, contract.error_envelope((10500, "Internal sandbox error"))
-            )
+            response = cloudflare.answer_response(SERVER_ERROR)
     response.headers.update(CORS_HEADERS)
     return response
 

@@ -1,16 +1,56 @@
-"""Fault injection and the request log, both driven over HTTP by tests and demos.
+"""Fault injection and the request log, both driven over HTTP by tests and demos
+(the routes are in sandbox.controls).
 
 A fault plan says: the next `count` calls of `endpoint` (one of ENDPOINTS, or "any")
 answer with `mode` instead of the real answer. With `apply: true` the call is carried out first and
 only its answer is spoiled — the "charged, but the answer was lost" case that makes a create's
 outcome unknown.
+
+What each mode answers is FAULT_ANSWERS, the one table of the sandbox's failure answers (a
+localstripe failure and an error in the sandbox itself answer its "500" too); "429" adds
+`Retry-After: retry_after`, "hang" waits `hang_seconds` first, and "body" answers `body` (any
+JSON) with HTTP `status`, for contract-violation tests.
 """
 
 import time
 from dataclasses import asdict, dataclass, field
 
-# "body" answers `body` (any JSON) with HTTP `status`: for contract-violation tests.
-MODES = ("500", "429", "html_502", "success_false", "malformed_json", "hang", "body")
+from sandbox.cloudflare import contract
+
+
+@dataclass(frozen=True)
+class FaultAnswer:
+    status: int
+    body: bytes
+    content_type: str = "application/json"
+
+
+def _error(status: int, code: int, message: str) -> FaultAnswer:
+    return FaultAnswer(status, contract.dumps(contract.error_envelope((code, message))))
+
+
+# Cloudflare's edge, not its API, answers a 502 with this page.
+HTML_502 = (
+    b"<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n"
+    b"<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>cloudflare</center>\r\n"
+    b"</body>\r\n</html>\r\n"
+)
+SERVER_ERROR = _error(500, contract.FAULT_SERVER_ERROR, "Internal server error")
+FAULT_ANSWERS = {
+    "500": SERVER_ERROR,
+    "429": _error(
+        429,
+        contract.FAULT_RATE_LIMITED,
+        "Rate limited. Please wait and consider throttling your request speed",
+    ),
+    "html_502": FaultAnswer(502, HTML_502, "text/html"),
+    "success_false": FaultAnswer(200, SERVER_ERROR.body),
+    "malformed_json": FaultAnswer(
+        200, b'{"success": true, "errors": [], "result": {"payment_intent_id": '
+    ),
+    "hang": _error(504, contract.FAULT_GATEWAY_TIMEOUT, "Gateway timeout"),
+}
+MODES = (*FAULT_ANSWERS, "body")
 ENDPOINTS = (
     "create",
     "status",

@@ -1,8 +1,21 @@
 """Cloudflare's billing routes under /client/v4, answered exactly as Cloudflare answers them.
+Under /client/v4/accounts/{id}/ai-gateway/billing/ (each route's name, as faults and the
+request log call it, in brackets):
 
-    POST /client/v4/accounts/{id}/ai-gateway/billing/topup           create
-    POST /client/v4/accounts/{id}/ai-gateway/billing/topup/status    status
-    GET  /client/v4/accounts/{id}/ai-gateway/billing/topup/limits    limits
+    POST   topup             — create a top-up (create)
+    POST   topup/status      — a top-up's status (status)
+    GET    topup/limits      — the top-up limits; 404 while `limits_enabled` is off (limits)
+    GET    credit-balance    — balance, saved card, auto top-up settings (balance)
+    GET    topup/config      — the auto top-up settings (config)
+    POST   topup/config      — set them; 403 unless `topup_config_writes` is on (config)
+    DELETE topup/config      — remove them; 403 likewise (config)
+    GET    invoice-history   — paid invoices, paginated, ?type=auto|manual|all (invoices)
+    GET    invoice-preview   — the upcoming invoice (preview)
+    GET    usage-history     — spend per hour or day (usage)
+
+and, where an invoice's `invoice_pdf` points (Stripe hosts these for Cloudflare):
+
+    GET    /__sandbox/invoices/{account_id}/{invoice_id}.pdf — the invoice as a small PDF
 
 Every call under /client/v4, known or not, goes through `billing_api` (a middleware): it is
 logged, delayed by the configured latency, may be replaced or spoiled by a planned fault, and its
@@ -21,7 +34,14 @@ from aiohttp import web
 from sandbox.cloudflare import contract
 from sandbox.cloudflare.account import AccountEmulator
 from sandbox.cloudflare.billing import BillingEmulator
-from sandbox.cloudflare.faults import Fault, FaultBoard, RequestRecord
+from sandbox.cloudflare.faults import (
+    FAULT_ANSWERS,
+    SERVER_ERROR,
+    Fault,
+    FaultAnswer,
+    FaultBoard,
+    RequestRecord,
+)
 from sandbox.cloudflare.pdf import text_pdf
 from sandbox.config import SandboxConfig
 
@@ -30,12 +50,6 @@ logger = logging.getLogger("sandbox")
 API_PREFIX = "/client/v4"
 BILLING = API_PREFIX + "/accounts/{account_id}/ai-gateway/billing/"
 ACCOUNT_ID_RE = re.compile(r"^[0-9a-f]{32}$")
-HTML_502 = (
-    b"<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n"
-    b"<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>cloudflare</center>\r\n"
-    b"</body>\r\n</html>\r\n"
-)
-MALFORMED_JSON = b'{"success": true, "errors": [], "result": {"payment_intent_id": '
 
 config_key = web.AppKey("config", SandboxConfig)
 billing_key = web.AppKey("billing", BillingEmulator)
@@ -45,6 +59,12 @@ faults_key = web.AppKey("faults", FaultBoard)
 
 class _InvalidJson:
     """The body was sent but is not JSON."""
+
+
+def answer_response(answer: FaultAnswer, headers: dict | None = None) -> web.Response:
+    return web.Response(
+        status=answer.status, body=answer.body, content_type=answer.content_type, headers=headers
+    )
 
 
 def json_response(status: int, payload, headers: dict | None = None) -> web.Response:
@@ -110,9 +130,7 @@ async def billing_api(request: web.Request, handler):
         response = json_response(error.http_status, error.body())
     except stripe.StripeError:
         logger.exception("localstripe failed")
-        response = json_response(
-            500, contract.error_envelope((contract.FAULT_SERVER_ERROR, "Internal server error"))
-        )
+        response = answer_response(SERVER_ERROR)
     if fault:  # applied: the work is done, only the answer is spoiled
         return await _answer_fault(fault, record)
     record.status = response.status
@@ -150,47 +168,15 @@ def _account_in(request: web.Request) -> str:
 
 
 async def _answer_fault(fault: Fault, record: RequestRecord) -> web.Response:
-    mode = record.fault = fault.mode  # logged at once: a client may look before a hang ends
-    if mode == "hang":
-        await asyncio.sleep(fault.hang_seconds)
-        status, response = (
-            504,
-            json_response(
-                504, contract.error_envelope((contract.FAULT_GATEWAY_TIMEOUT, "Gateway timeout"))
-            ),
-        )
-    elif mode == "500":
-        status, response = (
-            500,
-            json_response(
-                500, contract.error_envelope((contract.FAULT_SERVER_ERROR, "Internal server error"))
-            ),
-        )
-    elif mode == "429":
-        message = "Rate limited. Please wait and consider throttling your request speed"
-        status, response = (
-            429,
-            json_response(
-                429,
-                contract.error_envelope((contract.FAULT_RATE_LIMITED, message)),
-                {"Retry-After": str(fault.retry_after)},
-            ),
-        )
-    elif mode == "html_502":
-        status, response = 502, web.Response(status=502, body=HTML_502, content_type="text/html")
-    elif mode == "success_false":
-        status, response = (
-            200,
-            json_response(
-                200, contract.error_envelope((contract.FAULT_SERVER_ERROR, "Internal server error"))
-            ),
-        )
-    elif mode == "body":
-        status, response = fault.status, json_response(fault.status, fault.body)
-    else:  # malformed_json
-        status = 200
-        response = web.Response(status=200, body=MALFORMED_JSON, content_type="application/json")
-    record.status = status
+    record.fault = fault.mode  # logged at once: a client may look before a hang ends
+    if fault.mode == "body":
+        response = json_response(fault.status, fault.body)
+    else:
+        if fault.mode == "hang":
+            await asyncio.sleep(fault.hang_seconds)
+        headers = {"Retry-After": str(fault.retry_after)} if fault.mode == "429" else None
+        response = answer_response(FAULT_ANSWERS[fault.mode], headers)
+    record.status = response.status
     return response
 
 

@@ -5,6 +5,7 @@ import time
 import pytest
 import requests
 
+from sandbox.cloudflare.faults import FAULT_ANSWERS, MODES
 from tests.conftest import DEMO_ACCOUNT_ID, SANDBOX_TOKEN
 
 TOKEN = {"Authorization": f"Bearer {SANDBOX_TOKEN}"}
@@ -13,6 +14,40 @@ TOKEN = {"Authorization": f"Bearer {SANDBOX_TOKEN}"}
 def create(sandbox, timeout=10):
     url = f"{sandbox.api_url}/accounts/{DEMO_ACCOUNT_ID}/ai-gateway/billing/topup"
     return requests.post(url, json={"amount": 5000}, headers=TOKEN, timeout=timeout)
+
+
+def error(code: int, message: str) -> dict:
+    errors = [{"code": code, "message": message}]
+    return {"success": False, "errors": errors, "messages": [], "result": None}
+
+
+# Cloudflare's envelope in each; the codes are the sandbox's own (see contract.py).
+SERVER_ERROR = error(10500, "Internal server error")
+EXPECTED = {
+    "500": (500, SERVER_ERROR),
+    "429": (
+        429,
+        error(10429, "Rate limited. Please wait and consider throttling your request speed"),
+    ),
+    "success_false": (200, SERVER_ERROR),
+    "hang": (504, error(10504, "Gateway timeout")),
+}
+
+
+def test_every_mode_but_body_answers_from_the_one_table():
+    assert (*FAULT_ANSWERS, "body") == MODES
+
+
+@pytest.mark.parametrize("mode", sorted(FAULT_ANSWERS))
+def test_each_fault_answers_exactly_its_row_of_the_table(sandbox, mode):
+    sandbox.fault("create", mode, hang_seconds=0.1)
+    response = create(sandbox)
+    answer = FAULT_ANSWERS[mode]
+    assert (response.status_code, response.content) == (answer.status, answer.body)
+    assert response.headers["Content-Type"] == answer.content_type
+    assert sandbox.requests("create")[0]["status"] == answer.status
+    if mode in EXPECTED:
+        assert (response.status_code, response.json()) == EXPECTED[mode]
 
 
 def test_500_answers_an_error_envelope(sandbox):
