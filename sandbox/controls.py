@@ -1,5 +1,16 @@
-"""Test and demo controls under /__sandbox/: faults, the request log, runtime settings, an
-account's balance, reset, health. JSON in, JSON out."""
+"""Test and demo controls under /__sandbox/. JSON in, JSON out.
+
+GET    /__sandbox/health    — up, and which localstripe it uses
+GET    /__sandbox/faults    — the planned faults not yet used up
+POST   /__sandbox/faults    — plan one (sandbox.cloudflare.faults.Fault's fields)
+DELETE /__sandbox/faults    — drop them all
+GET    /__sandbox/requests  — the log of calls to /client/v4
+DELETE /__sandbox/requests  — empty it
+GET    /__sandbox/config    — the runtime settings (RUNTIME_SETTINGS)
+POST   /__sandbox/config    — change some of them
+POST   /__sandbox/balance   — set an account's balance and hourly spend
+POST   /__sandbox/reset     — forget everything; optionally open the demo books
+"""
 
 import math
 from decimal import Decimal

@@ -1,5 +1,12 @@
 """The Stripe.js stand-in, served where pages load Stripe.js from in sandbox mode, and its
-backend routes under /__sandbox/stripe/, which take a publishable key like Stripe's API does."""
+backend routes under /__sandbox/stripe/, which take a publishable key like Stripe's API does.
+
+    GET  /stripe-js/v3/ (and /stripe-js/v3)        — the stand-in script
+    GET  /stripe-js/v3/sandbox-elements.css        — its card field's styles
+    GET  /__sandbox/stripe/payment_intent          — a PaymentIntent as a browser may see it
+    POST /__sandbox/stripe/confirm                 — confirm it with a typed or saved card
+    POST /__sandbox/stripe/authenticated           — after the 3-D Secure step
+"""
 
 from pathlib import Path
 
