@@ -1,10 +1,11 @@
 """Auto top-up: when the balance falls below a threshold, Cloudflare charges an amount to the
 default card.
 
-Contract: shared/reference/cloudflare-billing-api.md ("topup/config"). Cloudflare documents the
-writes (POST, DELETE) as dashboard-only: API tokens are refused with 403, which arrives here as
-CloudflareAuthError for the caller to explain. A write is sent once (it changes what the card
-may be charged later); a lost answer is CloudflareUnavailable, and the next read tells.
+Contract: Cloudflare's API reference (https://developers.cloudflare.com/api/, AI Gateway billing),
+"topup/config". Cloudflare documents the writes (POST, DELETE) as dashboard-only: API tokens are
+refused with 403, which arrives here as CloudflareAuthError for the caller to explain. A write is
+sent once (it changes what the card may be charged later); a lost answer is CloudflareUnavailable,
+and the next read tells.
 """
 
 from __future__ import annotations

@@ -1,7 +1,8 @@
 """The account's credit balance, card on file and auto top-up state.
 
-Contract: shared/reference/cloudflare-billing-api.md, and Cloudflare's published schema
-`aig-billing_GetCreditBalanceResult`. Every amount is in cents and may be fractional.
+Contract: Cloudflare's API reference (https://developers.cloudflare.com/api/, AI Gateway billing)
+and its published schema `aig-billing_GetCreditBalanceResult`. Every amount is in cents and may be
+fractional.
 """
 
 from __future__ import annotations

@@ -1,9 +1,10 @@
 """Cloudflare's invoices of the account: the history (newest first, page by page) and the
 upcoming one.
 
-Contract: shared/reference/cloudflare-billing-api.md and the published schemas
-`aig-billing_GetInvoiceHistoryResult` and `aig-billing_GetInvoicePreviewResult`. A top-up made
-here appears in the history under its `payment_intent_id` (documented as the invoice id).
+Contract: Cloudflare's API reference (https://developers.cloudflare.com/api/, AI Gateway billing)
+and the published schemas `aig-billing_GetInvoiceHistoryResult` and
+`aig-billing_GetInvoicePreviewResult`. A top-up made here appears in the history under its
+`payment_intent_id` (documented as the invoice id).
 """
 
 from __future__ import annotations

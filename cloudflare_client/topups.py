@@ -1,7 +1,7 @@
 """Top-ups: create (moves money, sent once), status and limits (reads).
 
-Contract: shared/reference/cloudflare-billing-api.md, "Create a top-up", "Check a top-up's
-status" and "Top-up limits".
+Contract: Cloudflare's API reference (https://developers.cloudflare.com/api/, AI Gateway billing):
+"topup", "topup/status" and "topup/limits".
 """
 
 from __future__ import annotations

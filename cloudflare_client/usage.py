@@ -1,8 +1,8 @@
 """What the account spent, in buckets of an hour or a day.
 
-Contract: shared/reference/cloudflare-billing-api.md and the published schema
-`aig-billing_GetUsageHistoryResult`: the window is required, both times are sent in Unix
-milliseconds, and `aggregated_value` is cents of spend (fractional).
+Contract: Cloudflare's API reference (https://developers.cloudflare.com/api/, AI Gateway billing)
+and the published schema `aig-billing_GetUsageHistoryResult`: the window is required, both times are
+sent in Unix milliseconds, and `aggregated_value` is cents of spend (fractional).
 """
 
 from __future__ import annotations

@@ -1,6 +1,7 @@
 """The shape of the project's own code: no function outside the tests is longer than 60 lines."""
 
 import ast
+import re
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -47,3 +48,18 @@ def test_no_function_outside_the_tests_is_longer_than_60_lines():
         f"Split these functions (at most {MAX_FUNCTION_LINES} lines each):\n  "
         + "\n  ".join(offenders)
     )
+
+
+# A relative path to a document (`docs/x.md`, `../shared/y.md`), as a docstring or comment cites it.
+CITED_DOCUMENT = re.compile(r"(?<![\w/.:])((?:\.\./)?(?:[\w-]+/)+[\w.-]+\.md)\b")
+
+
+def test_code_cites_only_documents_the_project_contains():
+    missing = [
+        f"{path.relative_to(ROOT)}:{number} {cited}"
+        for path in project_python_files()
+        for number, line in enumerate(path.read_text().splitlines(), start=1)
+        for cited in CITED_DOCUMENT.findall(line)
+        if not (ROOT / cited).is_file()
+    ]
+    assert missing == [], "Cited, but not in the project:\n  " + "\n  ".join(missing)

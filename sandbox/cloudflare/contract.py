@@ -1,8 +1,8 @@
 """Cloudflare's v4 response envelope and the errors the sandbox answers with.
 
-Shapes follow shared/reference/cloudflare-billing-api.md: every answer is
-`{"success", "errors", "messages", "result"}`, and `success: false` always carries a non-empty
-`errors` list of `{"code", "message"}`.
+Shapes follow Cloudflare's API reference (https://developers.cloudflare.com/api/, AI Gateway
+billing): every answer is `{"success", "errors", "messages", "result"}`, and `success: false` always
+carries a non-empty `errors` list of `{"code", "message"}`.
 
 Which error codes are whose:
 - CLOUDFLARE_CODES are the ones Cloudflare's API answers everywhere (authentication, account
