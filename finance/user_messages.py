@@ -1,4 +1,5 @@
-"""Every sentence the finance desk shows, in one place; tests assert them exactly."""
+"""Every sentence the finance desk shows but its form fields' own errors (which sit with the
+fields), in one place; tests assert them exactly."""
 
 CONFIRM_RESULTS = {
     "confirmed": "Top-up #{pk} confirmed: Cloudflare says it is completed.",

@@ -1,4 +1,5 @@
-"""Every sentence about a top-up that a person reads, in one place; tests assert them exactly."""
+"""The sentences about a top-up that its views flash, its 403 pages show and create records as
+the error; tests assert them exactly. (Form errors sit with the forms.)"""
 
 # Create did not go through, or its outcome is not known.
 CREATE_ERROR_MESSAGES = {
