@@ -1,8 +1,6 @@
 """The account's own pages: the overview (balance, card, auto top-up, usage, runway), the
 invoices, and the auto top-up settings."""
 
-from decimal import Decimal
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
@@ -61,15 +59,7 @@ def overview(request, account_id):
         "usage_read": snapshot_of_all(daily, hourly),
         "cover_days": cover_days,
         "cover_choices": COVER_DAYS,
-        "alert_form": LowBalanceAlertForm(
-            initial={
-                "threshold": (
-                    Decimal(account.low_balance_alert_cents) / 100
-                    if account.low_balance_alert_cents
-                    else None
-                )
-            }
-        ),
+        "alert_form": LowBalanceAlertForm(initial={"threshold": account.low_balance_alert_cents}),
         "alert_display": (
             format_cents_fraction(account.low_balance_alert_cents)
             if account.low_balance_alert_cents

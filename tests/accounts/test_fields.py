@@ -160,3 +160,16 @@ def test_crafted_dollars_are_refused_with_a_message_and_nothing_is_sent(
     account.refresh_from_db()
     assert account.low_balance_alert_cents is None
     assert demo.requests("config") == demo.requests("create") == []
+
+
+@pytest.mark.django_db
+def test_the_overview_shows_the_alert_threshold_as_dollars_and_cents(
+    client, admin_user, account, demo
+):
+    account.low_balance_alert_cents = 2550
+    account.save()
+    client.force_login(admin_user)
+
+    page = client.get(reverse("accounts:overview", kwargs=A)).content.decode()
+
+    assert 'name="threshold" value="25.50"' in page
