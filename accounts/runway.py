@@ -5,11 +5,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from cloudflare_client import UsageBucket
 
+if TYPE_CHECKING:  # only the type: accounts.services imports this module (through alerts)
+    from accounts.services import AmountLimits
+
 RECENT_DAYS = 7
-MIN_TOPUP_CENTS = 1000
 # Beyond this the estimate means nothing, and at a tiny rate the date would not even exist.
 MAX_DAYS = 365
 
@@ -29,11 +32,16 @@ class Runway:
     days_left: Decimal | None = None  # only when the outlook is DAYS
     runs_out_at: datetime | None = None
 
-    def cover_cents(self, days: int, balance_cents: Decimal) -> int:
-        """A top-up that, with the balance, lasts `days` at this rate: whole dollars, at least
-        Cloudflare's minimum."""
+    def cover_cents(self, days: int, balance_cents: Decimal, limits: "AmountLimits") -> int:
+        """A top-up that, with the balance, lasts `days` at this rate, within the account's
+        limits (so the amount page takes it): whole dollars up, or the nearest whole dollars
+        inside the limits; the minimum itself when no whole dollar fits between them."""
         needed = self.burn_cents_per_day * days - balance_cents  # a negative balance is owed
-        return max(MIN_TOPUP_CENTS, math.ceil(needed / 100) * 100)
+        lowest = math.ceil(Decimal(limits.min_cents) / 100) * 100
+        highest = limits.max_cents // 100 * 100
+        if lowest > highest:
+            return limits.min_cents
+        return min(max(math.ceil(needed / 100) * 100, lowest), highest)
 
 
 def runway(*, balance_cents: Decimal, daily: list[UsageBucket] | None, now: datetime) -> Runway:

@@ -26,6 +26,7 @@ from cloudflare_client import (
     CloudflareNotFound,
     CloudflareValidationError,
 )
+from cloudflare_client.minimums import TOPUP_MIN_CENTS
 
 logger = logging.getLogger(__name__)
 
@@ -226,7 +227,7 @@ class AmountLimits:
 
 def account_limits(*, account: CloudflareAccount) -> AmountLimits:
     """Cloudflare's limits for this account, asked at most hourly and shared through the database
-    by every worker. Where the (optional, deprecated) endpoint does not exist, 1000 cents and
+    by every worker. Where the (optional, deprecated) endpoint does not exist, TOPUP_MIN_CENTS and
     TOPUP_MAX_CENTS apply until the next hourly try; when it fails, Cloudflare's last answer (or
     that fallback) applies and it is asked again a minute later."""
     now = timezone.now()
@@ -250,10 +251,10 @@ def account_limits(*, account: CloudflareAccount) -> AmountLimits:
             limits_checked_at=checked_at,
         )
     if account.limits_min_cents is None or account.limits_max_cents is None:
-        return AmountLimits(settings.TOPUP_MIN_CENTS_FALLBACK, settings.TOPUP_MAX_CENTS)
+        return AmountLimits(TOPUP_MIN_CENTS, settings.TOPUP_MAX_CENTS)
     # Never below Cloudflare's documented minimum, whatever an answer said.
     return AmountLimits(
-        min_cents=max(account.limits_min_cents, settings.TOPUP_MIN_CENTS_FALLBACK),
+        min_cents=max(account.limits_min_cents, TOPUP_MIN_CENTS),
         max_cents=account.limits_max_cents,
     )
 

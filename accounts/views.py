@@ -1,8 +1,6 @@
 """The account's own pages: the overview (balance, card, auto top-up, usage, runway), the
 invoices, and the auto top-up settings."""
 
-from decimal import Decimal
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
@@ -12,6 +10,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts.access import membership_or_404, memberships_of, require_role
 from accounts.charts import bar_chart
 from accounts.cloudflare import credential_problem
+from accounts.fields import cents_as_text
 from accounts.forms import AutoTopUpForm, LowBalanceAlertForm
 from accounts.models import Membership
 from accounts.money import format_cents_fraction, format_rate
@@ -21,6 +20,7 @@ from accounts.services import (
     AutoTopUpRefused,
     account_auto_topup_remove,
     account_auto_topup_set,
+    account_limits,
     account_low_balance_alert_set,
 )
 from accounts.snapshots import (
@@ -59,15 +59,7 @@ def overview(request, account_id):
         "usage_read": snapshot_of_all(daily, hourly),
         "cover_days": cover_days,
         "cover_choices": COVER_DAYS,
-        "alert_form": LowBalanceAlertForm(
-            initial={
-                "threshold": (
-                    Decimal(account.low_balance_alert_cents) / 100
-                    if account.low_balance_alert_cents
-                    else None
-                )
-            }
-        ),
+        "alert_form": LowBalanceAlertForm(initial={"threshold": account.low_balance_alert_cents}),
         "alert_display": (
             format_cents_fraction(account.low_balance_alert_cents)
             if account.low_balance_alert_cents
@@ -84,9 +76,10 @@ def overview(request, account_id):
         context["runway"] = estimate
         context["burn_display"] = format_rate(estimate.burn_cents_per_day)
         if daily:  # without the usage there is no rate to cover days at
-            cover = estimate.cover_cents(cover_days, balance.value.balance_cents)
+            limits = account_limits(account=account)  # those the amount page checks
+            cover = estimate.cover_cents(cover_days, balance.value.balance_cents, limits)
             context["cover_cents"] = cover
-            context["cover_dollars"] = f"{cover // 100}"
+            context["cover_dollars"] = cents_as_text(cover)
     return render(request, "accounts/overview.html", context)
 
 

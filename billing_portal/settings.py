@@ -233,8 +233,7 @@ CLOUDFLARE_API_BUDGET_RESERVE = env.int("CLOUDFLARE_API_BUDGET_RESERVE", default
 # rest goes to the status of top-ups people are waiting on.
 CLOUDFLARE_API_BUDGET_DEFERRABLE = env.int("CLOUDFLARE_API_BUDGET_DEFERRABLE", default=300)
 CLOUDFLARE_API_BUDGET_WINDOW = env.int("CLOUDFLARE_API_BUDGET_WINDOW", default=300)
-# Used when the limits endpoint does not answer; Cloudflare's documented minimum is 1000 cents.
-TOPUP_MIN_CENTS_FALLBACK = 1000
+# Used when the limits endpoint does not answer, with Cloudflare's minimum (TOPUP_MIN_CENTS).
 TOPUP_MAX_CENTS = env.int("TOPUP_MAX_CENTS", default=1_000_000)
 # At most this many top-ups started per account and hour (a runaway script, a stolen session).
 TOPUP_CAP_PER_HOUR = env.int("TOPUP_CAP_PER_HOUR", default=10)

@@ -10,6 +10,7 @@ and the next read tells.
 
 from __future__ import annotations
 
+from cloudflare_client.minimums import AUTO_TOPUP_THRESHOLD_MIN_CENTS, TOPUP_MIN_CENTS
 from cloudflare_client.parsing import (
     MalformedResult,
     cents,
@@ -20,9 +21,6 @@ from cloudflare_client.parsing import (
 from cloudflare_client.topups import billing_path
 from cloudflare_client.transport import Transport
 from cloudflare_client.types import AutoTopUp
-
-MIN_THRESHOLD_CENTS = 500
-MIN_AMOUNT_CENTS = 1000
 
 
 class AutoTopUps:
@@ -38,8 +36,11 @@ class AutoTopUps:
     def set(self, account_id: str, *, amount_cents: int, threshold_cents: int) -> None:
         if type(amount_cents) is not int or type(threshold_cents) is not int:
             raise TypeError("amount_cents and threshold_cents must be ints")
-        if amount_cents < MIN_AMOUNT_CENTS or threshold_cents < MIN_THRESHOLD_CENTS:
-            raise ValueError("Cloudflare's minimums: amount 1000 cents, threshold 500 cents")
+        if amount_cents < TOPUP_MIN_CENTS or threshold_cents < AUTO_TOPUP_THRESHOLD_MIN_CENTS:
+            raise ValueError(
+                f"Cloudflare's minimums: amount {TOPUP_MIN_CENTS} cents, "
+                f"threshold {AUTO_TOPUP_THRESHOLD_MIN_CENTS} cents"
+            )
         self._transport.send_once(
             "POST",
             billing_path(account_id, "topup/config"),

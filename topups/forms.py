@@ -1,38 +1,29 @@
-"""Input validation. Amounts are parsed as text with Decimal, never float."""
-
-import re
-from decimal import Decimal
+"""Input validation. Amounts are read by accounts.fields.DollarsField, as text, never float."""
 
 from django import forms
 
+from accounts.fields import DollarsField
 from accounts.money import format_cents
 from accounts.services import AmountLimits
 from topups.states import TopUpState
 
-# ASCII digits only (str.isdigit also accepts Arabic-Indic or full-width ones), optional "$",
-# optional thousands commas, at most two decimals. No signs, no exponents, no inner spaces.
-AMOUNT_RE = re.compile(r"^\$?(?P<whole>[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)(?:\.(?P<cents>[0-9]+))?$")
-MAX_WHOLE_DIGITS = 9  # anything longer is refused before it becomes a number at all
-
-
-LIMIT_MESSAGES = {
-    "too_small": "The minimum top-up is {minimum}.",
-    "too_large": "The maximum top-up is {maximum}.",
+AMOUNT_ERRORS = {
+    "required": "Enter an amount, for example 50 or 49.99.",
+    "min_value": "The minimum top-up is {minimum}.",
+    "max_value": "The maximum top-up is {maximum}.",
 }
 
 
-def check_limits(amount_cents: int, limits: AmountLimits) -> int:
-    if amount_cents < limits.min_cents:
-        message = LIMIT_MESSAGES["too_small"].format(minimum=format_cents(limits.min_cents))
-        raise forms.ValidationError(message, code="too_small")
-    if amount_cents > limits.max_cents:
-        raise _too_large(limits)
-    return amount_cents
-
-
-def _too_large(limits: AmountLimits) -> forms.ValidationError:
-    message = LIMIT_MESSAGES["too_large"].format(maximum=format_cents(limits.max_cents))
-    return forms.ValidationError(message, code="too_large")
+def amount_field(limits: AmountLimits) -> DollarsField:
+    """The amount within the account's limits: as typed on the amount page, and checked again
+    when the review page's form is sent."""
+    return DollarsField(
+        label="Amount in US dollars",
+        min_cents=limits.min_cents,
+        max_cents=limits.max_cents,
+        help_text=f"Between {format_cents(limits.min_cents)} and {format_cents(limits.max_cents)}.",
+        error_messages=AMOUNT_ERRORS,
+    )
 
 
 class AmountForm(forms.Form):
@@ -40,56 +31,10 @@ class AmountForm(forms.Form):
 
     PRESETS = (1000, 2500, 5000, 10000)
 
-    amount = forms.CharField(
-        label="Amount in US dollars",
-        max_length=64,
-        strip=True,
-        error_messages={
-            "required": "Enter an amount, for example 50 or 49.99.",
-            "max_length": "Enter an amount in dollars using digits, for example 50 or 49.99.",
-        },
-        widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}),
-    )
-
-    error_messages = {
-        "invalid": "Enter an amount in dollars using digits, for example 50 or 49.99.",
-        "non_ascii_digits": "Use the digits 0 to 9.",
-        "negative": "Enter a positive amount.",
-        "too_many_decimals": "Use at most two decimals (whole cents).",
-    }
-
     def __init__(self, *args, limits: AmountLimits, **kwargs):
         super().__init__(*args, **kwargs)
         self.limits = limits
-        self.fields[
-            "amount"
-        ].help_text = (
-            f"Between {format_cents(limits.min_cents)} and {format_cents(limits.max_cents)}."
-        )
-
-    def clean_amount(self) -> str:
-        raw = self.cleaned_data["amount"]
-        text = raw.replace(" ", "").replace("\u00a0", "")
-        if any(ch.isdigit() and not ("0" <= ch <= "9") for ch in text):
-            raise forms.ValidationError(
-                self.error_messages["non_ascii_digits"], code="non_ascii_digits"
-            )
-        if text.startswith(("-", "$-", "\u2212")):
-            raise forms.ValidationError(self.error_messages["negative"], code="negative")
-        match = AMOUNT_RE.match(text)
-        if not match:
-            raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
-        whole = match["whole"].replace(",", "")
-        cents = match["cents"] or ""
-        if len(cents) > 2:
-            raise forms.ValidationError(
-                self.error_messages["too_many_decimals"], code="too_many_decimals"
-            )
-        if len(whole.lstrip("0")) > MAX_WHOLE_DIGITS:
-            raise _too_large(self.limits)
-        amount_cents = int(Decimal(f"{whole}.{cents or '0'}") * 100)
-        self.cleaned_data["amount_cents"] = check_limits(amount_cents, self.limits)
-        return raw
+        self.fields["amount"] = amount_field(limits)
 
 
 class ConfirmForm(forms.Form):
@@ -103,7 +48,9 @@ class ConfirmForm(forms.Form):
         self.limits = limits
 
     def clean_amount_cents(self) -> int:
-        return check_limits(self.cleaned_data["amount_cents"], self.limits)
+        amount_cents = self.cleaned_data["amount_cents"]
+        amount_field(self.limits).validate(amount_cents)
+        return amount_cents
 
 
 class DateRangeMixin(forms.Form):

@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from accounts.models import CloudflareAccount
 from accounts.money import format_cents
+from cloudflare_client.minimums import TOPUP_MIN_CENTS
 from topups.states import TopUpState
 
 # A status call still unanswered after this long means Cloudflare is slow: the page says so.
@@ -132,7 +133,7 @@ class TopUp(models.Model):
         constraints = [
             # Cloudflare's minimum applies to what is started here; an invoice is what it is.
             models.CheckConstraint(
-                condition=Q(amount_cents__gte=1000) | ~Q(origin="portal"),
+                condition=Q(amount_cents__gte=TOPUP_MIN_CENTS) | ~Q(origin="portal"),
                 name="topup_amount_min",
             ),
             models.CheckConstraint(

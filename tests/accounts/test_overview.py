@@ -11,12 +11,14 @@ from django.urls import reverse
 from accounts.credentials import seal
 from accounts.models import CachedRead
 from accounts.runway import Outlook, runway
+from accounts.services import AmountLimits
 from cloudflare_client import Credentials, UsageBucket
 from tests.conftest import DEMO_ACCOUNT_ID
 from tests.sandbox_process import free_port
 
 pytestmark = pytest.mark.django_db
 URL = reverse("accounts:overview", kwargs={"account_id": DEMO_ACCOUNT_ID})
+LIMITS = AmountLimits(1000, 1_000_000)  # Cloudflare's usual ones
 
 
 def day(offset: int, cents: str, now: datetime) -> UsageBucket:
@@ -33,8 +35,9 @@ def test_runway_on_known_data():
     assert estimate.burn_cents_per_day == Decimal(1000)  # today, unfinished, is left out
     assert estimate.days_left == Decimal("5.0005")
     assert estimate.runs_out_at.date() == datetime(2026, 3, 15, tzinfo=UTC).date()
-    assert estimate.cover_cents(30, Decimal("5000.5")) == 25000  # $300 - $50.01, whole dollars up
-    assert estimate.cover_cents(3, Decimal("5000.5")) == 1000  # never below the minimum
+    # $300 - $50.01, whole dollars up
+    assert estimate.cover_cents(30, Decimal("5000.5"), LIMITS) == 25000
+    assert estimate.cover_cents(3, Decimal("5000.5"), LIMITS) == 1000  # never below the minimum
 
 
 def test_no_spend_means_no_runway():
@@ -49,7 +52,7 @@ def test_a_tiny_burn_rate_lasts_more_than_a_year():
 
     assert estimate.outlook == Outlook.MORE_THAN_A_YEAR
     assert estimate.runs_out_at is None
-    assert estimate.cover_cents(30, Decimal(10000)) == 1000
+    assert estimate.cover_cents(30, Decimal(10000), LIMITS) == 1000
 
 
 def test_the_overview_of_an_account_that_hardly_spends_says_more_than_a_year(
@@ -73,7 +76,7 @@ def test_a_balance_at_or_below_zero_has_run_out_and_the_cover_pays_the_debt():
 
     assert estimate.outlook == Outlook.RUN_OUT
     assert estimate.burn_cents_per_day == Decimal(500)
-    assert estimate.cover_cents(30, Decimal(-320)) == 15400  # $150 + $3.20 owed, dollars up
+    assert estimate.cover_cents(30, Decimal(-320), LIMITS) == 15400  # $150 + $3.20 owed, dollars up
     assert runway(balance_cents=Decimal(0), daily=[], now=now).outlook == Outlook.RUN_OUT
     assert runway(balance_cents=Decimal(-1), daily=None, now=now).outlook == Outlook.RUN_OUT
 

@@ -79,7 +79,7 @@ def topup_review(request, account_id):
     form = AmountForm(request.GET, limits=limits)
     if not form.is_valid():
         return _render_amount_page(request, membership, form, status=400)
-    amount_cents = form.cleaned_data["amount_cents"]
+    amount_cents = form.cleaned_data["amount"]
     confirm = ConfirmForm(
         limits=limits,
         initial={
