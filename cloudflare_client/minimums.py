@@ -1,5 +1,5 @@
-"""Cloudflare's documented minimums, in cents (shared/reference/cloudflare-billing-api.md): the
-one place the client's own checks, the portal's forms and limits, and the top-up table's
+"""Cloudflare's documented minimums, in cents (its API reference, AI Gateway billing): the one
+place the client's own checks, the portal's forms and limits, and the top-up table's
 constraint take them from."""
 
 # A top-up, started here or by auto top-up ("amount" of topup/config).
