@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -319,15 +319,10 @@ def _held(row: CachedRead, now) -> bool:
 
 
 def _row(account, kind) -> CachedRead:
-    row = CachedRead.objects.filter(account=account, kind=kind).first()
-    if row is None:
-        try:
-            with transaction.atomic():
-                row = CachedRead.objects.create(
-                    account=account, kind=kind, fetched_at=timezone.now() - timedelta(days=1)
-                )
-        except IntegrityError:
-            row = CachedRead.objects.get(account=account, kind=kind)
+    # Another worker may create it first: get_or_create then reads theirs.
+    row, _ = CachedRead.objects.get_or_create(
+        account=account, kind=kind, defaults={"fetched_at": timezone.now() - timedelta(days=1)}
+    )
     return row
 
 
