@@ -1,5 +1,6 @@
-"""The account's balance, usage and invoices, read from Cloudflare at most once per age and
-shared by every worker through the database (CachedRead), within the shared API budget.
+"""The account's balance, usage, invoices and top-up limits, read from Cloudflare at most once
+per age and shared by every worker through the database (CachedRead), within the shared API
+budget.
 
 A read is claimed with a conditional UPDATE of `attempt_until`, as status checks are: however
 many pages ask when it is due, one worker asks Cloudflare (holding the claim as long as the read
@@ -27,9 +28,11 @@ from cloudflare_client import (
     CloudflareBudgetExhausted,
     CloudflareBusy,
     CloudflareError,
+    CloudflareNotFound,
     CreditBalance,
     Invoice,
     InvoiceHistory,
+    TopUpLimits,
     UsageBucket,
 )
 from cloudflare_client import invoices as cloudflare_invoices
@@ -41,9 +44,16 @@ MAX_AGE = {
     "usage_day": timedelta(minutes=15),
     "usage_hour": timedelta(minutes=15),
     "invoices": timedelta(minutes=5),
+    "limits": timedelta(hours=1),
 }
 # After a failed read, nobody asks Cloudflare for the same again for this long.
-RETRY_AFTER_FAILURE = timedelta(seconds=30)
+RETRY_AFTER_FAILURE = {
+    "balance": timedelta(seconds=30),
+    "usage_day": timedelta(seconds=30),
+    "usage_hour": timedelta(seconds=30),
+    "invoices": timedelta(seconds=30),
+    "limits": timedelta(minutes=1),
+}
 # Cloudflare's clock and ours may differ: a top-up's invoice is looked for this far before it.
 CLOCK_MARGIN = timedelta(minutes=10)
 
@@ -129,6 +139,20 @@ def account_invoices_reread(
         read_now=lambda held: True,
     )
     return _history(snapshot)
+
+
+def account_topup_limits(*, account: CloudflareAccount) -> Snapshot[TopUpLimits] | None:
+    """Cloudflare's top-up limits for the account. None before the first answer, and where the
+    (optional, deprecated) endpoint does not exist: that answer is held as long as one."""
+
+    def fetch(client):
+        try:
+            return client.topups.limits(account.account_id)
+        except CloudflareNotFound:
+            logger.info("Account %s: no top-up limits endpoint.", account.pk)
+            return None
+
+    return _cached(account, "limits", fetch)
 
 
 def account_snapshots_topup_completed(
@@ -266,7 +290,7 @@ def _cached(account, kind, fetch, *, read_now=None):
     says so (it does not reach far enough, or a fresh read is asked for)."""
     now = timezone.now()
     row = _row(account, kind)
-    due = Q(value__isnull=True) | Q(expired=True) | Q(fetched_at__lte=now - MAX_AGE[kind])
+    due = Q(expired=True) | Q(fetched_at__lte=now - MAX_AGE[kind])
     not_held = Q(attempt_until__isnull=True) | Q(attempt_until__lte=now)
     wanted = read_now is not None and row.value is not None and read_now(_load(kind, row.value))
     if wanted:  # whatever its age, unless another worker's read landed meanwhile
@@ -293,7 +317,7 @@ def _cached(account, kind, fetch, *, read_now=None):
                 retry_at = timezone.now() + (
                     timedelta(seconds=exc.retry_after or 60)
                     if isinstance(exc, CloudflareBudgetExhausted)
-                    else RETRY_AFTER_FAILURE
+                    else RETRY_AFTER_FAILURE[kind]
                 )
                 # An expiry the claim took is still owed to the next read.
                 mine.update(attempt_until=retry_at, failed_at=timezone.now(), expired=row.expired)
@@ -301,7 +325,7 @@ def _cached(account, kind, fetch, *, read_now=None):
                 # Only while the claim is still ours: a read whose hold ran out must not
                 # overwrite a newer answer.
                 mine.update(value=_dump(value), fetched_at=now, attempt_until=None, failed_at=None)
-                return Snapshot(value, now)
+                return None if value is None else Snapshot(value, now)
         row.refresh_from_db()
     if row.value is None:
         return None
@@ -309,7 +333,7 @@ def _cached(account, kind, fetch, *, read_now=None):
 
 
 def _is_due(row: CachedRead, kind: str, now) -> bool:
-    stale = row.value is None or row.expired or row.fetched_at <= now - MAX_AGE[kind]
+    stale = row.expired or row.fetched_at <= now - MAX_AGE[kind]
     return stale and not _held(row, now)
 
 
@@ -319,7 +343,8 @@ def _held(row: CachedRead, now) -> bool:
 
 
 def _row(account, kind) -> CachedRead:
-    # Another worker may create it first: get_or_create then reads theirs.
+    """The kind's row; a new one is as if read long ago (longer than any MAX_AGE): due at once.
+    Another worker may create it first: get_or_create then reads theirs."""
     row, _ = CachedRead.objects.get_or_create(
         account=account, kind=kind, defaults={"fetched_at": timezone.now() - timedelta(days=1)}
     )
@@ -333,6 +358,7 @@ TYPES = {
     "usage_day": list[UsageBucket],
     "usage_hour": list[UsageBucket],
     "invoices": HeldInvoices,
+    "limits": TopUpLimits,
 }
 
 
