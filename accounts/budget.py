@@ -23,7 +23,6 @@ from contextlib import contextmanager
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -115,13 +114,10 @@ class DatabaseBudget:
         ).update(cooldown_until=until)
 
     def _ensure_row(self, window) -> None:
-        if ApiBudget.objects.filter(credential=self.fingerprint).exists():
-            return
-        try:
-            with transaction.atomic():
-                ApiBudget.objects.create(credential=self.fingerprint, window_started_at=window)
-        except IntegrityError:
-            pass  # another worker created it first
+        # Another worker may create it first: get_or_create then reads theirs.
+        ApiBudget.objects.get_or_create(
+            credential=self.fingerprint, defaults={"window_started_at": window}
+        )
 
 
 def _limit(*, moves_money: bool) -> int:

@@ -1,3 +1,6 @@
+import json
+from decimal import Decimal
+
 from django.conf import settings
 from django.core.validators import RegexValidator
 from django.db import models
@@ -29,11 +32,6 @@ class CloudflareAccount(models.Model):
     sealed_credential = models.TextField(blank=True, editable=False)
     credential_changed_at = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
-    # Cloudflare's top-up limits, cached here so every worker shares one copy and the amount
-    # page does not spend API budget on each render (see accounts.services.account_limits).
-    limits_min_cents = models.PositiveIntegerField(null=True, blank=True, editable=False)
-    limits_max_cents = models.PositiveIntegerField(null=True, blank=True, editable=False)
-    limits_checked_at = models.DateTimeField(null=True, blank=True, editable=False)
     # Admins and finance members are emailed once when the balance falls below this (cents);
     # `low_balance_alerted_at` is set once the mail server took the email, and cleared once the
     # balance is back above it. `low_balance_alert_claimed_at`: a worker is sending it now.
@@ -116,18 +114,40 @@ class ApiBudget(models.Model):
         return f"{self.credential[:12]}… · {self.calls} calls since {self.window_started_at:%H:%M}"
 
 
+class ResultEncoder(json.JSONEncoder):
+    """Cloudflare's `result` back to JSON. The client reads a number with a fraction as Decimal
+    (never a float, for arithmetic); Cloudflare's numbers are doubles, so each is written back
+    as the same number."""
+
+    def default(self, o):
+        if isinstance(o, Decimal):
+            return float(o)
+        return super().default(o)
+
+
+class ResultDecoder(json.JSONDecoder):
+    """Numbers with a fraction read as Decimal, as the client reads Cloudflare's answers."""
+
+    def __init__(self, **kwargs):
+        super().__init__(parse_float=Decimal, **kwargs)
+
+
 class CachedRead(models.Model):
-    """The last answer of one of Cloudflare's account reads (balance, usage, invoices), shared by
-    every worker so that pages do not spend the API budget on each view (accounts.snapshots)."""
+    """The last answer of one of Cloudflare's account reads (balance, usage, invoices, top-up
+    limits), shared by every worker so that pages do not spend the API budget on each view
+    (accounts.snapshots)."""
 
     account = models.ForeignKey(
         CloudflareAccount, on_delete=models.CASCADE, related_name="cached_reads"
     )
     kind = models.CharField(max_length=40)
-    # When `value` was read: the last read that succeeded.
+    # When `value` was read: the last read that succeeded (it may have found nothing to hold:
+    # an endpoint that does not exist).
     fetched_at = models.DateTimeField()
-    # The typed value as JSON (Decimals as strings); empty until a fetch succeeded.
-    value = models.JSONField(null=True, blank=True)
+    # Cloudflare's `result` as it was sent (for the invoices, the objects of the pages read,
+    # accounts.snapshots.HeldInvoices), parsed by the client's own `parse_*` when read back;
+    # empty until a read succeeded, or when it found nothing to hold.
+    value = models.JSONField(null=True, blank=True, encoder=ResultEncoder, decoder=ResultDecoder)
     # Nobody reads again before this time: a read is in flight (held for the longest it can
     # take), or the last one failed (backing off).
     attempt_until = models.DateTimeField(null=True, blank=True)

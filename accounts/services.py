@@ -3,7 +3,6 @@
 
 import logging
 from dataclasses import dataclass
-from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -13,17 +12,15 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.db.models import Q
-from django.utils import timezone
 
 from accounts.cloudflare import client_for_account
 from accounts.models import CloudflareAccount, Membership
 from accounts.money import format_cents_fraction
-from accounts.snapshots import account_snapshots_expire
+from accounts.snapshots import account_snapshots_expire, account_topup_limits
 from cloudflare_client import (
     CloudflareAuthError,
     CloudflareConfigurationError,
     CloudflareError,
-    CloudflareNotFound,
     CloudflareValidationError,
 )
 from cloudflare_client.minimums import TOPUP_MIN_CENTS
@@ -214,10 +211,6 @@ def account_connection_check(*, account: CloudflareAccount) -> ConnectionCheck:
 
 # --- top-up limits ----------------------------------------------------------------------------
 
-LIMITS_TTL = timedelta(hours=1)
-# A lookup that failed (as opposed to an account without the endpoint) is tried again soon.
-LIMITS_RETRY_AFTER_FAILURE = timedelta(minutes=1)
-
 
 @dataclass(frozen=True)
 class AmountLimits:
@@ -226,36 +219,17 @@ class AmountLimits:
 
 
 def account_limits(*, account: CloudflareAccount) -> AmountLimits:
-    """Cloudflare's limits for this account, asked at most hourly and shared through the database
-    by every worker. Where the (optional, deprecated) endpoint does not exist, TOPUP_MIN_CENTS and
-    TOPUP_MAX_CENTS apply until the next hourly try; when it fails, Cloudflare's last answer (or
-    that fallback) applies and it is asked again a minute later."""
-    now = timezone.now()
-    if not account.limits_checked_at or now - account.limits_checked_at >= LIMITS_TTL:
-        checked_at = now
-        try:
-            limits = client_for_account(account).topups.limits(account.account_id)
-        except CloudflareNotFound:
-            logger.info("No top-up limits endpoint; using the configured fallback.")
-            account.limits_min_cents = account.limits_max_cents = None
-        except CloudflareError as exc:
-            logger.info("Top-up limits unavailable (%s); asking again in a minute.", exc)
-            # Recorded as checked long enough ago that the next try is a minute away.
-            checked_at = now - LIMITS_TTL + LIMITS_RETRY_AFTER_FAILURE
-        else:
-            account.limits_min_cents, account.limits_max_cents = limits.min_cents, limits.max_cents
-        account.limits_checked_at = checked_at
-        CloudflareAccount.objects.filter(pk=account.pk).update(
-            limits_min_cents=account.limits_min_cents,
-            limits_max_cents=account.limits_max_cents,
-            limits_checked_at=checked_at,
-        )
-    if account.limits_min_cents is None or account.limits_max_cents is None:
+    """Cloudflare's limits for this account, a cached read (accounts.snapshots): asked at most
+    hourly, by one worker for all. Where the (optional, deprecated) endpoint does not exist,
+    TOPUP_MIN_CENTS and TOPUP_MAX_CENTS apply until the next hourly try; when it fails, Cloudflare's
+    last answer (or that fallback) applies and it is asked again a minute later."""
+    snapshot = account_topup_limits(account=account)
+    if snapshot is None:
         return AmountLimits(TOPUP_MIN_CENTS, settings.TOPUP_MAX_CENTS)
     # Never below Cloudflare's documented minimum, whatever an answer said.
     return AmountLimits(
-        min_cents=max(account.limits_min_cents, TOPUP_MIN_CENTS),
-        max_cents=account.limits_max_cents,
+        min_cents=max(snapshot.value.min_cents, TOPUP_MIN_CENTS),
+        max_cents=snapshot.value.max_cents,
     )
 
 

@@ -1,5 +1,9 @@
-"""The account's balance, usage and invoices, read from Cloudflare at most once per age and
-shared by every worker through the database (CachedRead), within the shared API budget.
+"""The account's balance, usage, invoices and top-up limits, read from Cloudflare at most once
+per age and shared by every worker through the database (CachedRead), within the shared API
+budget.
+
+The database holds Cloudflare's `result` as it was sent, and each read of it parses it again
+with the client's own `parse_*` function: one parser, whatever the age of the answer.
 
 A read is claimed with a conditional UPDATE of `attempt_until`, as status checks are: however
 many pages ask when it is due, one worker asks Cloudflare (holding the claim as long as the read
@@ -8,15 +12,13 @@ is shown with the time of that read and the failure, and nobody asks again for a
 `None` only before the first answer.
 """
 
-import dataclasses
 import logging
-import types
 import typing
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -27,12 +29,19 @@ from cloudflare_client import (
     CloudflareBudgetExhausted,
     CloudflareBusy,
     CloudflareError,
+    CloudflareNotFound,
     CreditBalance,
     Invoice,
     InvoiceHistory,
+    TopUpLimits,
     UsageBucket,
 )
 from cloudflare_client import invoices as cloudflare_invoices
+from cloudflare_client.balance import parse_balance
+from cloudflare_client.invoices import parse_invoice
+from cloudflare_client.parsing import MalformedResult, require, require_object
+from cloudflare_client.topups import parse_limits
+from cloudflare_client.usage import parse_usage
 
 logger = logging.getLogger(__name__)
 
@@ -41,9 +50,16 @@ MAX_AGE = {
     "usage_day": timedelta(minutes=15),
     "usage_hour": timedelta(minutes=15),
     "invoices": timedelta(minutes=5),
+    "limits": timedelta(hours=1),
 }
 # After a failed read, nobody asks Cloudflare for the same again for this long.
-RETRY_AFTER_FAILURE = timedelta(seconds=30)
+RETRY_AFTER_FAILURE = {
+    "balance": timedelta(seconds=30),
+    "usage_day": timedelta(seconds=30),
+    "usage_hour": timedelta(seconds=30),
+    "invoices": timedelta(seconds=30),
+    "limits": timedelta(minutes=1),
+}
 # Cloudflare's clock and ours may differ: a top-up's invoice is looked for this far before it.
 CLOCK_MARGIN = timedelta(minutes=10)
 
@@ -71,10 +87,10 @@ def account_balance(*, account: CloudflareAccount) -> Snapshot[CreditBalance] | 
     """The balance; each fresh answer is also checked against the low-balance alert."""
 
     def fetch(client):
-        balance = client.balance.get(account.account_id)
+        result = client.balance.result(account.account_id)
         daily = _cached_value(account, "usage_day")
-        account_low_balance_check(account=account, balance=balance, daily=daily)
-        return balance
+        account_low_balance_check(account=account, balance=parse_balance(result), daily=daily)
+        return result
 
     return _cached(account, "balance", fetch)
 
@@ -131,6 +147,20 @@ def account_invoices_reread(
     return _history(snapshot)
 
 
+def account_topup_limits(*, account: CloudflareAccount) -> Snapshot[TopUpLimits] | None:
+    """Cloudflare's top-up limits for the account. None before the first answer, and where the
+    (optional, deprecated) endpoint does not exist: that answer is held as long as one."""
+
+    def fetch(client):
+        try:
+            return client.topups.limits_result(account.account_id)
+        except CloudflareNotFound:
+            logger.info("Account %s: no top-up limits endpoint.", account.pk)
+            return None
+
+    return _cached(account, "limits", fetch)
+
+
 def account_snapshots_topup_completed(
     *,
     account: CloudflareAccount,
@@ -146,30 +176,25 @@ def account_snapshots_topup_completed(
     with transaction.atomic():
         row = CachedRead.objects.select_for_update().filter(account=account, kind="invoices")
         row = row.first()
-        if row is None or row.value is None:
-            return  # nothing held: the first read brings every invoice
-        held = _load("invoices", row.value)
-        if held.history.get(invoice_id):
-            return
-        paid = Decimal(amount_cents)
-        invoice = Invoice(
-            id=invoice_id,
-            amount_due_cents=paid,
-            amount_paid_cents=paid,
-            amount_remaining_cents=Decimal(0),
-            currency=currency,
-            status="paid",
-            created=completed_at,
-            created_by=None,
-            description=None,
-            invoice_origin="manual",
-            invoice_pdf=None,
-            attempt_count=None,
-            attempted=None,
-            auto_advance=None,
-        )
-        history = InvoiceHistory((invoice, *held.history), held.history.complete)
-        row.value = _dump(HeldInvoices(history, noted=(*held.noted, invoice_id)))
+        held = _load("invoices", row.value) if row else None
+        if held is None or held.history.get(invoice_id):
+            return  # nothing held (the first read brings every invoice), or it is there
+        # As Cloudflare lists it (shared/reference/cloudflare-billing-api.md), to the second's
+        # fraction: the time the top-up completed here.
+        invoice = {
+            "id": invoice_id,
+            "amount_due": amount_cents,
+            "amount_paid": amount_cents,
+            "amount_remaining": 0,
+            "currency": currency,
+            "status": "paid",
+            "created": Decimal(str(completed_at.timestamp())),
+            "invoice_origin": "manual",
+        }
+        noted = (*held.noted, invoice_id)
+        row.value = _held_invoices(
+            [invoice, *held.items], held.history.complete, noted=noted
+        ).result()
         row.save(update_fields=["value"])
 
 
@@ -187,14 +212,43 @@ def account_cached_invoice(*, account: CloudflareAccount, invoice_id: str) -> In
 
 @dataclass(frozen=True)
 class HeldInvoices:
-    """The account's invoices as held: read from Cloudflare (a run of its newest pages), and
-    those of top-ups completed since (`noted`), until a read brings Cloudflare's own."""
+    """The account's invoices as held: Cloudflare's invoice objects as read (a run of its
+    newest pages), and those of top-ups completed since (`noted`), until a read brings
+    Cloudflare's own; `history` is the same, parsed."""
 
+    items: tuple[typing.Any, ...]
     history: InvoiceHistory
     noted: tuple[str, ...] = ()
 
     def read_ids(self) -> frozenset[str]:
         return frozenset(i.id for i in self.history if i.id and i.id not in self.noted)
+
+    def pairs(self) -> list[tuple[typing.Any, Invoice]]:
+        return list(zip(self.items, self.history, strict=True))
+
+    def result(self) -> dict:
+        """What the database holds: Cloudflare's invoice objects, and what is known of them."""
+        return {
+            "invoices": list(self.items),
+            "complete": self.history.complete,
+            "noted": list(self.noted),
+        }
+
+
+def _held_invoices(items, complete: bool, *, noted=()) -> HeldInvoices:
+    items = tuple(items)
+    history = InvoiceHistory(tuple(parse_invoice(item) for item in items), complete)
+    return HeldInvoices(items, history, tuple(noted))
+
+
+def parse_held_invoices(result) -> HeldInvoices:
+    """The invoices held, from what the database holds (`HeldInvoices.result()`)."""
+    result = require_object(result)
+    return _held_invoices(
+        require(result, "invoices", (list,)),
+        require(result, "complete", (bool,)),
+        noted=require(result, "noted", (list,)),
+    )
 
 
 def _short(held: HeldInvoices | None, back_to: datetime | None, find: str | None) -> bool:
@@ -205,43 +259,46 @@ def _short(held: HeldInvoices | None, back_to: datetime | None, find: str | None
     return not (find and held.history.get(find)) and not held.history.reaches(back_to)
 
 
-def _read_invoices(client, account, *, full=False, back_to=None, find=None) -> HeldInvoices:
+def _read_invoices(client, account, *, full=False, back_to=None, find=None) -> dict:
     """Read Cloudflare's history and merge it with what is held (loaded after the claim, so
     nothing read meanwhile is lost)."""
     held = _cached_value(account, "invoices")
+
+    def read(**options) -> HeldInvoices:
+        return _held_invoices(*client.invoices.history_result(account.account_id, **options))
+
     if not full and not _short(held, back_to, find):  # the newest pages, down to what is held
-        fresh = client.invoices.history(account.account_id, known=held.read_ids())
+        fresh = read(known=held.read_ids())
     elif full:
-        fresh = client.invoices.history(account.account_id)
-        if back_to is not None and not fresh.reaches(back_to):
-            further = client.invoices.history(
-                account.account_id, back_to=back_to, first_page=cloudflare_invoices.MAX_PAGES + 1
-            )
-            seen = {i.id for i in fresh if i.id}
-            more = tuple(i for i in further if not i.id or i.id not in seen)
-            fresh = InvoiceHistory(fresh.invoices + more, further.complete)
+        fresh = read()
+        if back_to is not None and not fresh.history.reaches(back_to):
+            further = read(back_to=back_to, first_page=cloudflare_invoices.MAX_PAGES + 1)
+            seen = {i.id for i in fresh.history if i.id}
+            more = [item for item, i in further.pairs() if not i.id or i.id not in seen]
+            fresh = _held_invoices([*fresh.items, *more], further.history.complete)
     else:  # one invoice is looked for: from the newest page, past what is held
-        fresh = client.invoices.history(account.account_id, find=find, back_to=back_to)
-    return _merge(held, fresh, noted_kept=not full)
+        fresh = read(find=find, back_to=back_to)
+    return _merge(held, fresh, noted_kept=not full).result()
 
 
-def _merge(held: HeldInvoices | None, fresh: InvoiceHistory, *, noted_kept: bool) -> HeldInvoices:
+def _merge(held: HeldInvoices | None, fresh: HeldInvoices, *, noted_kept: bool) -> HeldInvoices:
     """The fresh read, newest first, followed by what was held beyond it when the two join
     (the read ended on an invoice read before); the top-ups' invoices noted and not read yet
     stay in front, unless this was a full read (Cloudflare's word replaces them)."""
-    read = {i.id for i in fresh if i.id}
-    noted = [i for i in held.history if i.id in held.noted and i.id not in read] if held else []
+    read = {i.id for i in fresh.history if i.id}
+    pairs = held.pairs() if held else []
+    noted = [(item, i) for item, i in pairs if i.id in held.noted and i.id not in read]
     noted = noted if noted_kept else []
-    older: list[Invoice] = []
-    complete = fresh.complete
-    if held and not fresh.complete:
-        before = [i for i in held.history if i.id not in held.noted]
-        joined = [n for n, invoice in enumerate(before) if invoice.id in read]
+    older: list = []
+    complete = fresh.history.complete
+    if held and not complete:
+        before = [(item, i) for item, i in pairs if i.id not in held.noted]
+        joined = [n for n, (_, invoice) in enumerate(before) if invoice.id in read]
         if joined:
             older = before[joined[-1] + 1 :]
             complete = held.history.complete
-    history = InvoiceHistory((*noted, *fresh, *older), complete)
-    return HeldInvoices(history, noted=tuple(i.id for i in noted))
+    items = [item for item, _ in noted] + list(fresh.items) + [item for item, _ in older]
+    return _held_invoices(items, complete, noted=[i.id for _, i in noted])
 
 
 def _history(snapshot: Snapshot[HeldInvoices] | None) -> Snapshot[InvoiceHistory] | None:
@@ -253,12 +310,12 @@ def _history(snapshot: Snapshot[HeldInvoices] | None) -> Snapshot[InvoiceHistory
 def _cached_value(account, kind):
     """What the database holds, without asking Cloudflare."""
     row = CachedRead.objects.filter(account=account, kind=kind).first()
-    return _load(kind, row.value) if row and row.value is not None else None
+    return _load(kind, row.value) if row else None
 
 
 def _usage(client, account, window, span):
     end = datetime.now(tz=UTC)
-    return client.usage.history(account.account_id, window=window, start=end - span, end=end)
+    return client.usage.history_result(account.account_id, window=window, start=end - span, end=end)
 
 
 def _cached(account, kind, fetch, *, read_now=None):
@@ -266,9 +323,10 @@ def _cached(account, kind, fetch, *, read_now=None):
     says so (it does not reach far enough, or a fresh read is asked for)."""
     now = timezone.now()
     row = _row(account, kind)
-    due = Q(value__isnull=True) | Q(expired=True) | Q(fetched_at__lte=now - MAX_AGE[kind])
+    due = Q(expired=True) | Q(fetched_at__lte=now - MAX_AGE[kind])
     not_held = Q(attempt_until__isnull=True) | Q(attempt_until__lte=now)
-    wanted = read_now is not None and row.value is not None and read_now(_load(kind, row.value))
+    held = _load(kind, row.value)
+    wanted = read_now is not None and held is not None and read_now(held)
     if wanted:  # whatever its age, unless another worker's read landed meanwhile
         due = Q(fetched_at=row.fetched_at)
     if (wanted and not _held(row, now)) or _is_due(row, kind, now):
@@ -285,7 +343,7 @@ def _cached(account, kind, fetch, *, read_now=None):
         ):
             mine = CachedRead.objects.filter(pk=row.pk, attempt_until=hold)
             try:
-                value = fetch(client)
+                result = fetch(client)
             except CloudflareBusy:  # nothing was sent: the claim is free again
                 mine.update(attempt_until=None)
             except CloudflareError as exc:
@@ -293,23 +351,23 @@ def _cached(account, kind, fetch, *, read_now=None):
                 retry_at = timezone.now() + (
                     timedelta(seconds=exc.retry_after or 60)
                     if isinstance(exc, CloudflareBudgetExhausted)
-                    else RETRY_AFTER_FAILURE
+                    else RETRY_AFTER_FAILURE[kind]
                 )
                 # An expiry the claim took is still owed to the next read.
                 mine.update(attempt_until=retry_at, failed_at=timezone.now(), expired=row.expired)
             else:
                 # Only while the claim is still ours: a read whose hold ran out must not
-                # overwrite a newer answer.
-                mine.update(value=_dump(value), fetched_at=now, attempt_until=None, failed_at=None)
-                return Snapshot(value, now)
+                # overwrite a newer answer. A read that found nothing to hold stores none.
+                mine.update(value=result, fetched_at=now, attempt_until=None, failed_at=None)
+                value = _load(kind, result)
+                return None if value is None else Snapshot(value, now)
         row.refresh_from_db()
-    if row.value is None:
-        return None
-    return Snapshot(_load(kind, row.value), row.fetched_at, row.failed_at)
+        held = _load(kind, row.value)
+    return None if held is None else Snapshot(held, row.fetched_at, row.failed_at)
 
 
 def _is_due(row: CachedRead, kind: str, now) -> bool:
-    stale = row.value is None or row.expired or row.fetched_at <= now - MAX_AGE[kind]
+    stale = row.expired or row.fetched_at <= now - MAX_AGE[kind]
     return stale and not _held(row, now)
 
 
@@ -319,60 +377,32 @@ def _held(row: CachedRead, now) -> bool:
 
 
 def _row(account, kind) -> CachedRead:
-    row = CachedRead.objects.filter(account=account, kind=kind).first()
-    if row is None:
-        try:
-            with transaction.atomic():
-                row = CachedRead.objects.create(
-                    account=account, kind=kind, fetched_at=timezone.now() - timedelta(days=1)
-                )
-        except IntegrityError:
-            row = CachedRead.objects.get(account=account, kind=kind)
+    """The kind's row; a new one is as if read long ago (longer than any MAX_AGE): due at once.
+    Another worker may create it first: get_or_create then reads theirs."""
+    row, _ = CachedRead.objects.get_or_create(
+        account=account, kind=kind, defaults={"fetched_at": timezone.now() - timedelta(days=1)}
+    )
     return row
 
 
-# --- typed values <-> JSON --------------------------------------------------------------------
+# --- Cloudflare's result, as held, parsed with the client's own functions ---------------------
 
-TYPES = {
-    "balance": CreditBalance,
-    "usage_day": list[UsageBucket],
-    "usage_hour": list[UsageBucket],
-    "invoices": HeldInvoices,
+PARSE = {
+    "balance": parse_balance,
+    "usage_day": parse_usage,
+    "usage_hour": parse_usage,
+    "invoices": parse_held_invoices,
+    "limits": parse_limits,
 }
 
 
-def _dump(value):
-    if dataclasses.is_dataclass(value):
-        return {f.name: _dump(getattr(value, f.name)) for f in dataclasses.fields(value)}
-    if isinstance(value, list | tuple):
-        return [_dump(item) for item in value]
-    if isinstance(value, Decimal):
-        return str(value)
-    if isinstance(value, datetime):
-        return value.isoformat()
-    return value
-
-
-def _load(kind: str, data):
-    return _build(TYPES[kind], data)
-
-
-def _build(kind, data):
-    if data is None:
+def _load(kind: str, result):
+    """The typed value of a result held, or None when none is (or it no longer parses: it is
+    replaced at the next read)."""
+    if result is None:
         return None
-    origin = typing.get_origin(kind)
-    if origin in (typing.Union, types.UnionType):
-        inner = [arg for arg in typing.get_args(kind) if arg is not type(None)]
-        return _build(inner[0], data)
-    if origin in (list, tuple):
-        (item_type, *_) = typing.get_args(kind)
-        items = [_build(item_type, item) for item in data]
-        return items if origin is list else tuple(items)
-    if dataclasses.is_dataclass(kind):
-        hints = typing.get_type_hints(kind)
-        return kind(**{name: _build(hints[name], data[name]) for name in data})
-    if kind is Decimal:
-        return Decimal(data)
-    if kind is datetime:
-        return datetime.fromisoformat(data)
-    return data
+    try:
+        return PARSE[kind](result)
+    except MalformedResult as exc:
+        logger.warning("A cached %s no longer parses (%s); it is read again when due.", kind, exc)
+        return None

@@ -5,7 +5,9 @@
 
 Every answer is parsed into a frozen dataclass (`types`), every failure is one of the
 `CloudflareError` subclasses (`errors`), and `transport` holds the timeouts and retry policy.
-One module per resource of the API.
+One module per resource of the API. The reads a cache keeps also have a `*_result` form, which
+hands on Cloudflare's `result` as sent once the module's `parse_*` function accepts it: the
+cache stores that and parses it with the same function when it reads it back.
 """
 
 from cloudflare_client.auto_topup import AutoTopUps

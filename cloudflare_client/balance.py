@@ -7,8 +7,16 @@ fractional.
 
 from __future__ import annotations
 
+from typing import Any
+
 from cloudflare_client.auto_topup import parse_auto_topup
-from cloudflare_client.parsing import MalformedResult, cents, require, require_object
+from cloudflare_client.parsing import (
+    MalformedResult,
+    accepted_by,
+    cents,
+    require,
+    require_object,
+)
 from cloudflare_client.topups import billing_path
 from cloudflare_client.transport import Transport
 from cloudflare_client.types import CreditBalance, PaymentMethod
@@ -18,11 +26,14 @@ class Balance:
     def __init__(self, transport: Transport):
         self._transport = transport
 
-    # Reference: GET /accounts/{account_id}/ai-gateway/billing/credit-balance
     def get(self, account_id: str) -> CreditBalance:
-        return self._transport.read(
-            "GET", billing_path(account_id, "credit-balance"), parse=parse_balance
-        )
+        return parse_balance(self.result(account_id))
+
+    # Reference: GET /accounts/{account_id}/ai-gateway/billing/credit-balance
+    def result(self, account_id: str) -> Any:
+        """Cloudflare's `result` as sent, once parse_balance accepts it."""
+        path = billing_path(account_id, "credit-balance")
+        return self._transport.read("GET", path, parse=accepted_by(parse_balance))
 
 
 def parse_balance(result) -> CreditBalance:

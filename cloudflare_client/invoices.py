@@ -11,9 +11,11 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
+from typing import Any
 
 from cloudflare_client.parsing import (
     MalformedResult,
+    accepted_by,
     cents,
     optional,
     require,
@@ -40,8 +42,13 @@ class Invoices:
     def __init__(self, transport: Transport):
         self._transport = transport
 
+    def history(self, account_id: str, **options: Any) -> InvoiceHistory:
+        """The account's invoices, parsed: `history_result` says which."""
+        items, complete = self.history_result(account_id, **options)
+        return InvoiceHistory(tuple(parse_invoice(item) for item in items), complete)
+
     # Reference: GET /accounts/{account_id}/ai-gateway/billing/invoice-history
-    def history(
+    def history_result(
         self,
         account_id: str,
         *,
@@ -50,28 +57,33 @@ class Invoices:
         find: str | None = None,
         back_to: datetime | None = None,
         first_page: int = 1,
-    ) -> InvoiceHistory:
-        """The account's invoices, newest first as Cloudflare orders them, page by page to the
-        oldest — or sooner: after the first page that reaches back past the newest invoice of
-        `known` (ids read before: the rest was read then; invoices of the same second may come
-        in any order), after the page holding `find`, after the page that reaches back past
-        `back_to`, or after MAX_PAGES pages (unless `find` or `back_to` bounds the read: one
-        invoice is looked for). A page that brings nothing new ends it too."""
+    ) -> tuple[list[Any], bool]:
+        """The account's invoices as Cloudflare's objects, as sent (each accepted by
+        parse_invoice), and whether they are all of them (InvoiceHistory's `complete`).
+        Newest first as Cloudflare orders them, page by page to the oldest — or sooner: after
+        the first page that reaches back past the newest invoice of `known` (ids read before:
+        the rest was read then; invoices of the same second may come in any order), after the
+        page holding `find`, after the page that reaches back past `back_to`, or after
+        MAX_PAGES pages (unless `find` or `back_to` bounds the read: one invoice is looked
+        for). A page that brings nothing new ends it too."""
         if type not in INVOICE_TYPES:
             raise ValueError(f"type must be one of {', '.join(INVOICE_TYPES)}")
+        items: list[Any] = []
         invoices: list[Invoice] = []
         seen: set[str] = set()
         page = first_page
         while True:
             path = billing_path(account_id, f"invoice-history?type={type}&page={page}")
-            batch, has_more = self._transport.read("GET", path, parse=parse_history_page)
+            result = self._transport.read("GET", path, parse=accepted_by(parse_history_page))
+            batch, has_more = parse_history_page(result)
             ids = {invoice.id for invoice in batch if invoice.id}
             if batch and ids and ids <= seen:  # the same page again: pagination is broken
-                return InvoiceHistory(tuple(invoices), complete=False)
+                return items, False
+            items.extend(result["invoices"])
             invoices.extend(batch)
             seen |= ids
             if not has_more or not batch:
-                return InvoiceHistory(tuple(invoices), complete=not has_more)
+                return items, not has_more
             newest_known = next((i for i in invoices if i.id in known), None)
             caught_up = newest_known is not None and (
                 newest_known.created is None or _reaches(batch, newest_known.created)
@@ -79,7 +91,7 @@ class Invoices:
             reached = back_to is not None and _reaches(batch, back_to)
             limit = find is None and back_to is None and page - first_page + 1 >= MAX_PAGES
             if caught_up or find in ids or reached or limit:
-                return InvoiceHistory(tuple(invoices), complete=False)
+                return items, False
             page += 1
 
     # Reference: GET /accounts/{account_id}/ai-gateway/billing/invoice-preview

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -9,6 +10,17 @@ from typing import Any
 
 class MalformedResult(ValueError):
     """A `success: true` answer whose `result` breaks the documented schema."""
+
+
+def accepted_by(parse: Callable[[Any], object]) -> Callable[[Any], Any]:
+    """A parse that hands `result` on as sent once `parse` accepts it: for a caller that keeps
+    Cloudflare's result (a cache) and parses it with `parse` when it reads it back."""
+
+    def check(result: Any) -> Any:
+        parse(result)
+        return result
+
+    return check
 
 
 def require_object(result: Any) -> dict:

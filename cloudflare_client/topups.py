@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from cloudflare_client.parsing import MalformedResult, require, require_object
+from cloudflare_client.parsing import MalformedResult, accepted_by, require, require_object
 from cloudflare_client.transport import Transport
 from cloudflare_client.types import (
     STATUS_COMPLETED,
@@ -54,11 +54,14 @@ class TopUps:
             parse=parse_status,
         )
 
-    # Reference: GET /accounts/{account_id}/ai-gateway/billing/topup/limits
     def limits(self, account_id: str) -> TopUpLimits:
-        return self._transport.read(
-            "GET", billing_path(account_id, "topup/limits"), parse=parse_limits
-        )
+        return parse_limits(self.limits_result(account_id))
+
+    # Reference: GET /accounts/{account_id}/ai-gateway/billing/topup/limits
+    def limits_result(self, account_id: str) -> Any:
+        """Cloudflare's `result` as sent, once parse_limits accepts it."""
+        path = billing_path(account_id, "topup/limits")
+        return self._transport.read("GET", path, parse=accepted_by(parse_limits))
 
 
 def parse_created(result) -> TopUpCreated:

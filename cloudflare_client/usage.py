@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 from urllib.parse import urlencode
 
-from cloudflare_client.parsing import cents, require, require_object, timestamp
+from cloudflare_client.parsing import accepted_by, cents, require, require_object, timestamp
 from cloudflare_client.topups import billing_path
 from cloudflare_client.transport import Transport
 from cloudflare_client.types import UsageBucket
@@ -23,10 +24,16 @@ class Usage:
     def __init__(self, transport: Transport):
         self._transport = transport
 
-    # Reference: GET /accounts/{account_id}/ai-gateway/billing/usage-history
     def history(
         self, account_id: str, *, window: str, start: datetime, end: datetime
     ) -> list[UsageBucket]:
+        return parse_usage(self.history_result(account_id, window=window, start=start, end=end))
+
+    # Reference: GET /accounts/{account_id}/ai-gateway/billing/usage-history
+    def history_result(
+        self, account_id: str, *, window: str, start: datetime, end: datetime
+    ) -> Any:
+        """Cloudflare's `result` as sent, once parse_usage accepts it."""
         if window not in WINDOWS:
             raise ValueError(f"window must be one of {', '.join(WINDOWS)}")
         if start.tzinfo is None or end.tzinfo is None:
@@ -39,7 +46,7 @@ class Usage:
             }
         )
         path = billing_path(account_id, f"usage-history?{query}")
-        return self._transport.read("GET", path, parse=parse_usage)
+        return self._transport.read("GET", path, parse=accepted_by(parse_usage))
 
 
 def parse_usage(result) -> list[UsageBucket]:

@@ -50,6 +50,18 @@ def test_usage_and_invoices_keep_their_types(account, demo):
     assert held.value.invoices[0].created is not None
 
 
+def test_the_database_holds_cloudflares_result_read_back_with_the_clients_parse(account, demo):
+    from cloudflare_client.balance import parse_balance
+    from cloudflare_client.usage import parse_usage
+
+    balance, days = account_balance(account=account), account_daily_usage(account=account)
+
+    held = {row.kind: row.value for row in CachedRead.objects.all()}
+    assert parse_balance(held["balance"]) == balance.value
+    assert parse_usage(held["usage_day"]) == days.value
+    assert isinstance(held["usage_day"]["history"][0]["aggregated_value"], Decimal | int)
+
+
 def test_a_failed_read_shows_the_last_answer_with_its_time_and_backs_off(account, demo):
     first = account_balance(account=account)
     read_at = timezone.now() - timedelta(minutes=5)
@@ -255,18 +267,35 @@ def test_a_full_re_read_reads_every_page_whatever_the_age(account, demo):
     assert reread.value.complete
 
 
+def _as_0005_held(invoice) -> dict:
+    """The client's dataclass as JSON: cents as strings, times in ISO 8601."""
+    import dataclasses
+    from datetime import datetime
+
+    def dumped(value):
+        if isinstance(value, Decimal):
+            return str(value)
+        return value.isoformat() if isinstance(value, datetime) else value
+
+    return {f.name: dumped(getattr(invoice, f.name)) for f in dataclasses.fields(invoice)}
+
+
 def test_invoices_cached_before_as_a_list_are_kept_and_read_again(account, demo):
     import importlib
 
     from django.apps import apps
 
-    migration = importlib.import_module("accounts.migrations.0006_invoices_incremental")
+    migrations = [
+        importlib.import_module(f"accounts.migrations.{name}")
+        for name in ("0006_invoices_incremental", "0007_limits_cached_read")
+    ]
     held = account_invoices(account=account).value
-    listed = CachedRead.objects.get(kind="invoices").value["history"]["invoices"]
-    CachedRead.objects.filter(kind="invoices").update(value=listed)  # as 0005 held them
+    listed = [_as_0005_held(invoice) for invoice in held]
+    CachedRead.objects.filter(kind="invoices").update(value=listed)
     demo.control("DELETE", "requests")
 
-    migration.forwards(apps, None)
+    for migration in migrations:
+        migration.forwards(apps, None)
 
     assert account_cached_invoice(account=account, invoice_id=held.invoices[0].id)
     kept = account_invoices(account=account).value
