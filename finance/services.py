@@ -313,7 +313,7 @@ def account_reconcile(*, account: CloudflareAccount) -> Reconciliation:
     if snapshot is None or snapshot.fetched_at < started:
         return Reconciliation(invoices_read=False)
     report = reconciliation_of(account=account, snapshot=snapshot)
-    topups_note_invoice_statuses(matched=report.matched)
+    _note_invoice_statuses(report.matched)
     for topup, invoice in report.settleable:
         if to_state := _settle(topup, invoice):
             report.settled.append((topup, to_state))
@@ -335,7 +335,7 @@ def _claim_fresh_read(account: CloudflareAccount, now: datetime) -> datetime | N
     return last + RECONCILE_INTERVAL
 
 
-def topups_note_invoice_statuses(*, matched: list[tuple[TopUp, Invoice]]) -> None:
+def _note_invoice_statuses(matched: list[tuple[TopUp, Invoice]]) -> None:
     """Keep each top-up's `invoice_status` as read (one UPDATE per status that changed)."""
     changed: dict[str, list[int]] = {}
     for topup, invoice in matched:

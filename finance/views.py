@@ -30,7 +30,6 @@ from finance.services import (
     topup_confirm_many,
     topup_confirm_payment,
     topup_resolve,
-    topups_note_invoice_statuses,
     topups_record_from_invoices,
 )
 from topups.models import TopUp
@@ -191,7 +190,6 @@ def reconciliation(request):
     reports = []
     for account in accounts:
         report = reconciliation_report(account=account)
-        topups_note_invoice_statuses(matched=report.matched)
         reports.append({"account": account, "report": report, **_reconciliation_rows(report)})
     return render(
         request,

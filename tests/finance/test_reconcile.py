@@ -443,6 +443,7 @@ def test_a_top_up_resolved_not_charged_whose_invoice_is_paid_is_flagged_and_coun
     )
 
     page = finance_client.get(reverse("finance:reconciliation")).content.decode()
+    finance_client.post(reverse("finance:reconcile_now"))  # the page only reads
     desk = finance_client.get(reverse("finance:desk"))
 
     flagged = page[page.index('id="contradicted-') :]
@@ -453,6 +454,29 @@ def test_a_top_up_resolved_not_charged_whose_invoice_is_paid_is_flagged_and_coun
     assert (counts["not_charged_but_paid"], counts["failed_after_payment"]) == (1, 0)
     assert counts["attention"] == 1
     assert "Resolved as not charged, but Cloudflare&#x27;s invoice is paid" in desk.content.decode()
+
+
+def test_the_reconciliation_page_only_reads(
+    finance_client, make_topup, account, sandbox, sandbox_settings
+):
+    """Showing what the invoices say writes no top-up: Reconcile now (or the hourly command)
+    settles, and notes each invoice's status for the desk."""
+    stale = make_topup(
+        state=TopUpState.STALE, cents=5000, payment_intent_id=paid_at_cloudflare(account, sandbox)
+    )
+    failed = make_topup(
+        state=TopUpState.FAILED, payment_intent_id=paid_at_cloudflare(account, sandbox)
+    )
+    before = (list(TopUp.objects.order_by("pk").values()), TopUpEvent.objects.count())
+
+    page = finance_client.get(reverse("finance:reconciliation")).content.decode()
+
+    assert f"#{failed.pk}" in page[page.index('id="contradicted-') :]
+    assert (list(TopUp.objects.order_by("pk").values()), TopUpEvent.objects.count()) == before
+    finance_client.post(reverse("finance:reconcile_now"))
+    failed.refresh_from_db()
+    stale.refresh_from_db()
+    assert (failed.invoice_status, stale.state) == ("paid", TopUpState.COMPLETED)
 
 
 @pytest.mark.parametrize("status_answers", [True, False])
