@@ -189,7 +189,7 @@ def _resolution_detail(
         raise FinanceRefusal(user_messages.CANNOT_RESOLVE_OWN)
     if topup.state not in RESOLVABLE_STATES:
         raise FinanceRefusal(user_messages.CANNOT_RESOLVE_STATE)
-    detail = {"outcome": str(outcome), "note": note}
+    detail: dict[str, object] = {"outcome": str(outcome), "note": note}
     if not charged and topup.payment_intent_id:
         _refuse_if_charged(topup, user)
     if not charged and not topup.payment_intent_id:
@@ -348,7 +348,7 @@ def _note_invoice_statuses(matched: list[tuple[TopUp, Invoice]]) -> None:
 
 
 def _settle(topup: TopUp, invoice: Invoice) -> str | None:
-    to_state = SETTLES[invoice.status]
+    to_state = SETTLES[invoice.status or ""]  # only a top-up whose invoice settles it
     fields = {"stale_reason": ""}
     if to_state == TopUpState.FAILED:
         fields["error_message"] = FAILED_MESSAGE.format(status=invoice.status)
