@@ -9,31 +9,25 @@
   not already any local top-up's. Such an invoice is that top-up's to take, never recorded as a
   top-up of its own: one payment, one top-up (the unique (account, payment_intent_id) holds it
   in the database once taken).
+
+These are the reads: what the invoices say (`reconciliation_report`, from those held), and
+which invoice could be a top-up's. Settling what they prove is finance.services.account_reconcile.
 """
 
-import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from django.db.models import Q
-from django.utils import timezone
-
 from accounts.models import CloudflareAccount
-from accounts.snapshots import account_invoice, account_invoices, account_invoices_reread
-from cloudflare_client import Invoice
-from topups.models import TopUp, TopUpEvent
+from accounts.snapshots import Snapshot, account_invoice, account_invoices
+from cloudflare_client import Invoice, InvoiceHistory
+from topups.models import TopUp
 from topups.selectors import amounts_agree
-from topups.services.transitions import topup_transition
 from topups.states import RESOLVABLE_STATES, TopUpState
 
-logger = logging.getLogger(__name__)
-
+# The state an invoice's status proves for its top-up.
 SETTLES = {"paid": TopUpState.COMPLETED, "void": TopUpState.FAILED}
 SETTLES["uncollectible"] = TopUpState.FAILED
-RECONCILE_INTERVAL = timedelta(minutes=1)
 CANDIDATE_WINDOW = (timedelta(minutes=-10), timedelta(days=1))
-FAILED_MESSAGE = "Cloudflare's invoice for this top-up was not paid ({status})."
-
 
 RECORDABLE_ORIGINS = {"manual": TopUp.Origin.ELSEWHERE, "auto": TopUp.Origin.AUTO}
 
@@ -46,6 +40,8 @@ class Reconciliation:
     # Set when another reconciliation read the invoices less than RECONCILE_INTERVAL ago:
     # nothing was read or settled, until then.
     throttled_until: datetime | None = None
+    # Every top-up here whose invoice was read, with it.
+    matched: list[tuple[TopUp, Invoice]] = field(default_factory=list)
     settleable: list[tuple[TopUp, Invoice]] = field(default_factory=list)
     settled: list[tuple[TopUp, str]] = field(default_factory=list)  # (top-up, new state)
     mismatched: list[tuple[TopUp, Invoice]] = field(default_factory=list)
@@ -61,48 +57,39 @@ class Reconciliation:
     complete: bool = True
 
 
-def reconcile_account(*, account: CloudflareAccount, settle: bool = True) -> Reconciliation:
-    """Compare the account's top-ups with its invoices. With `settle`, read every page afresh
-    (at most once per RECONCILE_INTERVAL and account), and further back to the oldest top-up
-    needing its invoice, and settle what they prove; without, only report from the invoices
-    held (nothing settled; no call while they are young, then only the newest pages).
-    Either way each matched top-up's `invoice_status` is brought up to date."""
-    if settle:
-        started = timezone.now()
-        if throttled_until := _claim_fresh_read(account, started):
-            return Reconciliation(invoices_read=False, throttled_until=throttled_until)
-        snapshot = account_invoices_reread(account=account, back_to=_looked_for_since(account))
-    else:
-        snapshot = account_invoices(account=account)
-    # Unreachable or out of budget, the snapshot is the last one read: nothing settles on it.
-    if snapshot is None or (settle and snapshot.fetched_at < started):
+def reconciliation_report(*, account: CloudflareAccount) -> Reconciliation:
+    """Compare the account's top-ups with the invoices held (no call while they are young,
+    then only the newest pages): what could be settled, and what disagrees. Writes nothing."""
+    snapshot = account_invoices(account=account)
+    if snapshot is None:
         return Reconciliation(invoices_read=False)
+    return reconciliation_of(account=account, snapshot=snapshot)
+
+
+def reconciliation_of(
+    *, account: CloudflareAccount, snapshot: Snapshot[InvoiceHistory]
+) -> Reconciliation:
+    """What `snapshot`, the account's invoices as read, says about its top-ups."""
     report = Reconciliation(
         fetched_at=snapshot.fetched_at,
         failed_at=snapshot.failed_at,
         complete=snapshot.value.complete,
     )
     by_id = {invoice.id: invoice for invoice in snapshot.value if invoice.id}
-    local = list(
+    local = (
         TopUp.objects.filter(account=account, payment_intent_id__in=list(by_id))
         .select_related("account")
         .order_by("pk")
     )
-    _note_invoice_statuses(local, by_id)
-    for topup in local:
-        invoice = by_id[topup.payment_intent_id]
+    report.matched = [(topup, by_id[topup.payment_intent_id]) for topup in local]
+    for topup, invoice in report.matched:
         if topup.state == TopUpState.FAILED and invoice.status == "paid":
             report.contradicted.append((topup, invoice))
         if not amounts_agree(topup, invoice):
             report.mismatched.append((topup, invoice))
         elif topup.state in RESOLVABLE_STATES and SETTLES.get(invoice.status or ""):
             report.settleable.append((topup, invoice))
-    if settle:
-        for topup, invoice in report.settleable:
-            if to_state := _settle(topup, invoice):
-                report.settled.append((topup, to_state))
-        report.settleable = []
-    known = {topup.payment_intent_id for topup in local}
+    known = {topup.payment_intent_id for topup, _ in report.matched}
     report.unmatched_invoices = [
         invoice
         for invoice in snapshot.value
@@ -112,7 +99,7 @@ def reconcile_account(*, account: CloudflareAccount, settle: bool = True) -> Rec
     return report
 
 
-def _looked_for_since(account: CloudflareAccount) -> datetime | None:
+def looked_for_since(*, account: CloudflareAccount) -> datetime | None:
     """How far back an unsettled top-up's invoice (by id, or a lost create's candidates) can
     be: from the oldest of them, with the candidates' margin."""
     oldest = (
@@ -124,32 +111,6 @@ def _looked_for_since(account: CloudflareAccount) -> datetime | None:
     return oldest + CANDIDATE_WINDOW[0] if oldest else None
 
 
-def _claim_fresh_read(account: CloudflareAccount, now: datetime) -> datetime | None:
-    """Claim this minute's fresh read of the account's invoices with a conditional UPDATE (so
-    clicks on any worker share one budget); None once claimed, else when the next is allowed."""
-    claimed = (
-        CloudflareAccount.objects.filter(pk=account.pk)
-        .filter(Q(reconciled_at__isnull=True) | Q(reconciled_at__lte=now - RECONCILE_INTERVAL))
-        .update(reconciled_at=now)
-    )
-    if claimed:
-        return None
-    last = CloudflareAccount.objects.values_list("reconciled_at", flat=True).get(pk=account.pk)
-    return last + RECONCILE_INTERVAL
-
-
-def _note_invoice_statuses(local: list[TopUp], by_id: dict[str, Invoice]) -> None:
-    """Keep each top-up's `invoice_status` as read (one UPDATE per status that changed)."""
-    changed: dict[str, list[int]] = {}
-    for topup in local:
-        status = (by_id[topup.payment_intent_id].status or "")[:20]
-        if topup.invoice_status != status:
-            changed.setdefault(status, []).append(topup.pk)
-            topup.invoice_status = status
-    for status, pks in changed.items():
-        TopUp.objects.filter(pk__in=pks).update(invoice_status=status)
-
-
 def invoice_of(*, topup: TopUp) -> Invoice | None:
     """The top-up's invoice (by its id), whatever its state: from the invoices held, or looked
     for further back than they reach."""
@@ -158,25 +119,6 @@ def invoice_of(*, topup: TopUp) -> Invoice | None:
     return account_invoice(
         account=topup.account, invoice_id=topup.payment_intent_id, made_after=topup.created_at
     )
-
-
-def _settle(topup: TopUp, invoice: Invoice) -> str | None:
-    to_state = SETTLES[invoice.status]
-    fields = {"stale_reason": ""}
-    if to_state == TopUpState.FAILED:
-        fields["error_message"] = FAILED_MESSAGE.format(status=invoice.status)
-    settled = topup_transition(
-        topup=topup,
-        to_state=to_state,
-        kind=TopUpEvent.Kind.RECONCILED,
-        detail={
-            "invoice_id": invoice.id,
-            "invoice_status": invoice.status,
-            "amount_paid_cents": str(invoice.amount_paid_cents),
-        },
-        **fields,
-    )
-    return to_state if settled else None
 
 
 def candidate_invoices(*, topup: TopUp) -> list[Invoice]:

@@ -1,34 +1,40 @@
 """Every sentence the finance desk shows but its form fields' own errors (which sit with the
 fields), in one place; tests assert them exactly."""
 
+from finance.outcomes import ConfirmResult, RecordResult, ResolveOutcome
+
 CONFIRM_RESULTS = {
-    "confirmed": "Top-up #{pk} confirmed: Cloudflare says it is completed.",
-    "not_completed": "Top-up #{pk} was not confirmed: Cloudflare says it is still pending.",
-    "unreachable": (
+    ConfirmResult.CONFIRMED: "Top-up #{pk} confirmed: Cloudflare says it is completed.",
+    ConfirmResult.NOT_COMPLETED: (
+        "Top-up #{pk} was not confirmed: Cloudflare says it is still pending."
+    ),
+    ConfirmResult.UNREACHABLE: (
         "Top-up #{pk} was not confirmed: Cloudflare could not be asked just now. "
         "Try again in a minute."
     ),
-    "gone": (
+    ConfirmResult.GONE: (
         "Top-up #{pk} was not confirmed: Cloudflare no longer knows this top-up (neither its "
         "status nor its invoices). Check it with Cloudflare before anything else."
     ),
-    "mismatch": (
+    ConfirmResult.MISMATCH: (
         "Top-up #{pk} was not confirmed: Cloudflare's invoice for it is for another amount. "
         "See the reconciliation page; a person decides."
     ),
-    "not_paid": "Top-up #{pk} was not confirmed: Cloudflare's invoice for it is not paid.",
-    "own": (
+    ConfirmResult.NOT_PAID: (
+        "Top-up #{pk} was not confirmed: Cloudflare's invoice for it is not paid."
+    ),
+    ConfirmResult.OWN: (
         "Top-up #{pk} was not confirmed: you started, recorded or resolved it (or made its "
         "invoice), so another finance member must."
     ),
-    "already": "Top-up #{pk} was already confirmed or settled.",
+    ConfirmResult.ALREADY: "Top-up #{pk} was already confirmed or settled.",
 }
 BULK_SUMMARY = "{confirmed} of {total} confirmed."
 BULK_NOTHING_SELECTED = "Select the top-ups to confirm first."
 
 RESOLVED = {
-    "charged": "Top-up #{pk} resolved as charged: it now counts as completed.",
-    "not_charged": "Top-up #{pk} resolved as not charged: it now counts as failed.",
+    ResolveOutcome.CHARGED: "Top-up #{pk} resolved as charged: it now counts as completed.",
+    ResolveOutcome.NOT_CHARGED: "Top-up #{pk} resolved as not charged: it now counts as failed.",
 }
 RESOLVED_FAILED_MESSAGE = "Finance found that this top-up was not charged."
 CANNOT_RESOLVE_OWN = "You started this top-up, so another finance member must resolve it."
@@ -67,14 +73,14 @@ NO_INVOICE_REASON_REQUIRED = (
 )
 
 RECORD_RESULTS = {
-    "recorded": "{n} invoice(s) recorded as top-ups.",
-    "already": "{n} already recorded.",
-    "claimed": (
+    RecordResult.RECORDED: "{n} invoice(s) recorded as top-ups.",
+    RecordResult.ALREADY: "{n} already recorded.",
+    RecordResult.CLAIMED: (
         "{n} could be a top-up here whose outcome is unknown, so not recorded: resolve that "
         "top-up with it instead."
     ),
-    "not_paid": "{n} not paid (or not in whole cents), so not recorded.",
-    "not_found": "{n} no longer among Cloudflare's top-up invoices.",
+    RecordResult.NOT_PAID: "{n} not paid (or not in whole cents), so not recorded.",
+    RecordResult.NOT_FOUND: "{n} no longer among Cloudflare's top-up invoices.",
 }
 RECORD_NOTHING_SELECTED = "Select the invoices to record first."
 RECONCILED = (

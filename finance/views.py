@@ -21,10 +21,12 @@ from finance.access import (
 )
 from finance.export import csv_lines, export_filename
 from finance.forms import BulkConfirmForm, DeskFilterForm, ResolveForm
-from finance.reconcile import candidate_invoices, invoice_of, reconcile_account
+from finance.outcomes import ConfirmResult, RecordResult, ResolveOutcome
+from finance.reconcile import candidate_invoices, invoice_of, reconciliation_report
 from finance.selectors import KIND_CHOICES, QUEUE_KINDS, finance_queue_counts, finance_topup_list
 from finance.services import (
     FinanceRefusal,
+    account_reconcile,
     topup_confirm_many,
     topup_confirm_payment,
     topup_resolve,
@@ -79,7 +81,7 @@ def desk(request):
 def confirm(request, account_id, pk):
     topup = finance_topup_or_404(request, account_id, pk)
     result = topup_confirm_payment(topup=topup, user=request.user)
-    level = messages.SUCCESS if result == "confirmed" else messages.WARNING
+    level = messages.SUCCESS if result == ConfirmResult.CONFIRMED else messages.WARNING
     messages.add_message(request, level, user_messages.CONFIRM_RESULTS[result].format(pk=topup.pk))
     return _back_to_desk(request)
 
@@ -99,11 +101,11 @@ def confirm_many(request):
     results = topup_confirm_many(topups=topups, user=request.user)
     messages.add_message(
         request,
-        messages.SUCCESS if results["confirmed"] == len(topups) else messages.WARNING,
+        messages.SUCCESS if results[ConfirmResult.CONFIRMED] == len(topups) else messages.WARNING,
         " ".join(
             [
                 user_messages.BULK_SUMMARY.format(
-                    confirmed=results["confirmed"], total=len(topups)
+                    confirmed=results[ConfirmResult.CONFIRMED], total=len(topups)
                 ),
                 *(
                     f"{label}: {results[key]}."
@@ -117,13 +119,13 @@ def confirm_many(request):
 
 
 BULK_RESULT_LABELS = {
-    "not_completed": "Still pending at Cloudflare",
-    "mismatch": "Invoice for another amount (a person decides)",
-    "not_paid": "Invoice not paid",
-    "gone": "Cloudflare no longer knows this top-up",
-    "unreachable": "Cloudflare could not be asked",
-    "own": "Started, recorded or resolved by you (another finance member must confirm)",
-    "already": "Already confirmed or settled",
+    ConfirmResult.NOT_COMPLETED: "Still pending at Cloudflare",
+    ConfirmResult.MISMATCH: "Invoice for another amount (a person decides)",
+    ConfirmResult.NOT_PAID: "Invoice not paid",
+    ConfirmResult.GONE: "Cloudflare no longer knows this top-up",
+    ConfirmResult.UNREACHABLE: "Cloudflare could not be asked",
+    ConfirmResult.OWN: "Started, recorded or resolved by you (another finance member must confirm)",
+    ConfirmResult.ALREADY: "Already confirmed or settled",
 }
 
 
@@ -146,12 +148,11 @@ def resolve(request, account_id, pk):
     form = ResolveForm(request.POST or None, candidates=candidates)
     refusal = ""
     if form.is_valid():
-        charged = form.cleaned_data["outcome"] == "charged"
         try:
-            topup_resolve(
+            outcome = topup_resolve(
                 topup=topup,
                 user=request.user,
-                charged=charged,
+                charged=form.cleaned_data["outcome"] == ResolveOutcome.CHARGED,
                 note=form.cleaned_data["note"],
                 invoice_id=form.cleaned_data["invoice"],
                 no_invoice_reason=form.cleaned_data["no_invoice_reason"],
@@ -159,7 +160,6 @@ def resolve(request, account_id, pk):
         except FinanceRefusal as exc:
             refusal = str(exc)
         else:
-            outcome = "charged" if charged else "not_charged"
             messages.success(request, user_messages.RESOLVED[outcome].format(pk=topup.pk))
             return _back_to_desk(request)
     return render(
@@ -189,7 +189,7 @@ def reconciliation(request):
     accounts = require_finance_somewhere(request.user)
     reports = []
     for account in accounts:
-        report = reconcile_account(account=account, settle=False)
+        report = reconciliation_report(account=account)
         reports.append({"account": account, "report": report, **_reconciliation_rows(report)})
     return render(
         request,
@@ -232,7 +232,7 @@ def _reconciliation_rows(report) -> dict:
 def reconcile_now(request):
     """Read the invoices afresh and settle what they prove, for every finance account."""
     for account in require_finance_somewhere(request.user):
-        report = reconcile_account(account=account)
+        report = account_reconcile(account=account)
         if report.throttled_until:
             messages.warning(
                 request,
@@ -269,7 +269,9 @@ def record_invoices(request, account_id):
     )
     messages.add_message(
         request,
-        messages.SUCCESS if results["recorded"] == len(set(invoice_ids)) else messages.WARNING,
+        messages.SUCCESS
+        if results[RecordResult.RECORDED] == len(set(invoice_ids))
+        else messages.WARNING,
         " ".join(
             text.format(n=results[key])
             for key, text in user_messages.RECORD_RESULTS.items()

@@ -12,9 +12,11 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.snapshots import account_invoices
-from finance.reconcile import RECONCILE_INTERVAL, candidate_invoices, reconcile_account
+from finance.reconcile import candidate_invoices, reconciliation_report
 from finance.services import (
+    RECONCILE_INTERVAL,
     FinanceRefusal,
+    account_reconcile,
     topup_confirm_payment,
     topup_resolve,
     topups_record_from_invoices,
@@ -60,13 +62,13 @@ def test_a_stale_top_up_is_settled_by_its_paid_invoice(
 
 def test_amounts_that_disagree_are_reported(make_topup, account, sandbox, sandbox_settings):
     wrong = make_topup(cents=9900, payment_intent_id=paid_at_cloudflare(account, sandbox))
-    report = reconcile_account(account=account)
+    report = account_reconcile(account=account)
     assert [(t.pk, i.id) for t, i in report.mismatched] == [(wrong.pk, wrong.payment_intent_id)]
 
 
 def test_invoices_with_no_top_up_here_are_listed(account, sandbox, sandbox_settings):
     paid_at_cloudflare(account, sandbox)  # paid at Cloudflare, no row here
-    report = reconcile_account(account=account)
+    report = account_reconcile(account=account)
     assert len(report.unmatched_invoices) == 1
 
 
@@ -84,7 +86,7 @@ def test_a_lost_create_is_offered_the_invoice_it_charged(
     lost = TopUp.objects.get(amount_cents=4200)
     assert (lost.state, lost.payment_intent_id) == (TopUpState.UNKNOWN, None)
 
-    reconcile_account(account=account)
+    account_reconcile(account=account)
     lost.refresh_from_db()
     assert lost.state == TopUpState.UNKNOWN  # never settled on a guess
 
@@ -127,7 +129,7 @@ def test_an_invoice_is_named_only_for_a_charged_top_up(
 
 
 def _unmatched_ids(account) -> list[str]:
-    return [i.id for i in reconcile_account(account=account, settle=False).unmatched_invoices]
+    return [i.id for i in reconciliation_report(account=account).unmatched_invoices]
 
 
 def test_without_settling_the_report_only_says_what_could_be_settled(
@@ -136,7 +138,7 @@ def test_without_settling_the_report_only_says_what_could_be_settled(
     stale = make_topup(
         state=TopUpState.STALE, cents=5000, payment_intent_id=paid_at_cloudflare(account, sandbox)
     )
-    report = reconcile_account(account=account, settle=False)
+    report = reconciliation_report(account=account)
     assert [(t.pk, i.status) for t, i in report.settleable] == [(stale.pk, "paid")]
     assert report.settled == []
     stale.refresh_from_db()
@@ -208,7 +210,7 @@ def _messages(response) -> list[str]:
 
 
 def _unmatched_paid(account):
-    unmatched = reconcile_account(account=account, settle=False).unmatched_invoices
+    unmatched = reconciliation_report(account=account).unmatched_invoices
     return next(i for i in unmatched if i.status == "paid")
 
 
@@ -240,8 +242,8 @@ def test_a_top_up_whose_invoice_is_for_another_amount_is_left_to_a_person(
         payment_intent_id=paid_at_cloudflare(account, sandbox, amount_cents=7500),
     )
 
-    assert reconcile_account(account=account, settle=False).settleable == []
-    report = reconcile_account(account=account)
+    assert reconciliation_report(account=account).settleable == []
+    report = account_reconcile(account=account)
 
     assert report.settled == []
     assert [t.pk for t, _ in report.mismatched] == [stale.pk]
@@ -441,6 +443,7 @@ def test_a_top_up_resolved_not_charged_whose_invoice_is_paid_is_flagged_and_coun
     )
 
     page = finance_client.get(reverse("finance:reconciliation")).content.decode()
+    finance_client.post(reverse("finance:reconcile_now"))  # the page only reads
     desk = finance_client.get(reverse("finance:desk"))
 
     flagged = page[page.index('id="contradicted-') :]
@@ -451,6 +454,29 @@ def test_a_top_up_resolved_not_charged_whose_invoice_is_paid_is_flagged_and_coun
     assert (counts["not_charged_but_paid"], counts["failed_after_payment"]) == (1, 0)
     assert counts["attention"] == 1
     assert "Resolved as not charged, but Cloudflare&#x27;s invoice is paid" in desk.content.decode()
+
+
+def test_the_reconciliation_page_only_reads(
+    finance_client, make_topup, account, sandbox, sandbox_settings
+):
+    """Showing what the invoices say writes no top-up: Reconcile now (or the hourly command)
+    settles, and notes each invoice's status for the desk."""
+    stale = make_topup(
+        state=TopUpState.STALE, cents=5000, payment_intent_id=paid_at_cloudflare(account, sandbox)
+    )
+    failed = make_topup(
+        state=TopUpState.FAILED, payment_intent_id=paid_at_cloudflare(account, sandbox)
+    )
+    before = (list(TopUp.objects.order_by("pk").values()), TopUpEvent.objects.count())
+
+    page = finance_client.get(reverse("finance:reconciliation")).content.decode()
+
+    assert f"#{failed.pk}" in page[page.index('id="contradicted-') :]
+    assert (list(TopUp.objects.order_by("pk").values()), TopUpEvent.objects.count()) == before
+    finance_client.post(reverse("finance:reconcile_now"))
+    failed.refresh_from_db()
+    stale.refresh_from_db()
+    assert (failed.invoice_status, stale.state) == ("paid", TopUpState.COMPLETED)
 
 
 @pytest.mark.parametrize("status_answers", [True, False])

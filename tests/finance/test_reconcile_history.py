@@ -14,7 +14,7 @@ from django.utils import timezone
 from accounts.cloudflare import client_for_account
 from accounts.models import CachedRead
 from cloudflare_client import invoices
-from finance.reconcile import reconcile_account
+from finance.services import account_reconcile
 from tests.conftest import DEMO_ACCOUNT_ID
 from tests.topups.steps import paid_at_cloudflare
 from topups.states import TopUpState
@@ -97,7 +97,7 @@ def test_an_invoice_past_the_page_limit_still_settles_its_top_up(
     )
     monkeypatch.setattr(invoices, "MAX_PAGES", 1)
 
-    report = reconcile_account(account=account)
+    report = account_reconcile(account=account)
 
     assert report.settled == [(stale, TopUpState.COMPLETED)]
 

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from finance import user_messages
 from finance.access import finance_account_list
-from finance.reconcile import reconcile_account
+from finance.reconcile import reconciliation_report
 from finance.selectors import finance_queue_counts
 from finance.services import (
     FinanceRefusal,
@@ -170,9 +170,7 @@ def test_a_recorded_invoice_waits_for_a_second_finance_member(
     finance_user, second_finance, account, demo
 ):
     invoice = next(
-        i
-        for i in reconcile_account(account=account, settle=False).unmatched_invoices
-        if i.status == "paid"
+        i for i in reconciliation_report(account=account).unmatched_invoices if i.status == "paid"
     )
     topups_record_from_invoices(account=account, invoice_ids=[invoice.id], user=finance_user)
     recorded = TopUp.objects.get(payment_intent_id=invoice.id)
@@ -199,7 +197,7 @@ def test_a_recorded_invoice_waits_for_a_second_finance_member(
 def test_nobody_confirms_an_invoice_they_made(finance_user, second_finance, account, demo):
     invoice = next(
         i
-        for i in reconcile_account(account=account, settle=False).unmatched_invoices
+        for i in reconciliation_report(account=account).unmatched_invoices
         if i.status == "paid" and i.invoice_origin == "manual"
     )
     second_finance.email = invoice.created_by.upper()

@@ -13,7 +13,7 @@ from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
-from finance.reconcile import reconcile_account
+from finance.services import account_reconcile
 from tests.concurrency import at_once
 from tests.sandbox_process import free_port
 from tests.topups.steps import A, confirm, paid_at_cloudflare, pay_with_card
@@ -374,7 +374,7 @@ def test_an_answer_arriving_after_the_row_was_marked_unknown_is_kept(
     assert late.detail["card"] == "visa 4242"
     assert "secret" not in json.dumps([e.detail for e in topup.events.all()])
     # Reconciliation now finds it by id on Cloudflare's invoices.
-    assert reconcile_account(account=account).settled == [(topup, TopUpState.COMPLETED)]
+    assert account_reconcile(account=account).settled == [(topup, TopUpState.COMPLETED)]
 
 
 @pytest.mark.django_db(transaction=True)

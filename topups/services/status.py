@@ -17,6 +17,7 @@ import logging
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
+from enum import StrEnum
 
 from django.conf import settings
 from django.db import connections
@@ -35,6 +36,7 @@ from cloudflare_client import (
     CloudflareNotFound,
     CloudflareSlow,
 )
+from cloudflare_client.types import STATUS_COMPLETED, STATUS_PENDING
 from topups.models import StatusProblem, TopUp, TopUpEvent
 from topups.selectors import amounts_agree
 from topups.services.create import topup_expire_if_stale
@@ -60,8 +62,17 @@ LIST_CHECK_INTERVAL = {
 }
 # Past this age a pending top-up is asked about at most once a minute, whoever asks.
 SLOW_AFTER, SLOW_INTERVAL = timedelta(minutes=10), timedelta(seconds=60)
-# What a status check answers when Cloudflare does not know the top-up's id.
-NOT_FOUND = "not_found"
+
+
+class StatusAnswer(StrEnum):
+    """What a status check learned: Cloudflare's status (the client reads anything else as
+    pending), or that Cloudflare does not know the top-up's id."""
+
+    COMPLETED = STATUS_COMPLETED
+    PENDING = STATUS_PENDING
+    NOT_FOUND = "not_found"
+
+
 # After a check that timed out, nobody asks about that top-up again for this long.
 FAILED_CHECK_BACKOFF = timedelta(seconds=5)
 STALE_REASONS = {
@@ -121,9 +132,9 @@ def topup_refresh_status(
     return topup
 
 
-def topup_check_now(*, topup: TopUp, actor=None) -> str | None:
+def topup_check_now(*, topup: TopUp, actor=None) -> StatusAnswer | None:
     """Ask Cloudflare now, whatever the interval (finance confirming a payment). Returns its
-    status (`completed` completes a pending or stale row), NOT_FOUND when Cloudflare does not
+    status (COMPLETED completes a pending or stale row), NOT_FOUND when Cloudflare does not
     know the id, or None when it could not be asked."""
     if not topup.payment_intent_id:
         return None
@@ -197,7 +208,7 @@ def _client(topup: TopUp) -> CloudflareClient | None:
         return None
 
 
-def _ask_cloudflare(topup: TopUp, client: CloudflareClient, actor=None) -> str | None:
+def _ask_cloudflare(topup: TopUp, client: CloudflareClient, actor=None) -> StatusAnswer | None:
     """Cloudflare's status of the top-up (None: it could not be asked), applied to the row,
     whose hold is then released, or extended to back off when no answer came."""
     try:
@@ -207,7 +218,7 @@ def _ask_cloudflare(topup: TopUp, client: CloudflareClient, actor=None) -> str |
         logger.warning("Top-up %s: Cloudflare does not know %s", topup.pk, topup.payment_intent_id)
         _checked(topup, problem="", hold=None)
         _mark_stale(topup, STALE_REASONS["not_found"])
-        return NOT_FOUND
+        return StatusAnswer.NOT_FOUND
     except CloudflareError as exc:
         logger.warning("Top-up %s: status check failed (%s)", topup.pk, exc)
         _checked(topup, *_no_answer(exc))
@@ -215,7 +226,7 @@ def _ask_cloudflare(topup: TopUp, client: CloudflareClient, actor=None) -> str |
     _checked(topup, problem="", hold=None)
     if status.is_completed and topup.state in (*PENDING_STATES, *RESOLVABLE_STATES):
         if _invoiced_for_another_amount(topup):
-            return status.status
+            return StatusAnswer(status.status)
         completed = topup_transition(
             topup=topup,
             to_state=TopUpState.COMPLETED,
@@ -232,7 +243,7 @@ def _ask_cloudflare(topup: TopUp, client: CloudflareClient, actor=None) -> str |
                 currency=topup.currency,
                 completed_at=topup.completed_at,
             )
-    return status.status
+    return StatusAnswer(status.status)
 
 
 def _invoiced_for_another_amount(topup: TopUp) -> bool:

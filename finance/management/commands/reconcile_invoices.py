@@ -1,11 +1,12 @@
 """Reconcile every account's top-ups with Cloudflare's invoices (run from cron), within the
-shared API budget: see finance.reconcile. Exits non-zero, after its summary, when an account's
-invoices could not be read, so cron notices (one reconciled elsewhere a moment ago is fine)."""
+shared API budget: see finance.services.account_reconcile. Exits non-zero, after its summary,
+when an account's invoices could not be read, so cron notices (one reconciled elsewhere a
+moment ago is fine)."""
 
 from django.core.management.base import BaseCommand, CommandError
 
 from accounts.models import CloudflareAccount
-from finance.reconcile import reconcile_account
+from finance.services import account_reconcile
 
 
 class Command(BaseCommand):
@@ -14,7 +15,7 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         settled = mismatched = unmatched = unread = failed = 0
         for account in CloudflareAccount.objects.all():
-            report = reconcile_account(account=account)
+            report = account_reconcile(account=account)
             if report.throttled_until:
                 unread += 1
                 self.stdout.write(f"  {account.name}: reconciled less than a minute ago")
