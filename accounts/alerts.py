@@ -17,7 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import CloudflareAccount, Membership
-from accounts.money import format_cents_fraction, format_rate
+from accounts.money import format_cents, format_rate
 from accounts.runway import Outlook, runway
 from cloudflare_client import CreditBalance, UsageBucket
 
@@ -62,9 +62,7 @@ def account_low_balance_check(
     )
     if recipients:
         email = EmailMessage(
-            SUBJECT.format(
-                account=account.name, balance=format_cents_fraction(balance.balance_cents)
-            ),
+            SUBJECT.format(account=account.name, balance=format_cents(balance.balance_cents)),
             _body(account, balance, daily),
             settings.DEFAULT_FROM_EMAIL,
             recipients,
@@ -88,8 +86,8 @@ def account_low_balance_check(
 def _body(account, balance, daily) -> str:
     lines = [
         f"The AI Gateway credit balance of {account.name} is "
-        f"{format_cents_fraction(balance.balance_cents)}, below the alert threshold of "
-        f"{format_cents_fraction(account.low_balance_alert_cents)}.",
+        f"{format_cents(balance.balance_cents)}, below the alert threshold of "
+        f"{format_cents(account.low_balance_alert_cents)}.",
         "",
     ]
     estimate = runway(balance_cents=balance.balance_cents, daily=daily, now=timezone.now())

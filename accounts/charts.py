@@ -4,7 +4,7 @@ as accessible markup (a title per bar, and the numbers as a table for screen rea
 from dataclasses import dataclass
 from decimal import Decimal
 
-from accounts.money import format_cents_fraction
+from accounts.money import format_cents
 from cloudflare_client import UsageBucket
 
 WIDTH, HEIGHT, TOP, BOTTOM = 600, 170, 26, 24
@@ -48,14 +48,14 @@ def bar_chart(buckets: list[UsageBucket], *, label_format: str) -> Chart | None:
                 width=round(slot * 0.7, 2),
                 height=round(height, 2),
                 label=bucket.start.strftime(label_format),
-                value=format_cents_fraction(bucket.spend_cents),
+                value=format_cents(bucket.spend_cents),
             )
         )
     total = sum((b.spend_cents for b in buckets), Decimal(0))
     return Chart(
         bars=tuple(bars),
-        max_label=format_cents_fraction(peak),
+        max_label=format_cents(peak),
         first_label=bars[0].label,
         last_label=bars[-1].label,
-        total=format_cents_fraction(total),
+        total=format_cents(total),
     )

@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from accounts.cloudflare import client_for_account
 from accounts.models import CloudflareAccount, Membership
-from accounts.money import format_cents_fraction
+from accounts.money import format_cents
 from accounts.snapshots import account_snapshots_expire
 from cloudflare_client import (
     CloudflareAuthError,
@@ -184,7 +184,7 @@ def account_connection_check(*, account: CloudflareAccount) -> ConnectionCheck:
         return ConnectionCheck(
             False, CONNECTION_MESSAGES["unavailable"].format(reason=exc.user_message)
         )
-    balance_display = format_cents_fraction(balance.balance_cents)
+    balance_display = format_cents(balance.balance_cents)
     return ConnectionCheck(True, CONNECTION_MESSAGES["works"].format(balance=balance_display))
 
 

@@ -14,7 +14,7 @@ from accounts.charts import bar_chart
 from accounts.cloudflare import credential_problem
 from accounts.forms import AutoTopUpForm, LowBalanceAlertForm
 from accounts.models import Membership
-from accounts.money import format_cents_fraction, format_rate
+from accounts.money import format_cents, format_rate
 from accounts.runway import runway
 from accounts.services import (
     AUTO_TOPUP_MESSAGES,
@@ -53,7 +53,7 @@ def overview(request, account_id):
         "memberships": memberships_of(request),
         "balance": balance,
         "credential_problem": credential_problem(account),
-        "balance_display": format_cents_fraction(balance.value.balance_cents) if balance else "",
+        "balance_display": format_cents(balance.value.balance_cents) if balance else "",
         "daily_chart": bar_chart(daily.value, label_format="%b %-d") if daily else None,
         "hourly_chart": bar_chart(hourly.value, label_format="%a %H:00") if hourly else None,
         "usage_read": snapshot_of_all(daily, hourly),
@@ -69,9 +69,7 @@ def overview(request, account_id):
             }
         ),
         "alert_display": (
-            format_cents_fraction(account.low_balance_alert_cents)
-            if account.low_balance_alert_cents
-            else ""
+            format_cents(account.low_balance_alert_cents) if account.low_balance_alert_cents else ""
         ),
     }
     context.update(_auto_topup_words(balance))
@@ -103,8 +101,8 @@ def invoices(request, account_id):
     rows = [
         {
             "invoice": invoice,
-            "paid": format_cents_fraction(invoice.amount_paid_cents),
-            "due": format_cents_fraction(invoice.amount_due_cents),
+            "paid": format_cents(invoice.amount_paid_cents),
+            "due": format_cents(invoice.amount_due_cents),
         }
         for invoice in (snapshot.value if snapshot else [])
         if kind == "all" or invoice.invoice_origin == kind
@@ -147,7 +145,7 @@ def auto_topup(request, account_id):
             messages.success(
                 request,
                 AUTO_TOPUP_MESSAGES["saved"].format(
-                    threshold=format_cents_fraction(threshold), amount=format_cents_fraction(amount)
+                    threshold=format_cents(threshold), amount=format_cents(amount)
                 ),
             )
             return redirect("accounts:auto_topup", account_id=account_id)
@@ -188,8 +186,8 @@ def _auto_topup_words(balance) -> dict:
         return {}
     config = balance.value.auto_topup
     return {
-        "auto_threshold": format_cents_fraction(config.threshold_cents),
-        "auto_amount": format_cents_fraction(config.amount_cents),
+        "auto_threshold": format_cents(config.threshold_cents),
+        "auto_amount": format_cents(config.amount_cents),
     }
 
 
@@ -208,7 +206,7 @@ def low_balance_alert(request, account_id):
             messages.success(
                 request,
                 f"Admins and finance members get an email when the balance falls below "
-                f"{format_cents_fraction(threshold)}.",
+                f"{format_cents(threshold)}.",
             )
     else:
         for error in form.errors.get("threshold", []):

@@ -11,7 +11,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.access import memberships_of
-from accounts.money import format_cents_fraction
+from accounts.money import format_cents
 from billing_portal.pagination import PAGE_PARAMS, keyset_page, query_without
 from finance import user_messages
 from finance.access import (
@@ -173,8 +173,8 @@ def resolve(request, account_id, pk):
             "candidates": candidates,
             "invoice": invoice,
             "invoice_agrees": invoice_agrees,
-            "invoice_paid": format_cents_fraction(invoice.amount_paid_cents) if invoice else "",
-            "invoice_due": format_cents_fraction(invoice.amount_due_cents) if invoice else "",
+            "invoice_paid": format_cents(invoice.amount_paid_cents) if invoice else "",
+            "invoice_due": format_cents(invoice.amount_due_cents) if invoice else "",
             "cloudflare_status": cloudflare_status,
             "next": _safe_next(request),
         },
@@ -204,7 +204,7 @@ def _reconciliation_rows(report) -> dict:
             {
                 "topup": topup,
                 "invoice": invoice,
-                "paid": format_cents_fraction(invoice.amount_paid_cents),
+                "paid": format_cents(invoice.amount_paid_cents),
             }
             for topup, invoice in report.contradicted
         ],
@@ -212,14 +212,14 @@ def _reconciliation_rows(report) -> dict:
             {
                 "topup": topup,
                 "invoice": invoice,
-                "invoiced": format_cents_fraction(invoice.amount_due_cents),
+                "invoiced": format_cents(invoice.amount_due_cents),
             }
             for topup, invoice in report.mismatched
         ],
         "unmatched": [
             {
                 "invoice": invoice,
-                "paid": format_cents_fraction(invoice.amount_paid_cents),
+                "paid": format_cents(invoice.amount_paid_cents),
                 "claimed_by": report.claims.get(invoice.id, []),
             }
             for invoice in report.unmatched_invoices

@@ -14,7 +14,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.access import membership_or_404, memberships_of
-from accounts.money import format_cents, format_cents_fraction
+from accounts.money import format_cents
 from accounts.selectors import account_count
 from accounts.services import account_limits
 from topups import selectors, user_messages
@@ -224,8 +224,8 @@ def topup_detail(request, account_id, pk):
             membership,
             topup=topup,
             invoice=invoice,
-            invoice_paid=format_cents_fraction(invoice.amount_paid_cents) if invoice else "",
-            invoice_due=format_cents_fraction(invoice.amount_due_cents) if invoice else "",
+            invoice_paid=format_cents(invoice.amount_paid_cents) if invoice else "",
+            invoice_due=format_cents(invoice.amount_due_cents) if invoice else "",
             invoice_mismatch=bool(invoice) and invoice.amount_due_cents != topup.amount_cents,
             events=topup.events.select_related("actor"),
             **_status_context(request, topup),
