@@ -14,7 +14,7 @@ from accounts.charts import bar_chart
 from accounts.cloudflare import credential_problem
 from accounts.forms import AutoTopUpForm, LowBalanceAlertForm
 from accounts.models import Membership
-from accounts.money import format_cents, format_rate
+from accounts.money import format_cents
 from accounts.runway import runway
 from accounts.services import (
     AUTO_TOPUP_MESSAGES,
@@ -53,7 +53,6 @@ def overview(request, account_id):
         "memberships": memberships_of(request),
         "balance": balance,
         "credential_problem": credential_problem(account),
-        "balance_display": format_cents(balance.value.balance_cents) if balance else "",
         "daily_chart": bar_chart(daily.value, label_format="%b %-d") if daily else None,
         "hourly_chart": bar_chart(hourly.value, label_format="%a %H:00") if hourly else None,
         "usage_read": snapshot_of_all(daily, hourly),
@@ -68,11 +67,7 @@ def overview(request, account_id):
                 )
             }
         ),
-        "alert_display": (
-            format_cents(account.low_balance_alert_cents) if account.low_balance_alert_cents else ""
-        ),
     }
-    context.update(_auto_topup_words(balance))
     if balance:
         estimate = runway(
             balance_cents=balance.value.balance_cents,
@@ -80,7 +75,6 @@ def overview(request, account_id):
             now=timezone.now(),
         )
         context["runway"] = estimate
-        context["burn_display"] = format_rate(estimate.burn_cents_per_day)
         if daily:  # without the usage there is no rate to cover days at
             cover = estimate.cover_cents(cover_days, balance.value.balance_cents)
             context["cover_cents"] = cover
@@ -98,12 +92,8 @@ def invoices(request, account_id):
     snapshot = account_invoices(account=membership.account)
     kind = request.GET.get("type", "all")
     kind = kind if kind in dict(INVOICE_KINDS) else "all"
-    rows = [
-        {
-            "invoice": invoice,
-            "paid": format_cents(invoice.amount_paid_cents),
-            "due": format_cents(invoice.amount_due_cents),
-        }
+    invoices = [
+        invoice
         for invoice in (snapshot.value if snapshot else [])
         if kind == "all" or invoice.invoice_origin == kind
     ]
@@ -116,7 +106,7 @@ def invoices(request, account_id):
             "memberships": memberships_of(request),
             "snapshot": snapshot,
             "credential_problem": credential_problem(membership.account),
-            "rows": rows,
+            "invoices": invoices,
             "kind": kind,
             "kinds": INVOICE_KINDS,
         },
@@ -161,7 +151,6 @@ def auto_topup(request, account_id):
             "refusal": refusal,
             "config": balance.value.auto_topup if balance else None,
             "credential_problem": credential_problem(account),
-            **_auto_topup_words(balance),
         },
         status=400 if request.method == "POST" else 200,
     )
@@ -179,16 +168,6 @@ def auto_topup_remove(request, account_id):
     else:
         messages.success(request, AUTO_TOPUP_MESSAGES["removed"])
     return redirect("accounts:auto_topup", account_id=account_id)
-
-
-def _auto_topup_words(balance) -> dict:
-    if not balance or not balance.value.auto_topup.configured:
-        return {}
-    config = balance.value.auto_topup
-    return {
-        "auto_threshold": format_cents(config.threshold_cents),
-        "auto_amount": format_cents(config.amount_cents),
-    }
 
 
 @login_required

@@ -60,6 +60,11 @@ class Reconciliation:
     # Every invoice of the account was read; else older ones are not listed here.
     complete: bool = True
 
+    @property
+    def unmatched(self) -> list[tuple[Invoice, list[TopUp]]]:
+        """Each unmatched invoice with the top-ups it could be (none: it is recordable)."""
+        return [(invoice, self.claims.get(invoice.id, [])) for invoice in self.unmatched_invoices]
+
 
 def reconcile_account(*, account: CloudflareAccount, settle: bool = True) -> Reconciliation:
     """Compare the account's top-ups with its invoices. With `settle`, read every page afresh
