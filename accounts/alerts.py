@@ -13,17 +13,16 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.mail import EmailMessage
 from django.db.models import Q
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import CloudflareAccount, Membership
-from accounts.money import format_cents_fraction, format_rate
-from accounts.runway import Outlook, runway
+from accounts.runway import runway
 from cloudflare_client import CreditBalance, UsageBucket
 
 logger = logging.getLogger(__name__)
 
-SUBJECT = "{account}: AI Gateway credits are running low ({balance})"
 # Far longer than a send can take (EMAIL_TIMEOUT bounds each step of the SMTP conversation).
 CLAIM_EXPIRES = timedelta(minutes=10)
 
@@ -61,14 +60,7 @@ def account_low_balance_check(
         .values_list("user__email", flat=True)
     )
     if recipients:
-        email = EmailMessage(
-            SUBJECT.format(
-                account=account.name, balance=format_cents_fraction(balance.balance_cents)
-            ),
-            _body(account, balance, daily),
-            settings.DEFAULT_FROM_EMAIL,
-            recipients,
-        )
+        email = _email(account, balance, daily, recipients)
         try:
             email.send()
         # smtplib's errors, refused connections and timeouts are OSErrors; an address the
@@ -85,27 +77,19 @@ def account_low_balance_check(
     return bool(recipients)
 
 
-def _body(account, balance, daily) -> str:
-    lines = [
-        f"The AI Gateway credit balance of {account.name} is "
-        f"{format_cents_fraction(balance.balance_cents)}, below the alert threshold of "
-        f"{format_cents_fraction(account.low_balance_alert_cents)}.",
-        "",
-    ]
-    estimate = runway(balance_cents=balance.balance_cents, daily=daily, now=timezone.now())
-    rate = f"At the recent rate of {format_rate(estimate.burn_cents_per_day)} a day"
-    if estimate.outlook == Outlook.RUN_OUT:
-        lines += ["The credits have run out.", ""]
-    elif estimate.outlook == Outlook.DAYS:
-        lines += [
-            f"{rate}, it lasts about {estimate.days_left:.0f} more day(s), until around "
-            f"{estimate.runs_out_at:%b %d}.",
-            "",
-        ]
-    elif estimate.outlook == Outlook.MORE_THAN_A_YEAR:
-        lines += [f"{rate}, it lasts more than a year.", ""]
-    topup_url = settings.SITE_URL + reverse(
-        "accounts:overview", kwargs={"account_id": account.account_id}
+def _email(account, balance, daily, recipients) -> EmailMessage:
+    """The alert, from templates/emails/low_balance_{subject,body}.txt."""
+    context = {
+        "account": account,
+        "balance": balance,
+        "runway": runway(balance_cents=balance.balance_cents, daily=daily, now=timezone.now()),
+        "topup_url": settings.SITE_URL
+        + reverse("accounts:overview", kwargs={"account_id": account.account_id}),
+    }
+    subject = render_to_string("emails/low_balance_subject.txt", context)
+    return EmailMessage(
+        " ".join(subject.strip().splitlines()),  # one line, whatever the account's name holds
+        render_to_string("emails/low_balance_body.txt", context),
+        settings.DEFAULT_FROM_EMAIL,
+        recipients,
     )
-    lines += [f"Top up here: {topup_url}", "", "You get this once each time it falls below."]
-    return "\n".join(lines)

@@ -4,7 +4,6 @@ as accessible markup (a title per bar, and the numbers as a table for screen rea
 from dataclasses import dataclass
 from decimal import Decimal
 
-from accounts.money import format_cents_fraction
 from cloudflare_client import UsageBucket
 
 WIDTH, HEIGHT, TOP, BOTTOM = 600, 170, 26, 24
@@ -17,16 +16,16 @@ class Bar:
     width: float
     height: float
     label: str
-    value: str
+    spend_cents: Decimal
 
 
 @dataclass(frozen=True)
 class Chart:
     bars: tuple[Bar, ...]
-    max_label: str
+    peak_cents: Decimal
     first_label: str
     last_label: str
-    total: str
+    total_cents: Decimal
     width: int = WIDTH
     height: int = HEIGHT
     baseline: int = HEIGHT - BOTTOM
@@ -48,14 +47,14 @@ def bar_chart(buckets: list[UsageBucket], *, label_format: str) -> Chart | None:
                 width=round(slot * 0.7, 2),
                 height=round(height, 2),
                 label=bucket.start.strftime(label_format),
-                value=format_cents_fraction(bucket.spend_cents),
+                spend_cents=bucket.spend_cents,
             )
         )
     total = sum((b.spend_cents for b in buckets), Decimal(0))
     return Chart(
         bars=tuple(bars),
-        max_label=format_cents_fraction(peak),
+        peak_cents=peak,
         first_label=bars[0].label,
         last_label=bars[-1].label,
-        total=format_cents_fraction(total),
+        total_cents=total,
     )

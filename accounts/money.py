@@ -1,4 +1,5 @@
-"""Money is cents everywhere; this is the one place that turns it into text."""
+"""Money is cents everywhere; this is the one place that turns it into text (the `|dollars`
+filter and the few Python sentences that name an amount both call it)."""
 
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -6,18 +7,15 @@ from decimal import ROUND_HALF_UP, Decimal
 MINUS = "\u2212"
 
 
-def format_cents(cents: int) -> str:
-    dollars, rest = divmod(abs(cents), 100)
-    return f"{MINUS if cents < 0 else ''}${dollars:,}.{rest:02d}"
-
-
-def format_cents_fraction(cents) -> str:
-    """Cents that may be fractional (balances, usage), rounded to the cent only for display."""
-    return format_cents(int(Decimal(cents).quantize(Decimal(1), rounding=ROUND_HALF_UP)))
+def format_cents(cents: int | Decimal) -> str:
+    """Whole or fractional cents (balances, usage, invoices), rounded to the cent for display."""
+    whole = int(Decimal(cents).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+    dollars, rest = divmod(abs(whole), 100)
+    return f"{MINUS if whole < 0 else ''}${dollars:,}.{rest:02d}"
 
 
 def format_rate(cents) -> str:
     """A spend per day or hour: a tiny one that rounds to no cent still reads as a spend."""
     if 0 < cents < Decimal("0.5"):
         return "less than " + format_cents(1)
-    return format_cents_fraction(cents)
+    return format_cents(cents)

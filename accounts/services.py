@@ -15,7 +15,7 @@ from django.db.models import Q
 
 from accounts.cloudflare import client_for_account
 from accounts.models import CloudflareAccount, Membership
-from accounts.money import format_cents_fraction
+from accounts.money import format_cents
 from accounts.snapshots import account_snapshots_expire, account_topup_limits
 from cloudflare_client import (
     CloudflareAuthError,
@@ -205,7 +205,7 @@ def account_connection_check(*, account: CloudflareAccount) -> ConnectionCheck:
         return ConnectionCheck(
             False, CONNECTION_MESSAGES["unavailable"].format(reason=exc.user_message)
         )
-    balance_display = format_cents_fraction(balance.balance_cents)
+    balance_display = format_cents(balance.balance_cents)
     return ConnectionCheck(True, CONNECTION_MESSAGES["works"].format(balance=balance_display))
 
 

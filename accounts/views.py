@@ -13,7 +13,7 @@ from accounts.cloudflare import credential_problem
 from accounts.fields import cents_as_text
 from accounts.forms import AutoTopUpForm, LowBalanceAlertForm
 from accounts.models import Membership
-from accounts.money import format_cents_fraction, format_rate
+from accounts.money import format_cents
 from accounts.runway import runway
 from accounts.services import (
     AUTO_TOPUP_MESSAGES,
@@ -53,20 +53,13 @@ def overview(request, account_id):
         "memberships": memberships_of(request),
         "balance": balance,
         "credential_problem": credential_problem(account),
-        "balance_display": format_cents_fraction(balance.value.balance_cents) if balance else "",
         "daily_chart": bar_chart(daily.value, label_format="%b %-d") if daily else None,
         "hourly_chart": bar_chart(hourly.value, label_format="%a %H:00") if hourly else None,
         "usage_read": snapshot_of_all(daily, hourly),
         "cover_days": cover_days,
         "cover_choices": COVER_DAYS,
         "alert_form": LowBalanceAlertForm(initial={"threshold": account.low_balance_alert_cents}),
-        "alert_display": (
-            format_cents_fraction(account.low_balance_alert_cents)
-            if account.low_balance_alert_cents
-            else ""
-        ),
     }
-    context.update(_auto_topup_words(balance))
     if balance:
         estimate = runway(
             balance_cents=balance.value.balance_cents,
@@ -74,7 +67,6 @@ def overview(request, account_id):
             now=timezone.now(),
         )
         context["runway"] = estimate
-        context["burn_display"] = format_rate(estimate.burn_cents_per_day)
         if daily:  # without the usage there is no rate to cover days at
             limits = account_limits(account=account)  # those the amount page checks
             cover = estimate.cover_cents(cover_days, balance.value.balance_cents, limits)
@@ -93,12 +85,8 @@ def invoices(request, account_id):
     snapshot = account_invoices(account=membership.account)
     kind = request.GET.get("type", "all")
     kind = kind if kind in dict(INVOICE_KINDS) else "all"
-    rows = [
-        {
-            "invoice": invoice,
-            "paid": format_cents_fraction(invoice.amount_paid_cents),
-            "due": format_cents_fraction(invoice.amount_due_cents),
-        }
+    invoices = [
+        invoice
         for invoice in (snapshot.value if snapshot else [])
         if kind == "all" or invoice.invoice_origin == kind
     ]
@@ -111,7 +99,7 @@ def invoices(request, account_id):
             "memberships": memberships_of(request),
             "snapshot": snapshot,
             "credential_problem": credential_problem(membership.account),
-            "rows": rows,
+            "invoices": invoices,
             "kind": kind,
             "kinds": INVOICE_KINDS,
         },
@@ -140,7 +128,7 @@ def auto_topup(request, account_id):
             messages.success(
                 request,
                 AUTO_TOPUP_MESSAGES["saved"].format(
-                    threshold=format_cents_fraction(threshold), amount=format_cents_fraction(amount)
+                    threshold=format_cents(threshold), amount=format_cents(amount)
                 ),
             )
             return redirect("accounts:auto_topup", account_id=account_id)
@@ -156,7 +144,6 @@ def auto_topup(request, account_id):
             "refusal": refusal,
             "config": balance.value.auto_topup if balance else None,
             "credential_problem": credential_problem(account),
-            **_auto_topup_words(balance),
         },
         status=400 if request.method == "POST" else 200,
     )
@@ -176,16 +163,6 @@ def auto_topup_remove(request, account_id):
     return redirect("accounts:auto_topup", account_id=account_id)
 
 
-def _auto_topup_words(balance) -> dict:
-    if not balance or not balance.value.auto_topup.configured:
-        return {}
-    config = balance.value.auto_topup
-    return {
-        "auto_threshold": format_cents_fraction(config.threshold_cents),
-        "auto_amount": format_cents_fraction(config.amount_cents),
-    }
-
-
 @login_required
 @require_POST
 def low_balance_alert(request, account_id):
@@ -201,7 +178,7 @@ def low_balance_alert(request, account_id):
             messages.success(
                 request,
                 f"Admins and finance members get an email when the balance falls below "
-                f"{format_cents_fraction(threshold)}.",
+                f"{format_cents(threshold)}.",
             )
     else:
         for error in form.errors.get("threshold", []):

@@ -85,6 +85,7 @@ TEMPLATES = [
                 "accounts.context_processors.billing_mode",
                 "accounts.context_processors.navigation",
             ],
+            "builtins": ["accounts.templatetags.billing"],
         },
     },
 ]

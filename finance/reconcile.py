@@ -56,6 +56,11 @@ class Reconciliation:
     # Every invoice of the account was read; else older ones are not listed here.
     complete: bool = True
 
+    @property
+    def unmatched(self) -> list[tuple[Invoice, list[TopUp]]]:
+        """Each unmatched invoice with the top-ups it could be (none: it is recordable)."""
+        return [(invoice, self.claims.get(invoice.id, [])) for invoice in self.unmatched_invoices]
+
 
 def reconciliation_report(*, account: CloudflareAccount) -> Reconciliation:
     """Compare the account's top-ups with the invoices held (no call while they are young,

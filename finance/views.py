@@ -11,7 +11,6 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.access import memberships_of
-from accounts.money import format_cents_fraction
 from billing_portal.pagination import PAGE_PARAMS, keyset_page, query_without
 from finance import user_messages
 from finance.access import (
@@ -173,8 +172,6 @@ def resolve(request, account_id, pk):
             "candidates": candidates,
             "invoice": invoice,
             "invoice_agrees": invoice_agrees,
-            "invoice_paid": format_cents_fraction(invoice.amount_paid_cents) if invoice else "",
-            "invoice_due": format_cents_fraction(invoice.amount_due_cents) if invoice else "",
             "cloudflare_status": cloudflare_status,
             "next": _safe_next(request),
         },
@@ -187,44 +184,15 @@ def resolve(request, account_id, pk):
 def reconciliation(request):
     """Each finance account's top-ups against Cloudflare's invoices, from the cached invoices."""
     accounts = require_finance_somewhere(request.user)
-    reports = []
-    for account in accounts:
-        report = reconciliation_report(account=account)
-        reports.append({"account": account, "report": report, **_reconciliation_rows(report)})
+    reports = [
+        {"account": account, "report": reconciliation_report(account=account)}
+        for account in accounts
+    ]
     return render(
         request,
         "finance/reconciliation.html",
         {"reports": reports, "memberships": memberships_of(request)},
     )
-
-
-def _reconciliation_rows(report) -> dict:
-    return {
-        "contradicted": [
-            {
-                "topup": topup,
-                "invoice": invoice,
-                "paid": format_cents_fraction(invoice.amount_paid_cents),
-            }
-            for topup, invoice in report.contradicted
-        ],
-        "mismatches": [
-            {
-                "topup": topup,
-                "invoice": invoice,
-                "invoiced": format_cents_fraction(invoice.amount_due_cents),
-            }
-            for topup, invoice in report.mismatched
-        ],
-        "unmatched": [
-            {
-                "invoice": invoice,
-                "paid": format_cents_fraction(invoice.amount_paid_cents),
-                "claimed_by": report.claims.get(invoice.id, []),
-            }
-            for invoice in report.unmatched_invoices
-        ],
-    }
 
 
 @login_required

@@ -70,7 +70,7 @@ def test_auto_top_up_set_above_the_balance_fires_at_once(client, admin_user, acc
 
 def auto_invoices(client):
     page = client.get(reverse("accounts:invoices", kwargs=A), {"type": "auto"})
-    return [row["invoice"] for row in page.context["rows"]]
+    return list(page.context["invoices"])
 
 
 @pytest.mark.parametrize(

@@ -3,6 +3,7 @@ link, whoever reads the balance; re-armed when the balance is back above. Marked
 the mail server took it: an outage never breaks a page, and the next read tries again."""
 
 import logging
+import re
 import time
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -81,6 +82,33 @@ def test_one_email_per_crossing_to_admins_and_finance(watched, settings):
 def test_the_email_of_an_account_that_hardly_spends_says_more_than_a_year(watched):
     assert check(watched, 1999, days_spending("0.0001")) is True
     assert "less than $0.01 a day, it lasts more than a year." in mail.outbox[0].body
+
+
+def test_the_email_reads_exactly_so(watched, settings):
+    settings.SITE_URL = "https://billing.example.com"
+    assert check(watched, "1999.5", days_spending(500)) is True
+    (email,) = mail.outbox
+    assert re.fullmatch(
+        "The AI Gateway credit balance of Acme AI \\(production\\) is \\$20.00, below the alert "
+        "threshold of \\$20.00.\n"
+        "\n"
+        "At the recent rate of \\$5.00 a day, it lasts about 4 more day\\(s\\), until around "
+        "[A-Z][a-z]{2} [0-3][0-9].\n"
+        "\n"
+        f"Top up here: https://billing.example.com/accounts/{DEMO_ACCOUNT_ID}/\n"
+        "\n"
+        "You get this once each time it falls below.",
+        email.body,
+    )
+
+
+def test_the_email_is_plain_text_however_the_account_is_named(watched):
+    watched.name = 'R&D <Lab> "Q1"'
+    watched.save()
+    assert check(watched, 100) is True
+    (email,) = mail.outbox
+    assert email.subject == 'R&D <Lab> "Q1": AI Gateway credits are running low ($1.00)'
+    assert email.body.startswith('The AI Gateway credit balance of R&D <Lab> "Q1" is $1.00,')
 
 
 def test_deactivated_users_get_no_email(watched, finance_user):

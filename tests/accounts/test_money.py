@@ -1,10 +1,11 @@
-"""Money as text: dollars with thousands separators, a real minus sign (U+2212) below zero."""
+"""Money as text: dollars with thousands separators, a real minus sign (U+2212) below zero; one
+formatter for whole and fractional cents."""
 
 from decimal import Decimal
 
 import pytest
 
-from accounts.money import format_cents, format_cents_fraction, format_rate
+from accounts.money import format_cents, format_rate
 
 MINUS = "\u2212"
 
@@ -34,7 +35,7 @@ def test_whole_cents(cents, text):
     ],
 )
 def test_fractional_cents(cents, text):
-    assert format_cents_fraction(cents) == text
+    assert format_cents(cents) == text
 
 
 @pytest.mark.parametrize(

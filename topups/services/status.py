@@ -26,7 +26,7 @@ from django.utils import timezone
 
 from accounts.budget import CallPriority, calls_for
 from accounts.cloudflare import client_for_account
-from accounts.money import format_cents_fraction
+from accounts.money import format_cents
 from accounts.snapshots import account_cached_invoice, account_snapshots_topup_completed
 from cloudflare_client import (
     CloudflareBudgetExhausted,
@@ -254,7 +254,7 @@ def _invoiced_for_another_amount(topup: TopUp) -> bool:
     if invoice is None or amounts_agree(topup, invoice):
         return False
     reason = STALE_REASONS["other_amount"].format(
-        invoiced=format_cents_fraction(invoice.amount_due_cents), amount=topup.amount_display
+        invoiced=format_cents(invoice.amount_due_cents), amount=topup.amount_display
     )
     logger.warning("Top-up %s: %s", topup.pk, reason)
     _mark_stale(topup, reason)

@@ -14,7 +14,6 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.access import membership_or_404, memberships_of
-from accounts.money import format_cents, format_cents_fraction
 from accounts.selectors import account_count
 from accounts.services import account_limits
 from topups import selectors, user_messages
@@ -63,9 +62,7 @@ def topup_amount(request, account_id):
 def _render_amount_page(request, membership, form, status=200):
     limits = form.limits
     presets = [
-        (cents, format_cents(cents))
-        for cents in AmountForm.PRESETS
-        if limits.min_cents <= cents <= limits.max_cents
+        cents for cents in AmountForm.PRESETS if limits.min_cents <= cents <= limits.max_cents
     ]
     context = account_context(request, membership, form=form, presets=presets)
     return render(request, "topups/amount.html", context, status=status)
@@ -99,7 +96,7 @@ def topup_review(request, account_id):
             request,
             membership,
             form=confirm,
-            amount_display=format_cents(amount_cents),
+            amount_cents=amount_cents,
             amount_input=request.GET.get("amount", ""),
             duplicate=duplicate,
         ),
@@ -224,8 +221,6 @@ def topup_detail(request, account_id, pk):
             membership,
             topup=topup,
             invoice=invoice,
-            invoice_paid=format_cents_fraction(invoice.amount_paid_cents) if invoice else "",
-            invoice_due=format_cents_fraction(invoice.amount_due_cents) if invoice else "",
             invoice_mismatch=bool(invoice) and invoice.amount_due_cents != topup.amount_cents,
             events=topup.events.select_related("actor"),
             **_status_context(request, topup),
