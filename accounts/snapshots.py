@@ -179,7 +179,7 @@ def account_snapshots_topup_completed(
         held = _load("invoices", row.value) if row else None
         if held is None or held.history.get(invoice_id):
             return  # nothing held (the first read brings every invoice), or it is there
-        # As Cloudflare lists it (shared/reference/cloudflare-billing-api.md), to the second's
+        # As Cloudflare lists it (its API reference, AI Gateway billing), to the second's
         # fraction: the time the top-up completed here.
         invoice = {
             "id": invoice_id,
