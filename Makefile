@@ -11,7 +11,7 @@ LOCALSTRIPE_PORT ?= 8420
 SANDBOX_SETTLE_SECONDS ?= 3
 export SANDBOX_API_PORT LOCALSTRIPE_PORT WEB_HOST WEB_PORT
 
-.PHONY: help run serve lock bench soak sandbox test test-postgres lint format install install-dev chromium nginx clean
+.PHONY: help run serve lock bench bench-postgres soak sandbox test test-postgres lint format install install-dev chromium nginx clean
 .DEFAULT_GOAL := help
 
 ## help: this list (what `make` alone prints): each target with its `##` comment
@@ -76,6 +76,11 @@ serve: install
 bench: install-dev
 	$(BIN)/python -m bench
 
+## bench-postgres: the history, the finance desk and the CSV export at 1,000,000 top-ups against
+## 1,000, on a throwaway PostgreSQL; prints a table, writes bench/results-postgres.json
+bench-postgres: install-dev
+	scripts/with-postgres.sh $(BIN)/python -m bench.postgres
+
 ## soak: SOAK_SECONDS (600) of a busy team, with faults, on a throwaway PostgreSQL behind gunicorn;
 ## then the invariants; prints a table, writes bench/soak.json (not part of `make test`)
 soak: install-dev
@@ -129,7 +134,7 @@ test: install-dev chromium nginx $(AXE) lint
 
 ## test-postgres: the database tests (state machine, races, budget, flow, finance, access, crafted input) on a throwaway PostgreSQL
 test-postgres: install-dev
-	scripts/with-postgres.sh $(BIN)/python -m pytest tests/accounts tests/topups tests/finance tests/test_access.py tests/test_crafted_input.py tests/test_migrate_lock.py tests/test_backup_restore.py $(PYTEST_ARGS)
+	scripts/with-postgres.sh $(BIN)/python -m pytest tests/accounts tests/topups tests/finance tests/test_access.py tests/test_crafted_input.py tests/test_migrate_lock.py tests/test_backup_restore.py tests/test_bench_postgres.py $(PYTEST_ARGS)
 
 ## clean: remove .venv/, the caches and test-artifacts/
 clean:

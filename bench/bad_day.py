@@ -26,21 +26,56 @@ def outage(sandbox, user, account, notes) -> float:
     """Sign-in page p95 while twelve clients poll a processing top-up's status every second and
     Cloudflare's status endpoint hangs (25 s), over the same with no fault: same gunicorn (as
     `make serve` runs it, 3 workers x 4 threads), same run."""
-    import requests
+    topup = _processing_topup(user, account)
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    server = _gunicorn(sandbox, port)
+    client = Client()
+    client.force_login(user)
+    cookie = {"sessionid": client.cookies["sessionid"].value}
+    status_url = base + reverse(
+        "topups:status", kwargs={"account_id": account.account_id, "pk": topup.pk}
+    )
+    stop_polling = threading.Event()
+    pollers = [
+        threading.Thread(target=_poll, args=(status_url, cookie, stop_polling), daemon=True)
+        for _ in range(12)
+    ]
+    try:
+        wait_for_http(f"{base}/healthz", process=server)
+        for poller in pollers:
+            poller.start()
+        normal, _ = _sign_in_p95(base, 15)
+        sandbox.fault("status", "hang", count=100_000, hang_seconds=25)
+        hanging, failures = _sign_in_p95(base, 40)
+    finally:
+        stop_polling.set()
+        sandbox.control("DELETE", "faults")
+        server.terminate()
+        server.wait(timeout=30)
+    notes["outage"] = (
+        f"sign-in p95 {normal * 1000:.1f} ms with no fault, {hanging * 1000:.1f} ms while status "
+        f"hangs (12 pollers, 40 s, {failures} failed)"
+    )
+    return hanging / normal
 
+
+def _processing_topup(user, account) -> TopUp:
+    """A top-up Cloudflare really made, in the state whose page polls its status."""
     from accounts.cloudflare import client_for_account
 
     created = client_for_account(account).topups.create(account.account_id, amount_cents=5000)
-    topup = TopUp.objects.create(
+    return TopUp.objects.create(
         account=account,
         created_by=user,
         amount_cents=5000,
         state=TopUpState.PROCESSING,
         payment_intent_id=created.payment_intent_id,
     )
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    server = subprocess.Popen(
+
+
+def _gunicorn(sandbox, port: int) -> subprocess.Popen:
+    return subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "billing_portal.wsgi", "-c", "gunicorn.conf.py"],
         cwd=ROOT,
         env={
@@ -54,54 +89,34 @@ def outage(sandbox, user, account, notes) -> float:
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    client = Client()
-    client.force_login(user)
-    cookie = {"sessionid": client.cookies["sessionid"].value}
-    status_url = base + reverse(
-        "topups:status", kwargs={"account_id": account.account_id, "pk": topup.pk}
-    )
-    stop_polling = threading.Event()
 
-    def poll():
-        session = requests.Session()
-        session.cookies.update(cookie)
-        while not stop_polling.is_set():
-            with contextlib.suppress(requests.RequestException):
-                session.get(status_url, timeout=60)
-            stop_polling.wait(1)
 
-    def sign_in_p95(seconds: float) -> tuple[float, int]:
-        latencies, failures = [], 0
-        deadline = time.monotonic() + seconds
-        while time.monotonic() < deadline:
-            start = time.perf_counter()
-            try:
-                requests.get(f"{base}/login/", timeout=60).raise_for_status()
-                latencies.append(time.perf_counter() - start)
-            except requests.RequestException:
-                failures += 1
-                latencies.append(time.perf_counter() - start)
-            time.sleep(0.2)
-        return statistics.quantiles(latencies, n=20)[-1], failures
+def _poll(status_url: str, cookie: dict, stop_polling: threading.Event) -> None:
+    import requests
 
-    pollers = [threading.Thread(target=poll, daemon=True) for _ in range(12)]
-    try:
-        wait_for_http(f"{base}/healthz", process=server)
-        for poller in pollers:
-            poller.start()
-        normal, _ = sign_in_p95(15)
-        sandbox.fault("status", "hang", count=100_000, hang_seconds=25)
-        hanging, failures = sign_in_p95(40)
-    finally:
-        stop_polling.set()
-        sandbox.control("DELETE", "faults")
-        server.terminate()
-        server.wait(timeout=30)
-    notes["outage"] = (
-        f"sign-in p95 {normal * 1000:.1f} ms with no fault, {hanging * 1000:.1f} ms while status "
-        f"hangs (12 pollers, 40 s, {failures} failed)"
-    )
-    return hanging / normal
+    session = requests.Session()
+    session.cookies.update(cookie)
+    while not stop_polling.is_set():
+        with contextlib.suppress(requests.RequestException):
+            session.get(status_url, timeout=60)
+        stop_polling.wait(1)
+
+
+def _sign_in_p95(base: str, seconds: float) -> tuple[float, int]:
+    import requests
+
+    latencies, failures = [], 0
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        start = time.perf_counter()
+        try:
+            requests.get(f"{base}/login/", timeout=60).raise_for_status()
+            latencies.append(time.perf_counter() - start)
+        except requests.RequestException:
+            failures += 1
+            latencies.append(time.perf_counter() - start)
+        time.sleep(0.2)
+    return statistics.quantiles(latencies, n=20)[-1], failures
 
 
 def soak_like_run(notes, outside_env: dict, seconds: int) -> float:

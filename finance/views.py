@@ -22,7 +22,13 @@ from finance.export import csv_lines, export_filename
 from finance.forms import BulkConfirmForm, DeskFilterForm, ResolveForm
 from finance.outcomes import ConfirmResult, RecordResult, ResolveOutcome
 from finance.reconcile import candidate_invoices, invoice_of, reconciliation_report
-from finance.selectors import KIND_CHOICES, QUEUE_KINDS, finance_queue_counts, finance_topup_list
+from finance.selectors import (
+    COUNT_CAP,
+    KIND_CHOICES,
+    QUEUE_KINDS,
+    finance_queue_counts,
+    finance_topup_list,
+)
 from finance.services import (
     FinanceRefusal,
     account_reconcile,
@@ -69,6 +75,8 @@ def desk(request):
             "scope_query": query_without(request.GET, *PAGE_PARAMS, "kind"),
             "filters": filters,
             "export_count": counts[filters["kind"]],
+            "count_cap": COUNT_CAP,
+            "attention_capped": counts["attention"] > COUNT_CAP,
             "export_filename": export_filename(**_export_scope(filters)),
             "memberships": memberships_of(request),
         },

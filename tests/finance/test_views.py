@@ -45,6 +45,47 @@ def test_queue_counts_each_kind_and_lists_what_needs_attention(finance_client, m
     assert "Still pending after 120 minutes." in response.content.decode()
 
 
+def test_the_desk_counts_up_to_a_cap_so_that_a_long_history_stays_cheap(
+    finance_client, make_topup, monkeypatch
+):
+    # Counting every top-up reads every top-up: past the cap the tab says so, not how many.
+    monkeypatch.setattr("finance.selectors.COUNT_CAP", 3, raising=False)
+    monkeypatch.setattr("finance.views.COUNT_CAP", 3, raising=False)
+    for _ in range(2):
+        make_topup(state=TopUpState.UNKNOWN)
+    for _ in range(3):
+        make_topup(state=TopUpState.FAILED)  # refused at create: nothing to do
+
+    html = finance_client.get(reverse("finance:desk"), {"kind": "all"}).content.decode()
+
+    assert tab(html, "All top-ups") == "3+"
+    assert tab(html, "Everything needing attention") == "2"
+    assert tab(html, "Outcome unknown") == "2"
+    assert "Export 3+ top-ups as CSV" in html
+
+
+def test_past_the_cap_of_rows_needing_attention_each_kind_is_counted_at_least(
+    finance_client, make_topup, monkeypatch
+):
+    monkeypatch.setattr("finance.selectors.COUNT_CAP", 3, raising=False)
+    monkeypatch.setattr("finance.views.COUNT_CAP", 3, raising=False)
+    for _ in range(5):
+        make_topup(state=TopUpState.UNKNOWN)
+
+    html = finance_client.get(reverse("finance:desk")).content.decode()
+
+    assert tab(html, "Everything needing attention") == "3+"
+    assert tab(html, "Outcome unknown") == "3+"
+    assert tab(html, "Needs attention") == "0+"
+    assert "Export 3+ top-ups as CSV" in html
+
+
+def tab(html: str, label: str) -> str:
+    """The count on the desk's tab `label`."""
+    end = html.index(f'</span> <span class="kind-tab__label">{label}</span>')
+    return html[html.rindex('<span class="kind-tab__count">', 0, end) :][30:].split("<")[0]
+
+
 def test_queue_filters_by_kind_and_account(finance_client, make_topup, finance_user, other_account):
     from tests.conftest import STAGING_ACCOUNT_ID
 
