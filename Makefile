@@ -134,7 +134,7 @@ test: install-dev chromium nginx $(AXE) lint
 
 ## test-postgres: the database tests (state machine, races, budget, flow, finance, access, crafted input) on a throwaway PostgreSQL
 test-postgres: install-dev
-	scripts/with-postgres.sh $(BIN)/python -m pytest tests/accounts tests/topups tests/finance tests/test_access.py tests/test_crafted_input.py tests/test_migrate_lock.py tests/test_backup_restore.py tests/test_bench_postgres.py $(PYTEST_ARGS)
+	scripts/with-postgres.sh $(BIN)/python -m pytest tests/accounts tests/topups tests/finance tests/test_access.py tests/test_crafted_input.py tests/test_migrate_lock.py tests/test_migrations.py tests/test_backup_restore.py tests/test_bench_postgres.py $(PYTEST_ARGS)
 
 ## clean: remove .venv/, the caches and test-artifacts/
 clean:
