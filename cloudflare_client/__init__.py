@@ -8,6 +8,8 @@ Every answer is parsed into a frozen dataclass (`types`), every failure is one o
 One module per resource of the API.
 """
 
+from typing import Any
+
 from cloudflare_client.auto_topup import AutoTopUps
 from cloudflare_client.balance import Balance
 from cloudflare_client.errors import (
@@ -47,7 +49,7 @@ from cloudflare_client.usage import Usage
 class CloudflareClient:
     """One credential against one base URL; one attribute per resource."""
 
-    def __init__(self, credentials: Credentials, **transport_options):
+    def __init__(self, credentials: Credentials, **transport_options: Any) -> None:
         self.transport = Transport(credentials, **transport_options)
         self.topups = TopUps(self.transport)
         self.balance = Balance(self.transport)

@@ -7,6 +7,8 @@ fractional.
 
 from __future__ import annotations
 
+from typing import Any
+
 from cloudflare_client.auto_topup import parse_auto_topup
 from cloudflare_client.parsing import MalformedResult, cents, require, require_object
 from cloudflare_client.topups import billing_path
@@ -15,7 +17,7 @@ from cloudflare_client.types import CreditBalance, PaymentMethod
 
 
 class Balance:
-    def __init__(self, transport: Transport):
+    def __init__(self, transport: Transport) -> None:
         self._transport = transport
 
     # Reference: GET /accounts/{account_id}/ai-gateway/billing/credit-balance
@@ -25,7 +27,7 @@ class Balance:
         )
 
 
-def parse_balance(result) -> CreditBalance:
+def parse_balance(result: object) -> CreditBalance:
     result = require_object(result)
     method = require(result, "payment_method", (dict,), nullable=True)
     first = result.get("first_topup_success")
@@ -40,5 +42,5 @@ def parse_balance(result) -> CreditBalance:
     )
 
 
-def _parse_method(method: dict) -> PaymentMethod:
+def _parse_method(method: dict[str, Any]) -> PaymentMethod:
     return PaymentMethod(brand=str(method.get("brand") or ""), last4=str(method.get("last4") or ""))

@@ -21,7 +21,7 @@ class Credentials:
     email: str = ""
     api_key: str = field(default="", repr=False)
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         if not self.api_token and not (self.email and self.api_key):
             raise CloudflareConfigurationError(
                 "Set CLOUDFLARE_API_TOKEN, or CLOUDFLARE_EMAIL and CLOUDFLARE_API_KEY."
