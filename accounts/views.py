@@ -3,11 +3,17 @@ invoices, and the auto top-up settings."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from accounts.access import membership_or_404, memberships_of, require_role
+from accounts.access import (
+    AuthenticatedHttpRequest,
+    membership_or_404,
+    memberships_of,
+    require_role,
+)
 from accounts.charts import bar_chart
 from accounts.cloudflare import credential_problem
 from accounts.fields import cents_as_text
@@ -24,19 +30,21 @@ from accounts.services import (
     account_low_balance_alert_set,
 )
 from accounts.snapshots import (
+    Snapshot,
     account_balance,
     account_daily_usage,
     account_hourly_usage,
     account_invoices,
     snapshot_of_all,
 )
+from cloudflare_client import CreditBalance
 
 COVER_DAYS = (7, 30, 90)
 
 
 @login_required
 @require_GET
-def overview(request, account_id):
+def overview(request: AuthenticatedHttpRequest, account_id: str) -> HttpResponse:
     membership = membership_or_404(request, account_id)
     account = membership.account
     balance = account_balance(account=account)
@@ -88,7 +96,7 @@ INVOICE_KINDS = (("all", "All"), ("manual", "Top-ups by hand"), ("auto", "Auto t
 
 @login_required
 @require_GET
-def invoices(request, account_id):
+def invoices(request: AuthenticatedHttpRequest, account_id: str) -> HttpResponse:
     membership = membership_or_404(request, account_id)
     snapshot = account_invoices(account=membership.account)
     kind = request.GET.get("type", "all")
@@ -123,7 +131,7 @@ ONLY_ADMINS_CHANGE_AUTO_TOPUP = "Only account admins can change auto top-up."
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def auto_topup(request, account_id):
+def auto_topup(request: AuthenticatedHttpRequest, account_id: str) -> HttpResponse:
     membership = membership_or_404(request, account_id)
     if request.method == "POST":
         require_role(membership, Membership.Role.ADMIN, message=ONLY_ADMINS_CHANGE_AUTO_TOPUP)
@@ -164,7 +172,7 @@ def auto_topup(request, account_id):
 
 @login_required
 @require_POST
-def auto_topup_remove(request, account_id):
+def auto_topup_remove(request: AuthenticatedHttpRequest, account_id: str) -> HttpResponse:
     membership = membership_or_404(request, account_id)
     require_role(membership, Membership.Role.ADMIN, message=ONLY_ADMINS_CHANGE_AUTO_TOPUP)
     try:
@@ -176,7 +184,7 @@ def auto_topup_remove(request, account_id):
     return redirect("accounts:auto_topup", account_id=account_id)
 
 
-def _auto_topup_words(balance) -> dict:
+def _auto_topup_words(balance: Snapshot[CreditBalance] | None) -> dict[str, str]:
     if not balance or not balance.value.auto_topup.configured:
         return {}
     config = balance.value.auto_topup
@@ -188,7 +196,7 @@ def _auto_topup_words(balance) -> dict:
 
 @login_required
 @require_POST
-def low_balance_alert(request, account_id):
+def low_balance_alert(request: AuthenticatedHttpRequest, account_id: str) -> HttpResponse:
     membership = membership_or_404(request, account_id)
     require_role(membership, Membership.Role.ADMIN, message=ONLY_ADMINS_SET_ALERTS)
     form = LowBalanceAlertForm(request.POST)
@@ -205,7 +213,7 @@ def low_balance_alert(request, account_id):
             )
     else:
         for error in form.errors.get("threshold", []):
-            messages.error(request, error)
+            messages.error(request, str(error))
     return redirect("accounts:overview", account_id=account_id)
 
 

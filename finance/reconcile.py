@@ -14,6 +14,7 @@
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import cast
 
 from django.db.models import Q
 from django.utils import timezone
@@ -28,7 +29,7 @@ from topups.states import RESOLVABLE_STATES, TopUpState
 
 logger = logging.getLogger(__name__)
 
-SETTLES = {"paid": TopUpState.COMPLETED, "void": TopUpState.FAILED}
+SETTLES: dict[str | None, TopUpState] = {"paid": TopUpState.COMPLETED, "void": TopUpState.FAILED}
 SETTLES["uncollectible"] = TopUpState.FAILED
 RECONCILE_INTERVAL = timedelta(minutes=1)
 CANDIDATE_WINDOW = (timedelta(minutes=-10), timedelta(days=1))
@@ -54,7 +55,7 @@ class Reconciliation:
     # Top-up invoices (by hand or auto) that no top-up here carries.
     unmatched_invoices: list[Invoice] = field(default_factory=list)
     # Which of them could be a lost create's (invoice id -> those top-ups): not recordable.
-    claims: dict[str, list[TopUp]] = field(default_factory=dict)
+    claims: dict[str | None, list[TopUp]] = field(default_factory=dict)
     fetched_at: datetime | None = None
     failed_at: datetime | None = None  # a later read failed: these invoices may be out of date
     # Every invoice of the account was read; else older ones are not listed here.
@@ -82,7 +83,9 @@ def reconcile_account(*, account: CloudflareAccount, settle: bool = True) -> Rec
         failed_at=snapshot.failed_at,
         complete=snapshot.value.complete,
     )
-    by_id = {invoice.id: invoice for invoice in snapshot.value if invoice.id}
+    by_id: dict[str | None, Invoice] = {
+        invoice.id: invoice for invoice in snapshot.value if invoice.id
+    }
     local = list(
         TopUp.objects.filter(account=account, payment_intent_id__in=list(by_id))
         .select_related("account")
@@ -134,11 +137,12 @@ def _claim_fresh_read(account: CloudflareAccount, now: datetime) -> datetime | N
     )
     if claimed:
         return None
+    # Set: the claim failed because it is recent.
     last = CloudflareAccount.objects.values_list("reconciled_at", flat=True).get(pk=account.pk)
-    return last + RECONCILE_INTERVAL
+    return cast(datetime, last) + RECONCILE_INTERVAL
 
 
-def _note_invoice_statuses(local: list[TopUp], by_id: dict[str, Invoice]) -> None:
+def _note_invoice_statuses(local: list[TopUp], by_id: dict[str | None, Invoice]) -> None:
     """Keep each top-up's `invoice_status` as read (one UPDATE per status that changed)."""
     changed: dict[str, list[int]] = {}
     for topup in local:
@@ -197,7 +201,7 @@ def candidate_invoices(*, topup: TopUp) -> list[Invoice]:
 
 def invoice_claims(
     *, account: CloudflareAccount, invoices: list[Invoice]
-) -> dict[str, list[TopUp]]:
+) -> dict[str | None, list[TopUp]]:
     """Which lost creates (outcome unknown, or a create still in flight: no id yet) each of
     `invoices` could be."""
     lost = TopUp.objects.filter(
@@ -205,7 +209,7 @@ def invoice_claims(
         state__in=[TopUpState.UNKNOWN, TopUpState.CREATING],
         payment_intent_id__isnull=True,
     ).order_by("pk")
-    claims: dict[str, list[TopUp]] = {}
+    claims: dict[str | None, list[TopUp]] = {}
     for topup in lost if invoices else ():
         for invoice in invoices:
             if _could_be(topup, invoice):
@@ -225,7 +229,9 @@ def _could_be(topup: TopUp, invoice: Invoice) -> bool:
     )
 
 
-def _local_invoice_ids(account: CloudflareAccount, invoice_ids: list[str]) -> set[str]:
+def _local_invoice_ids(
+    account: CloudflareAccount, invoice_ids: list[str | None]
+) -> set[str | None]:
     """Which of `invoice_ids` some top-up here already carries (create's `payment_intent_id`)."""
     return set(
         TopUp.objects.filter(account=account, payment_intent_id__in=invoice_ids).values_list(
