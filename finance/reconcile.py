@@ -14,7 +14,7 @@
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import cast
+from typing import Any, cast
 
 from django.db.models import Q
 from django.utils import timezone
@@ -36,7 +36,10 @@ CANDIDATE_WINDOW = (timedelta(minutes=-10), timedelta(days=1))
 FAILED_MESSAGE = "Cloudflare's invoice for this top-up was not paid ({status})."
 
 
-RECORDABLE_ORIGINS = {"manual": TopUp.Origin.ELSEWHERE, "auto": TopUp.Origin.AUTO}
+RECORDABLE_ORIGINS: dict[str | None, TopUp.Origin] = {
+    "manual": TopUp.Origin.ELSEWHERE,
+    "auto": TopUp.Origin.AUTO,
+}
 
 
 @dataclass
@@ -166,7 +169,7 @@ def invoice_of(*, topup: TopUp) -> Invoice | None:
 
 def _settle(topup: TopUp, invoice: Invoice) -> str | None:
     to_state = SETTLES[invoice.status]
-    fields = {"stale_reason": ""}
+    fields: dict[str, Any] = {"stale_reason": ""}
     if to_state == TopUpState.FAILED:
         fields["error_message"] = FAILED_MESSAGE.format(status=invoice.status)
     settled = topup_transition(

@@ -6,6 +6,7 @@ from functools import reduce
 
 from django.db.models import Count, Q, QuerySet
 
+from accounts.models import CloudflareAccount
 from topups.models import TopUp
 from topups.selectors import created_between
 from topups.states import TopUpState
@@ -39,9 +40,9 @@ KIND_CHOICES = [
 
 def finance_topup_list(
     *,
-    accounts: QuerySet,
+    accounts: QuerySet[CloudflareAccount],
     kind: str = "attention",
-    account=None,
+    account: CloudflareAccount | None = None,
     created_from: date | None = None,
     created_to: date | None = None,
 ) -> QuerySet[TopUp]:
@@ -57,7 +58,11 @@ def finance_topup_list(
 
 
 def finance_queue_counts(
-    *, accounts: QuerySet, account=None, created_from=None, created_to=None
+    *,
+    accounts: QuerySet[CloudflareAccount],
+    account: CloudflareAccount | None = None,
+    created_from: date | None = None,
+    created_to: date | None = None,
 ) -> dict[str, int]:
     """How many top-ups of each kind, in one query."""
     counts = _in_scope(accounts, account, created_from, created_to).aggregate(
@@ -68,7 +73,12 @@ def finance_queue_counts(
     return counts
 
 
-def _in_scope(accounts, account, created_from, created_to) -> QuerySet[TopUp]:
+def _in_scope(
+    accounts: QuerySet[CloudflareAccount],
+    account: CloudflareAccount | None,
+    created_from: date | None,
+    created_to: date | None,
+) -> QuerySet[TopUp]:
     topups = TopUp.objects.filter(account__in=accounts)
     if account is not None:
         topups = topups.filter(account=account)

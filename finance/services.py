@@ -10,11 +10,13 @@ trail.
 import logging
 from collections import Counter
 
+from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.models import CloudflareAccount
 from accounts.snapshots import CLOCK_MARGIN, account_invoices
+from cloudflare_client import Invoice
 from finance import user_messages
 from finance.reconcile import (
     RECORDABLE_ORIGINS,
@@ -35,7 +37,7 @@ class FinanceRefusal(Exception):
     """The action is not allowed on this top-up now; the message says why, for the user."""
 
 
-def topup_confirm_payment(*, topup: TopUp, user) -> str:
+def topup_confirm_payment(*, topup: TopUp, user: User) -> str:
     """Confirm a completed top-up on Cloudflare's evidence, recording who and when. Four eyes:
     never by whoever started, recorded or resolved it. The evidence is Cloudflare's status,
     asked now, for a top-up started here; its invoice, paid, for one recorded from an invoice
@@ -93,7 +95,7 @@ def _unknown_to_cloudflare(topup: TopUp) -> bool:
     )
 
 
-def _invoice_evidence(topup: TopUp, user) -> tuple[str, dict]:
+def _invoice_evidence(topup: TopUp, user: User) -> tuple[str, dict[str, object]]:
     """What the invoice a top-up was recorded from says now, for `user` to confirm it."""
     back_to = topup.created_at - CLOCK_MARGIN
     snapshot = account_invoices(
@@ -111,7 +113,7 @@ def _invoice_evidence(topup: TopUp, user) -> tuple[str, dict]:
     return "confirmed", {"invoice_status": invoice.status}
 
 
-def topup_confirm_many(*, topups: list[TopUp], user) -> Counter:
+def topup_confirm_many(*, topups: list[TopUp], user: User) -> Counter[str]:
     """Confirm each, a few at a time; the shared API budget bounds how many are asked about."""
     return Counter(run_bounded(lambda topup: topup_confirm_payment(topup=topup, user=user), topups))
 
@@ -119,7 +121,7 @@ def topup_confirm_many(*, topups: list[TopUp], user) -> Counter:
 def topup_resolve(
     *,
     topup: TopUp,
-    user,
+    user: User,
     charged: bool,
     note: str,
     invoice_id: str = "",
@@ -138,7 +140,7 @@ def topup_resolve(
     if topup.state not in RESOLVABLE_STATES:
         raise FinanceRefusal(user_messages.CANNOT_RESOLVE_STATE)
     outcome = "charged" if charged else "not_charged"
-    detail = {"outcome": outcome, "note": note}
+    detail: dict[str, object] = {"outcome": outcome, "note": note}
     if not charged and topup.payment_intent_id:
         _refuse_if_charged(topup, user)
     if not charged and not topup.payment_intent_id:
@@ -182,7 +184,7 @@ def topup_resolve(
     logger.info("Top-up %s resolved as %s by %s", topup.pk, outcome, user.pk)
 
 
-def _refuse_if_charged(topup: TopUp, user) -> None:
+def _refuse_if_charged(topup: TopUp, user: User) -> None:
     """Before "not charged": the top-up's invoice, then Cloudflare's status, asked now (not
     when the invoice is for another amount: a completed status would complete the top-up)."""
     invoice = invoice_of(topup=topup)
@@ -208,8 +210,8 @@ def _refuse_unless_invoices_read_since(topup: TopUp) -> None:
 
 
 def topups_record_from_invoices(
-    *, account: CloudflareAccount, invoice_ids: list[str], user
-) -> Counter:
+    *, account: CloudflareAccount, invoice_ids: list[str], user: User
+) -> Counter[str]:
     """Record paid top-up invoices that no top-up here carries (made in Cloudflare's dashboard,
     or auto top-ups) as completed top-ups recorded by `user`, for another finance member to
     confirm. Each is looked up
@@ -220,7 +222,7 @@ def topups_record_from_invoices(
     snapshot = account_invoices(account=account)
     by_id = {invoice.id: invoice for invoice in (snapshot.value if snapshot else []) if invoice.id}
     claims = invoice_claims(account=account, invoices=list(by_id.values()))
-    results = Counter()
+    results: Counter[str] = Counter()
     for invoice_id in dict.fromkeys(invoice_ids):
         invoice = by_id.get(invoice_id)
         if invoice is None or invoice.invoice_origin not in RECORDABLE_ORIGINS:
@@ -236,7 +238,7 @@ def topups_record_from_invoices(
     return results
 
 
-def _record_from_invoice(account: CloudflareAccount, invoice, user) -> bool:
+def _record_from_invoice(account: CloudflareAccount, invoice: Invoice, user: User) -> bool:
     invoiced_at = invoice.created or timezone.now()
     try:
         with transaction.atomic():
