@@ -128,7 +128,7 @@ def topup_confirm(request: AuthenticatedHttpRequest, account_id: str) -> HttpRes
                 messages.error(request, str(error))
         return redirect("topups:amount", account_id=account_id)
     try:
-        topup, created = topup_start(
+        started = topup_start(
             account=membership.account,
             user=request.user,
             amount_cents=form.cleaned_data["amount_cents"],
@@ -147,11 +147,11 @@ def topup_confirm(request: AuthenticatedHttpRequest, account_id: str) -> HttpRes
             ),
         )
         return redirect("topups:amount", account_id=account_id)
-    if created:
-        topup_submit(topup=topup)
+    if started.created:
+        topup_submit(topup=started.topup)
     else:
         messages.info(request, user_messages.ALREADY_SUBMITTED)
-    return redirect(_next_url(topup, request.user))
+    return redirect(_next_url(started.topup, request.user))
 
 
 def _membership_and_topup(
