@@ -43,7 +43,7 @@ class AccountAddRefused(Exception):
 @dataclass(frozen=True)
 class AccountAdded:
     account: CloudflareAccount
-    admin: object  # the user model
+    admin: User
     user_created: bool
     changed: bool  # False: the account and its admin were there already, as asked
 

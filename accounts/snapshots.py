@@ -63,8 +63,8 @@ def snapshot_of_all(*snapshots: Snapshot | None) -> Snapshot[None] | None:
     answer, failed when a later try of any of them failed; None unless each has an answer."""
     if not snapshots or None in snapshots:
         return None
-    failed = [s.failed_at for s in snapshots if s.failed_at]
-    return Snapshot(None, min(s.fetched_at for s in snapshots), max(failed, default=None))
+    failed = [s.failed_at for s in snapshots if s.failed_at]  # type: ignore[union-attr]
+    return Snapshot(None, min(s.fetched_at for s in snapshots), max(failed, default=None))  # type: ignore[union-attr]
 
 
 def account_balance(*, account: CloudflareAccount) -> Snapshot[CreditBalance] | None:
@@ -144,8 +144,9 @@ def account_snapshots_topup_completed(
     read brings Cloudflare's own."""
     CachedRead.objects.filter(account=account, kind="balance").update(expired=True)
     with transaction.atomic():
-        row = CachedRead.objects.select_for_update().filter(account=account, kind="invoices")
-        row = row.first()
+        row = (
+            CachedRead.objects.select_for_update().filter(account=account, kind="invoices").first()
+        )
         if row is None or row.value is None:
             return  # nothing held: the first read brings every invoice
         held = _load("invoices", row.value)
@@ -241,7 +242,7 @@ def _merge(held: HeldInvoices | None, fresh: InvoiceHistory, *, noted_kept: bool
             older = before[joined[-1] + 1 :]
             complete = held.history.complete
     history = InvoiceHistory((*noted, *fresh, *older), complete)
-    return HeldInvoices(history, noted=tuple(i.id for i in noted))
+    return HeldInvoices(history, noted=tuple(i.id for i in noted))  # type: ignore[misc]
 
 
 def _history(snapshot: Snapshot[HeldInvoices] | None) -> Snapshot[InvoiceHistory] | None:
@@ -370,7 +371,7 @@ def _build(kind, data):
         return items if origin is list else tuple(items)
     if dataclasses.is_dataclass(kind):
         hints = typing.get_type_hints(kind)
-        return kind(**{name: _build(hints[name], data[name]) for name in data})
+        return kind(**{name: _build(hints[name], data[name]) for name in data})  # type: ignore[operator]
     if kind is Decimal:
         return Decimal(data)
     if kind is datetime:

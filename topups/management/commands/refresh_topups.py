@@ -49,7 +49,9 @@ class Command(BaseCommand):
             if verbosity:
                 self.stdout.write(f"  {min(start + BATCH, len(pks))}/{len(pks)} looked at")
         after = dict(TopUp.objects.filter(pk__in=pks).values_list("pk", "state"))
-        moved = {state: 0 for state in (TopUpState.COMPLETED, TopUpState.STALE, TopUpState.UNKNOWN)}
+        moved: dict[str, int] = {
+            state: 0 for state in (TopUpState.COMPLETED, TopUpState.STALE, TopUpState.UNKNOWN)
+        }
         for pk, state in after.items():
             if state != before[pk] and state in moved:
                 moved[state] += 1
