@@ -121,6 +121,7 @@ $(AXE): tests/browser/axe/package.json tests/browser/axe/package-lock.json
 lint: install-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 ## format: ruff formats the code and fixes what it can
 format: install-dev
@@ -138,4 +139,4 @@ test-postgres: install-dev
 
 ## clean: remove .venv/, the caches and test-artifacts/
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache test-artifacts
+	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache test-artifacts

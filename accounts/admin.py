@@ -35,7 +35,8 @@ class CloudflareAccountForm(forms.ModelForm):
         fields = ["name", "account_id", "credential", "low_balance_alert_cents"]
 
     def clean(self):
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         token, email, key = (cleaned.get(name) for name in ("api_token", "email", "api_key"))
         stored = cleaned.get("credential") == CloudflareAccount.Credential.STORED
         typed = token or email or key
@@ -60,7 +61,7 @@ class CloudflareAccountForm(forms.ModelForm):
         if not sealed.encryption_configured():
             raise forms.ValidationError(sealed.NO_KEY)
         try:
-            self.new_credentials = Credentials(api_token=token or "", email=email, api_key=key)
+            self.new_credentials = Credentials(api_token=token or "", email=email, api_key=key)  # type: ignore[arg-type]
             sealed.seal(self.new_credentials)  # a bad key fails here, not after saving
         except CloudflareConfigurationError as exc:
             raise forms.ValidationError(str(exc)) from None

@@ -1,11 +1,12 @@
 """Reads."""
 
+from django.contrib.auth.models import User
 from django.db.models import QuerySet
 
 from accounts.models import CloudflareAccount, Membership
 
 
-def membership_list_for_user(*, user) -> QuerySet[Membership]:
+def membership_list_for_user(*, user: User) -> QuerySet[Membership]:
     return Membership.objects.filter(user=user).select_related("account").order_by("account__name")
 
 

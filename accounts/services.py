@@ -2,11 +2,13 @@
 (cached in the database), auto top-up and the low-balance alert."""
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import check_password
+from django.contrib.auth.models import User
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
@@ -19,6 +21,7 @@ from accounts.money import format_cents
 from accounts.snapshots import account_snapshots_expire, account_topup_limits
 from cloudflare_client import (
     CloudflareAuthError,
+    CloudflareClient,
     CloudflareConfigurationError,
     CloudflareError,
     CloudflareValidationError,
@@ -37,7 +40,7 @@ class AccountAddRefused(Exception):
 @dataclass(frozen=True)
 class AccountAdded:
     account: CloudflareAccount
-    admin: object  # the user model
+    admin: User
     user_created: bool
     changed: bool  # False: the account and its admin were there already, as asked
 
@@ -84,7 +87,9 @@ def account_add(
     return AccountAdded(account, user, user_created=user_is_new, changed=True)
 
 
-def _account_to_add(*, account_id: str, name: str, credential: str, email: str):
+def _account_to_add(
+    *, account_id: str, name: str, credential: str, email: str
+) -> CloudflareAccount:
     """The account row, checked but not saved; the admin's email is checked here too so that
     the refusals come in the order the command's options are read."""
     if not name:
@@ -103,7 +108,7 @@ def _account_to_add(*, account_id: str, name: str, credential: str, email: str):
     return account
 
 
-def _admin_to_add(*, email: str, password: str | None):
+def _admin_to_add(*, email: str, password: str | None) -> tuple[User, bool]:
     """The user with that email or username, or a new one (checked, not saved), and whether
     it is new."""
     User = get_user_model()
@@ -125,7 +130,14 @@ def _admin_to_add(*, email: str, password: str | None):
     return user, True
 
 
-def _refuse_unless_the_same_again(existing, *, account, user, user_is_new, password) -> None:
+def _refuse_unless_the_same_again(
+    existing: CloudflareAccount,
+    *,
+    account: CloudflareAccount,
+    user: User,
+    user_is_new: bool,
+    password: str | None,
+) -> None:
     same = (existing.name, existing.credential) == (account.name, account.credential) and (
         not user_is_new
         and Membership.objects.filter(
@@ -143,7 +155,7 @@ def _refuse_unless_the_same_again(existing, *, account, user, user_is_new, passw
         raise _keeps_password(user)
 
 
-def _keeps_password(user) -> AccountAddRefused:
+def _keeps_password(user: User) -> AccountAddRefused:
     return AccountAddRefused(
         f"{user.get_username()} has a user already and keeps their password; to change it, "
         f"run: python manage.py changepassword {user.get_username()}"
@@ -261,7 +273,9 @@ AUTO_TOPUP_MESSAGES = {
 }
 
 
-def account_auto_topup_set(*, account: CloudflareAccount, amount_cents: int, threshold_cents: int):
+def account_auto_topup_set(
+    *, account: CloudflareAccount, amount_cents: int, threshold_cents: int
+) -> None:
     _write_auto_topup(
         account,
         lambda client: client.auto_topup.set(
@@ -270,11 +284,13 @@ def account_auto_topup_set(*, account: CloudflareAccount, amount_cents: int, thr
     )
 
 
-def account_auto_topup_remove(*, account: CloudflareAccount):
+def account_auto_topup_remove(*, account: CloudflareAccount) -> None:
     _write_auto_topup(account, lambda client: client.auto_topup.delete(account.account_id))
 
 
-def _write_auto_topup(account: CloudflareAccount, write) -> None:
+def _write_auto_topup(
+    account: CloudflareAccount, write: Callable[[CloudflareClient], None]
+) -> None:
     try:
         write(client_for_account(account))
     except CloudflareAuthError as exc:
@@ -292,7 +308,9 @@ def _write_auto_topup(account: CloudflareAccount, write) -> None:
     account_snapshots_expire(account=account, kinds=("balance", "invoices"))
 
 
-def account_low_balance_alert_set(*, account: CloudflareAccount, threshold_cents: int | None):
+def account_low_balance_alert_set(
+    *, account: CloudflareAccount, threshold_cents: int | None
+) -> None:
     """A new threshold re-arms the alert: the next reading below it emails again."""
     account.low_balance_alert_cents = threshold_cents
     account.low_balance_alerted_at = None

@@ -79,8 +79,8 @@ def snapshot_of_all(*snapshots: Snapshot | None) -> Snapshot[None] | None:
     answer, failed when a later try of any of them failed; None unless each has an answer."""
     if not snapshots or None in snapshots:
         return None
-    failed = [s.failed_at for s in snapshots if s.failed_at]
-    return Snapshot(None, min(s.fetched_at for s in snapshots), max(failed, default=None))
+    failed = [s.failed_at for s in snapshots if s.failed_at]  # type: ignore[union-attr]
+    return Snapshot(None, min(s.fetched_at for s in snapshots), max(failed, default=None))  # type: ignore[union-attr]
 
 
 def account_balance(*, account: CloudflareAccount) -> Snapshot[CreditBalance] | None:
@@ -174,10 +174,11 @@ def account_snapshots_topup_completed(
     read brings Cloudflare's own."""
     CachedRead.objects.filter(account=account, kind="balance").update(expired=True)
     with transaction.atomic():
-        row = CachedRead.objects.select_for_update().filter(account=account, kind="invoices")
-        row = row.first()
+        row = (
+            CachedRead.objects.select_for_update().filter(account=account, kind="invoices").first()
+        )
         held = _load("invoices", row.value) if row else None
-        if held is None or held.history.get(invoice_id):
+        if row is None or held is None or held.history.get(invoice_id):
             return  # nothing held (the first read brings every invoice), or it is there
         # As Cloudflare lists it (its API reference, AI Gateway billing), to the second's
         # fraction: the time the top-up completed here.
@@ -287,7 +288,7 @@ def _merge(held: HeldInvoices | None, fresh: HeldInvoices, *, noted_kept: bool) 
     stay in front, unless this was a full read (Cloudflare's word replaces them)."""
     read = {i.id for i in fresh.history if i.id}
     pairs = held.pairs() if held else []
-    noted = [(item, i) for item, i in pairs if i.id in held.noted and i.id not in read]
+    noted = [(item, i) for item, i in pairs if held and i.id in held.noted and i.id not in read]
     noted = noted if noted_kept else []
     older: list = []
     complete = fresh.history.complete

@@ -3,11 +3,17 @@ invoices, and the auto top-up settings."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from accounts.access import membership_or_404, memberships_of, require_role
+from accounts.access import (
+    AuthenticatedHttpRequest,
+    membership_or_404,
+    memberships_of,
+    require_role,
+)
 from accounts.charts import bar_chart
 from accounts.cloudflare import credential_problem
 from accounts.fields import cents_as_text
@@ -36,7 +42,7 @@ COVER_DAYS = (7, 30, 90)
 
 @login_required
 @require_GET
-def overview(request, account_id):
+def overview(request: AuthenticatedHttpRequest, account_id: str) -> HttpResponse:
     membership = membership_or_404(request, account_id)
     account = membership.account
     balance = account_balance(account=account)
@@ -80,7 +86,7 @@ INVOICE_KINDS = (("all", "All"), ("manual", "Top-ups by hand"), ("auto", "Auto t
 
 @login_required
 @require_GET
-def invoices(request, account_id):
+def invoices(request: AuthenticatedHttpRequest, account_id: str) -> HttpResponse:
     membership = membership_or_404(request, account_id)
     snapshot = account_invoices(account=membership.account)
     kind = request.GET.get("type", "all")
@@ -111,7 +117,7 @@ ONLY_ADMINS_CHANGE_AUTO_TOPUP = "Only account admins can change auto top-up."
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def auto_topup(request, account_id):
+def auto_topup(request: AuthenticatedHttpRequest, account_id: str) -> HttpResponse:
     membership = membership_or_404(request, account_id)
     if request.method == "POST":
         require_role(membership, Membership.Role.ADMIN, message=ONLY_ADMINS_CHANGE_AUTO_TOPUP)
@@ -151,7 +157,7 @@ def auto_topup(request, account_id):
 
 @login_required
 @require_POST
-def auto_topup_remove(request, account_id):
+def auto_topup_remove(request: AuthenticatedHttpRequest, account_id: str) -> HttpResponse:
     membership = membership_or_404(request, account_id)
     require_role(membership, Membership.Role.ADMIN, message=ONLY_ADMINS_CHANGE_AUTO_TOPUP)
     try:
@@ -165,7 +171,7 @@ def auto_topup_remove(request, account_id):
 
 @login_required
 @require_POST
-def low_balance_alert(request, account_id):
+def low_balance_alert(request: AuthenticatedHttpRequest, account_id: str) -> HttpResponse:
     membership = membership_or_404(request, account_id)
     require_role(membership, Membership.Role.ADMIN, message=ONLY_ADMINS_SET_ALERTS)
     form = LowBalanceAlertForm(request.POST)
@@ -182,7 +188,7 @@ def low_balance_alert(request, account_id):
             )
     else:
         for error in form.errors.get("threshold", []):
-            messages.error(request, error)
+            messages.error(request, str(error))
     return redirect("accounts:overview", account_id=account_id)
 
 

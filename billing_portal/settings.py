@@ -132,7 +132,7 @@ AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
 # Failure and lockout warnings name the username and client address, to be acted on (axes masks
 # them by default); the password is masked whatever this says.
-AXES_SENSITIVE_PARAMETERS = []
+AXES_SENSITIVE_PARAMETERS: list[str] = []
 # The address is the client's as the proxies in front saw it (see accounts/lockout.py): with
 # DJANGO_PROXY_COUNT=0 it is REMOTE_ADDR and X-Forwarded-For, which anyone can write, is ignored.
 # Not django-ipware: its proxy count leaves out the proxy that is REMOTE_ADDR, and its lenient mode

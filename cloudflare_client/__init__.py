@@ -10,6 +10,8 @@ hands on Cloudflare's `result` as sent once the module's `parse_*` function acce
 cache stores that and parses it with the same function when it reads it back.
 """
 
+from typing import Any
+
 from cloudflare_client.auto_topup import AutoTopUps
 from cloudflare_client.balance import Balance
 from cloudflare_client.errors import (
@@ -49,7 +51,7 @@ from cloudflare_client.usage import Usage
 class CloudflareClient:
     """One credential against one base URL; one attribute per resource."""
 
-    def __init__(self, credentials: Credentials, **transport_options):
+    def __init__(self, credentials: Credentials, **transport_options: Any) -> None:
         self.transport = Transport(credentials, **transport_options)
         self.topups = TopUps(self.transport)
         self.balance = Balance(self.transport)

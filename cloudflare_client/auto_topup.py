@@ -24,7 +24,7 @@ from cloudflare_client.types import AutoTopUp
 
 
 class AutoTopUps:
-    def __init__(self, transport: Transport):
+    def __init__(self, transport: Transport) -> None:
         self._transport = transport
 
     # Reference: GET /accounts/{account_id}/ai-gateway/billing/topup/config
@@ -59,7 +59,7 @@ class AutoTopUps:
         )
 
 
-def parse_auto_topup(result) -> AutoTopUp:
+def parse_auto_topup(result: object) -> AutoTopUp:
     result = require_object(result)
     missing = {"amount", "threshold", "disabledReason", "error", "lastFailedAt"} - set(result)
     if missing:  # all present, each may be null
@@ -73,7 +73,7 @@ def parse_auto_topup(result) -> AutoTopUp:
     )
 
 
-def _parse_written(result) -> None:
+def _parse_written(result: object) -> None:
     result = require_object(result)
     cents(result, "amount")
     cents(result, "threshold")

@@ -23,7 +23,7 @@ from cloudflare_client.types import CreditBalance, PaymentMethod
 
 
 class Balance:
-    def __init__(self, transport: Transport):
+    def __init__(self, transport: Transport) -> None:
         self._transport = transport
 
     def get(self, account_id: str) -> CreditBalance:
@@ -36,7 +36,7 @@ class Balance:
         return self._transport.read("GET", path, parse=accepted_by(parse_balance))
 
 
-def parse_balance(result) -> CreditBalance:
+def parse_balance(result: object) -> CreditBalance:
     result = require_object(result)
     method = require(result, "payment_method", (dict,), nullable=True)
     first = result.get("first_topup_success")
@@ -51,5 +51,5 @@ def parse_balance(result) -> CreditBalance:
     )
 
 
-def _parse_method(method: dict) -> PaymentMethod:
+def _parse_method(method: dict[str, Any]) -> PaymentMethod:
     return PaymentMethod(brand=str(method.get("brand") or ""), last4=str(method.get("last4") or ""))

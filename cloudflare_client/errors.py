@@ -29,7 +29,7 @@ class CloudflareError(Exception):
         *,
         status_code: int | None = None,
         errors: tuple[ApiMessage, ...] = (),
-    ):
+    ) -> None:
         self.status_code = status_code
         self.errors = errors
         super().__init__(message or self.default_message)
@@ -71,9 +71,16 @@ class CloudflareRateLimited(CloudflareError):
     retryable = True
     default_message = "Cloudflare is rate limiting this account; try again shortly."
 
-    def __init__(self, message: str = "", *, retry_after: float | None = None, **kwargs):
+    def __init__(
+        self,
+        message: str = "",
+        *,
+        retry_after: float | None = None,
+        status_code: int | None = None,
+        errors: tuple[ApiMessage, ...] = (),
+    ) -> None:
         self.retry_after = retry_after
-        super().__init__(message, **kwargs)
+        super().__init__(message, status_code=status_code, errors=errors)
 
 
 class CloudflareBudgetExhausted(CloudflareRateLimited):

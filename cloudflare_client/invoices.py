@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, TypedDict
 
 from cloudflare_client.parsing import (
     MalformedResult,
@@ -20,6 +20,7 @@ from cloudflare_client.parsing import (
     optional,
     require,
     require_object,
+    required_timestamp,
     timestamp,
 )
 from cloudflare_client.topups import billing_path
@@ -39,7 +40,7 @@ MAX_PAGES = 50
 
 
 class Invoices:
-    def __init__(self, transport: Transport):
+    def __init__(self, transport: Transport) -> None:
         self._transport = transport
 
     def history(self, account_id: str, **options: Any) -> InvoiceHistory:
@@ -104,14 +105,14 @@ def _reaches(batch: list[Invoice], moment: datetime) -> bool:
     return any(invoice.created and invoice.created < moment for invoice in batch)
 
 
-def parse_history_page(result) -> tuple[list[Invoice], bool]:
+def parse_history_page(result: object) -> tuple[list[Invoice], bool]:
     result = require_object(result)
     raw = require(result, "invoices", (list,))
     pagination = require(result, "pagination", (dict,))
     return [parse_invoice(item) for item in raw], require(pagination, "has_more", (bool,))
 
 
-def parse_invoice(item) -> Invoice:
+def parse_invoice(item: object) -> Invoice:
     item = require_object(item)
     return Invoice(
         id=optional(item, "id", (str,)),
@@ -128,19 +129,26 @@ def parse_invoice(item) -> Invoice:
     )
 
 
-def parse_preview(result) -> InvoicePreview:
+def parse_preview(result: object) -> InvoicePreview:
     result = require_object(result)
     return InvoicePreview(
         id=require(result, "id", (str,)),
         **_amounts(result),
-        period_start=timestamp(require(result, "period_start", (int, Decimal))),
-        period_end=timestamp(require(result, "period_end", (int, Decimal))),
+        period_start=required_timestamp(result, "period_start"),
+        period_end=required_timestamp(result, "period_end"),
         status=require(result, "status", (str,)),
         lines=tuple(_parse_line(line) for line in require(result, "invoice_lines", (list,))),
     )
 
 
-def _amounts(invoice: dict) -> dict:
+class _Amounts(TypedDict):
+    amount_due_cents: Decimal
+    amount_paid_cents: Decimal
+    amount_remaining_cents: Decimal
+    currency: str
+
+
+def _amounts(invoice: dict[str, Any]) -> _Amounts:
     """The amounts every invoice carries, in cents, and their currency."""
     return {
         "amount_due_cents": cents(invoice, "amount_due"),
@@ -150,7 +158,7 @@ def _amounts(invoice: dict) -> dict:
     }
 
 
-def _parse_line(line) -> InvoiceLine:
+def _parse_line(line: object) -> InvoiceLine:
     line = require_object(line)
     period = require(line, "period", (dict,))
     pricing = require(line, "pricing", (dict,))
@@ -159,8 +167,8 @@ def _parse_line(line) -> InvoiceLine:
         currency=require(line, "currency", (str,)).lower(),
         description=optional(line, "description", (str,)),
         quantity=Decimal(require(line, "quantity", (int, Decimal))),
-        period_start=timestamp(require(period, "start", (int, Decimal))),
-        period_end=timestamp(require(period, "end", (int, Decimal))),
+        period_start=required_timestamp(period, "start"),
+        period_end=required_timestamp(period, "end"),
         unit_amount_dollars=_dollars(pricing.get("unit_amount_decimal")),
         pretax_credit_amounts=tuple(
             CreditAmount(
@@ -174,7 +182,7 @@ def _parse_line(line) -> InvoiceLine:
     )
 
 
-def _dollars(value) -> Decimal | None:
+def _dollars(value: object) -> Decimal | None:
     if value is None:
         return None
     try:

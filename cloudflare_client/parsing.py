@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, Literal, overload
 
 
 class MalformedResult(ValueError):
@@ -23,13 +23,15 @@ def accepted_by(parse: Callable[[Any], object]) -> Callable[[Any], Any]:
     return check
 
 
-def require_object(result: Any) -> dict:
+def require_object(result: object) -> dict[str, Any]:
     if not isinstance(result, dict):
         raise MalformedResult("result is not an object")
     return result
 
 
-def require(result: dict, key: str, types: tuple[type, ...], *, nullable: bool = False) -> Any:
+def require(
+    result: dict[str, Any], key: str, types: tuple[type, ...], *, nullable: bool = False
+) -> Any:
     """`result[key]`, which must be present and of exactly one of `types` (bool is not int)."""
     if key not in result:
         raise MalformedResult(f"missing {key!r}")
@@ -41,14 +43,18 @@ def require(result: dict, key: str, types: tuple[type, ...], *, nullable: bool =
     return value
 
 
-def cents(result: dict, key: str, *, nullable: bool = False) -> Decimal | None:
+@overload
+def cents(result: dict[str, Any], key: str, *, nullable: Literal[False] = False) -> Decimal: ...
+@overload
+def cents(result: dict[str, Any], key: str, *, nullable: bool) -> Decimal | None: ...
+def cents(result: dict[str, Any], key: str, *, nullable: bool = False) -> Decimal | None:
     """A money figure in cents, integer or fractional (the transport reads JSON numbers with
     fractions as Decimal), as a Decimal."""
     value = require(result, key, (int, Decimal), nullable=nullable)
     return None if value is None else Decimal(value)
 
 
-def optional(result: dict, key: str, types: tuple[type, ...]):
+def optional(result: dict[str, Any], key: str, types: tuple[type, ...]) -> Any:
     """`result[key]` if present and not null, which must then be of one of `types`."""
     value = result.get(key)
     if value is None:
@@ -58,12 +64,23 @@ def optional(result: dict, key: str, types: tuple[type, ...]):
     return value
 
 
-def timestamp(value) -> datetime | None:
-    """A Unix time as Cloudflare sends it: seconds, or milliseconds for the usage API (told
-    apart by size: 1e11 seconds is the year 5138)."""
+def timestamp(value: object) -> datetime | None:
+    """A Unix time as Cloudflare sends it, or None."""
     if value is None:
         return None
-    if type(value) not in (int, Decimal):
+    # bool is an int too, and not a time.
+    if isinstance(value, bool) or not isinstance(value, int | Decimal):
         raise MalformedResult(f"a time has type {type(value).__name__}")
+    return _from_unix(value)
+
+
+def required_timestamp(result: dict[str, Any], key: str) -> datetime:
+    """`result[key]`, a Unix time that must be there."""
+    return _from_unix(require(result, key, (int, Decimal)))
+
+
+def _from_unix(value: int | Decimal) -> datetime:
+    """Seconds, or milliseconds for the usage API (told apart by size: 1e11 seconds is the
+    year 5138)."""
     seconds = Decimal(value) / 1000 if value > 100_000_000_000 else Decimal(value)
     return datetime.fromtimestamp(float(seconds), tz=UTC)

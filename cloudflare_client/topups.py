@@ -27,7 +27,7 @@ def billing_path(account_id: str, rest: str) -> str:
 
 
 class TopUps:
-    def __init__(self, transport: Transport):
+    def __init__(self, transport: Transport) -> None:
         self._transport = transport
 
     # Reference: POST /accounts/{account_id}/ai-gateway/billing/topup
@@ -64,7 +64,7 @@ class TopUps:
         return self._transport.read("GET", path, parse=accepted_by(parse_limits))
 
 
-def parse_created(result) -> TopUpCreated:
+def parse_created(result: object) -> TopUpCreated:
     result = require_object(result)
     payment_intent_id = require(result, "payment_intent_id", (str,))
     if not payment_intent_id:
@@ -87,7 +87,7 @@ def parse_created(result) -> TopUpCreated:
     )
 
 
-def parse_status(result) -> TopUpStatus:
+def parse_status(result: object) -> TopUpStatus:
     result = require_object(result)
     payment_intent_id = require(result, "payment_intent_id", (str,))
     status = require(result, "status", (str,))
@@ -98,7 +98,7 @@ def parse_status(result) -> TopUpStatus:
     return TopUpStatus(payment_intent_id=payment_intent_id, status=status)
 
 
-def parse_limits(result) -> TopUpLimits:
+def parse_limits(result: object) -> TopUpLimits:
     result = require_object(result)
     min_cents = require(result, "min_cents", (int,))
     max_cents = require(result, "max_cents", (int,))

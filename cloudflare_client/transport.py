@@ -30,12 +30,15 @@ import logging
 import time
 from collections.abc import Callable
 from decimal import Decimal
+from types import TracebackType
 from typing import Any, Protocol, TypeVar
 
 import requests
 import urllib3
 from requests.adapters import HTTPAdapter
+from urllib3.connectionpool import ConnectionPool
 from urllib3.exceptions import MaxRetryError, ResponseError
+from urllib3.response import BaseHTTPResponse
 from urllib3.util.retry import Retry
 
 from cloudflare_client.errors import (
@@ -83,25 +86,40 @@ class ReadRetry(Retry):
     cool-down has ended by then, while other callers were kept waiting through it. A retry the
     gate refuses is not sent, and the gate's CloudflareBudgetExhausted reaches the caller."""
 
-    def __init__(self, *args, max_retry_after: float = 10.0, gate: CallGate | None = None, **kw):
+    def __init__(
+        self,
+        *args: Any,
+        max_retry_after: float = 10.0,
+        gate: CallGate | None = None,
+        **kw: Any,
+    ) -> None:
         super().__init__(*args, **kw)
         self.max_retry_after = max_retry_after
         self.gate = gate
 
-    def new(self, **kwargs) -> ReadRetry:
+    def new(self, **kwargs: Any) -> ReadRetry:
         kwargs.setdefault("max_retry_after", self.max_retry_after)
         kwargs.setdefault("gate", self.gate)
         return super().new(**kwargs)
 
-    def increment(self, method=None, url=None, response=None, error=None, **kwargs) -> ReadRetry:
+    def increment(
+        self,
+        method: str | None = None,
+        url: str | None = None,
+        response: BaseHTTPResponse | None = None,
+        error: Exception | None = None,
+        _pool: ConnectionPool | None = None,
+        _stacktrace: TracebackType | None = None,
+    ) -> ReadRetry:
         retry_after = self.get_retry_after(response) if response is not None else None
         if response is not None and response.status == 429 and self.gate is not None:
             self.gate.rate_limited(retry_after)
         if retry_after is not None and retry_after > self.max_retry_after:
-            raise MaxRetryError(kwargs.get("_pool"), url, ResponseError("Retry-After too long"))
-        return super().increment(method, url, response, error, **kwargs)
+            # urllib3's own increment passes the same possibly-None pool.
+            raise MaxRetryError(_pool, url, ResponseError("Retry-After too long"))  # type: ignore[arg-type]
+        return super().increment(method, url, response, error, _pool, _stacktrace)
 
-    def sleep(self, response=None) -> None:
+    def sleep(self, response: BaseHTTPResponse | None = None) -> None:
         """urllib3 calls this between an answer and the retry; it sends the retry right after."""
         super().sleep(response)
         if self.gate is not None:
@@ -179,7 +197,7 @@ class Transport:
         self, method: str, path: str, body: Any = None, *, parse: Callable[[Any], Parsed]
     ) -> Parsed:
         """An idempotent call, retried by urllib3 as the module doc says."""
-        if self.read_slots is not None and not self._read_slot():
+        if self.read_slots is not None and not self._read_slot(self.read_slots):
             raise CloudflareBusy(f"{method} {path} not sent: every read slot is waiting")
         try:
             result = self._send(self._reads, method, path, body, moves_money=False)
@@ -191,10 +209,10 @@ class Transport:
         except MalformedResult as exc:
             raise CloudflareUnavailable(f"Unreadable answer from Cloudflare: {exc}") from exc
 
-    def _read_slot(self) -> bool:
+    def _read_slot(self, slots: Slots) -> bool:
         if self.read_slot_wait > 0:
-            return self.read_slots.acquire(timeout=self.read_slot_wait)
-        return self.read_slots.acquire(blocking=False)
+            return slots.acquire(timeout=self.read_slot_wait)
+        return slots.acquire(blocking=False)
 
     def send_once(
         self,
@@ -304,7 +322,7 @@ def _retry_after_seconds(response: requests.Response) -> float | None:
         return None
 
 
-def _messages(raw) -> tuple[ApiMessage, ...]:
+def _messages(raw: object) -> tuple[ApiMessage, ...]:
     if not isinstance(raw, list):
         return ()
     return tuple(

@@ -21,7 +21,7 @@ class Credentials:
     email: str = ""
     api_key: str = field(default="", repr=False)
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         if not self.api_token and not (self.email and self.api_key):
             raise CloudflareConfigurationError(
                 "Set CLOUDFLARE_API_TOKEN, or CLOUDFLARE_EMAIL and CLOUDFLARE_API_KEY."
@@ -134,7 +134,10 @@ class InvoiceHistory:
     def __len__(self) -> int:
         return len(self.invoices)
 
-    def get(self, invoice_id: str) -> Invoice | None:
+    def get(self, invoice_id: str | None) -> Invoice | None:
+        """The invoice with that id; none for no id (an invoice without one is nobody's)."""
+        if invoice_id is None:
+            return None
         return next((invoice for invoice in self.invoices if invoice.id == invoice_id), None)
 
     def reaches(self, moment: datetime) -> bool:

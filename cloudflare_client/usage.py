@@ -8,11 +8,16 @@ sent in Unix milliseconds, and `aggregated_value` is cents of spend (fractional)
 from __future__ import annotations
 
 from datetime import datetime
-from decimal import Decimal
 from typing import Any
 from urllib.parse import urlencode
 
-from cloudflare_client.parsing import accepted_by, cents, require, require_object, timestamp
+from cloudflare_client.parsing import (
+    accepted_by,
+    cents,
+    require,
+    require_object,
+    required_timestamp,
+)
 from cloudflare_client.topups import billing_path
 from cloudflare_client.transport import Transport
 from cloudflare_client.types import UsageBucket
@@ -21,7 +26,7 @@ WINDOWS = ("hour", "day")
 
 
 class Usage:
-    def __init__(self, transport: Transport):
+    def __init__(self, transport: Transport) -> None:
         self._transport = transport
 
     def history(
@@ -49,14 +54,14 @@ class Usage:
         return self._transport.read("GET", path, parse=accepted_by(parse_usage))
 
 
-def parse_usage(result) -> list[UsageBucket]:
+def parse_usage(result: object) -> list[UsageBucket]:
     result = require_object(result)
     return [
         UsageBucket(
             id=str(require(bucket, "id", (str,))),
             spend_cents=cents(bucket, "aggregated_value"),
-            start=timestamp(require(bucket, "start_time", (int, Decimal))),
-            end=timestamp(require(bucket, "end_time", (int, Decimal))),
+            start=required_timestamp(bucket, "start_time"),
+            end=required_timestamp(bucket, "end_time"),
         )
         for bucket in map(require_object, require(result, "history", (list,)))
     ]

@@ -1,7 +1,10 @@
 """Input of the finance desk."""
 
+from __future__ import annotations
+
 from django import forms
 
+from accounts.models import CloudflareAccount
 from billing_portal.converters import parse_id
 from finance import user_messages
 from finance.selectors import KIND_CHOICES
@@ -12,7 +15,7 @@ class DeskFilterForm(DateRangeMixin, forms.Form):
     """Which top-ups the desk lists and exports; in the query string, so links keep them."""
 
     kind = forms.ChoiceField(choices=KIND_CHOICES, required=False, label="Show")
-    account = forms.ModelChoiceField(
+    account: forms.ModelChoiceField[CloudflareAccount] = forms.ModelChoiceField(
         queryset=None,
         required=False,
         label="Account",
@@ -22,7 +25,7 @@ class DeskFilterForm(DateRangeMixin, forms.Form):
 
     def __init__(self, *args, accounts, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["account"].queryset = accounts
+        self.fields["account"].queryset = accounts  # type: ignore[attr-defined]
         # Date fields come after the kind and the account.
         self.order_fields(["kind", "account", "created_from", "created_to"])
 
@@ -87,14 +90,15 @@ class ResolveForm(forms.Form):
         any, no invoice is accepted: one posted from an older page is refused, not ignored."""
         super().__init__(*args, **kwargs)
         self.has_candidates = bool(candidates)
-        self.fields["invoice"].choices = [
+        self.fields["invoice"].choices = [  # type: ignore[attr-defined]
             *((invoice.id, invoice.id) for invoice in candidates),
             ("", "None of these"),
         ]
         self.fields["invoice"].initial = ""
 
     def clean(self):
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         if cleaned.get("invoice") and cleaned.get("outcome") == "not_charged":
             self.add_error(
                 "invoice", "An invoice that charged it means it was charged: choose “Charged”."

@@ -25,11 +25,14 @@ from topups.selectors import amounts_agree
 from topups.states import RESOLVABLE_STATES, TopUpState
 
 # The state an invoice's status proves for its top-up.
-SETTLES = {"paid": TopUpState.COMPLETED, "void": TopUpState.FAILED}
+SETTLES: dict[str | None, TopUpState] = {"paid": TopUpState.COMPLETED, "void": TopUpState.FAILED}
 SETTLES["uncollectible"] = TopUpState.FAILED
 CANDIDATE_WINDOW = (timedelta(minutes=-10), timedelta(days=1))
 
-RECORDABLE_ORIGINS = {"manual": TopUp.Origin.ELSEWHERE, "auto": TopUp.Origin.AUTO}
+RECORDABLE_ORIGINS: dict[str | None, TopUp.Origin] = {
+    "manual": TopUp.Origin.ELSEWHERE,
+    "auto": TopUp.Origin.AUTO,
+}
 
 
 @dataclass
@@ -50,7 +53,7 @@ class Reconciliation:
     # Top-up invoices (by hand or auto) that no top-up here carries.
     unmatched_invoices: list[Invoice] = field(default_factory=list)
     # Which of them could be a lost create's (invoice id -> those top-ups): not recordable.
-    claims: dict[str, list[TopUp]] = field(default_factory=dict)
+    claims: dict[str | None, list[TopUp]] = field(default_factory=dict)
     fetched_at: datetime | None = None
     failed_at: datetime | None = None  # a later read failed: these invoices may be out of date
     # Every invoice of the account was read; else older ones are not listed here.
@@ -80,7 +83,9 @@ def reconciliation_of(
         failed_at=snapshot.failed_at,
         complete=snapshot.value.complete,
     )
-    by_id = {invoice.id: invoice for invoice in snapshot.value if invoice.id}
+    by_id: dict[str | None, Invoice] = {
+        invoice.id: invoice for invoice in snapshot.value if invoice.id
+    }
     local = (
         TopUp.objects.filter(account=account, payment_intent_id__in=list(by_id))
         .select_related("account")
@@ -144,7 +149,7 @@ def candidate_invoices(*, topup: TopUp) -> list[Invoice]:
 
 def invoice_claims(
     *, account: CloudflareAccount, invoices: list[Invoice]
-) -> dict[str, list[TopUp]]:
+) -> dict[str | None, list[TopUp]]:
     """Which lost creates (outcome unknown, or a create still in flight: no id yet) each of
     `invoices` could be."""
     lost = TopUp.objects.filter(
@@ -152,7 +157,7 @@ def invoice_claims(
         state__in=[TopUpState.UNKNOWN, TopUpState.CREATING],
         payment_intent_id__isnull=True,
     ).order_by("pk")
-    claims: dict[str, list[TopUp]] = {}
+    claims: dict[str | None, list[TopUp]] = {}
     for topup in lost if invoices else ():
         for invoice in invoices:
             if _could_be(topup, invoice):
@@ -172,7 +177,9 @@ def _could_be(topup: TopUp, invoice: Invoice) -> bool:
     )
 
 
-def _local_invoice_ids(account: CloudflareAccount, invoice_ids: list[str]) -> set[str]:
+def _local_invoice_ids(
+    account: CloudflareAccount, invoice_ids: list[str | None]
+) -> set[str | None]:
     """Which of `invoice_ids` some top-up here already carries (create's `payment_intent_id`)."""
     return set(
         TopUp.objects.filter(account=account, payment_intent_id__in=invoice_ids).values_list(

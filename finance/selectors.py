@@ -4,6 +4,7 @@ from datetime import date
 
 from django.db.models import Count, QuerySet
 
+from accounts.models import CloudflareAccount
 from topups.models import ATTENTION, NEEDS_ATTENTION, TopUp
 from topups.selectors import created_between
 
@@ -33,9 +34,9 @@ KIND_CHOICES = [
 
 def finance_topup_list(
     *,
-    accounts: QuerySet,
+    accounts: QuerySet[CloudflareAccount],
     kind: str = "attention",
-    account=None,
+    account: CloudflareAccount | None = None,
     created_from: date | None = None,
     created_to: date | None = None,
 ) -> QuerySet[TopUp]:
@@ -51,7 +52,11 @@ def finance_topup_list(
 
 
 def finance_queue_counts(
-    *, accounts: QuerySet, account=None, created_from=None, created_to=None
+    *,
+    accounts: QuerySet[CloudflareAccount],
+    account: CloudflareAccount | None = None,
+    created_from: date | None = None,
+    created_to: date | None = None,
 ) -> dict[str, int]:
     """How many top-ups of each kind, in one query over the newest COUNT_CAP + 1 needing
     attention (read in the order of their index, which keeps PostgreSQL from planning for the
@@ -67,7 +72,12 @@ def finance_queue_counts(
     return counts
 
 
-def _in_scope(accounts, account, created_from, created_to) -> QuerySet[TopUp]:
+def _in_scope(
+    accounts: QuerySet[CloudflareAccount],
+    account: CloudflareAccount | None,
+    created_from: date | None,
+    created_to: date | None,
+) -> QuerySet[TopUp]:
     # Their ids, not a subquery: given one, PostgreSQL reads the top-ups account by account
     # instead of through the index of the few needing attention.
     topups = TopUp.objects.filter(account_id__in=[a.pk for a in accounts])

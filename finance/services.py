@@ -10,7 +10,9 @@ trail.
 import logging
 from collections import Counter
 from datetime import datetime, timedelta
+from typing import Any, cast
 
+from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -54,7 +56,7 @@ STATUS_CONFIRMS = {
 }
 
 
-def topup_confirm_payment(*, topup: TopUp, user) -> ConfirmResult:
+def topup_confirm_payment(*, topup: TopUp, user: User) -> ConfirmResult:
     """Confirm a completed top-up on Cloudflare's evidence, recording who and when. Four eyes:
     never by whoever started, recorded or resolved it. The evidence is Cloudflare's status,
     asked now, for a top-up started here; its invoice, paid, for one recorded from an invoice
@@ -109,7 +111,7 @@ def _unknown_to_cloudflare(topup: TopUp) -> bool:
     )
 
 
-def _invoice_evidence(topup: TopUp, user) -> tuple[ConfirmResult, dict]:
+def _invoice_evidence(topup: TopUp, user: User) -> tuple[ConfirmResult, dict[str, object]]:
     """What the invoice a top-up was recorded from says now, for `user` to confirm it."""
     back_to = topup.created_at - CLOCK_MARGIN
     snapshot = account_invoices(
@@ -128,7 +130,7 @@ def _invoice_evidence(topup: TopUp, user) -> tuple[ConfirmResult, dict]:
     return ConfirmResult.CONFIRMED, {"invoice_status": invoice.status}
 
 
-def topup_confirm_many(*, topups: list[TopUp], user) -> Counter[ConfirmResult]:
+def topup_confirm_many(*, topups: list[TopUp], user: User) -> Counter[ConfirmResult]:
     """Confirm each, a few at a time; the shared API budget bounds how many are asked about."""
     return Counter(run_bounded(lambda topup: topup_confirm_payment(topup=topup, user=user), topups))
 
@@ -136,7 +138,7 @@ def topup_confirm_many(*, topups: list[TopUp], user) -> Counter[ConfirmResult]:
 def topup_resolve(
     *,
     topup: TopUp,
-    user,
+    user: User,
     charged: bool,
     note: str,
     invoice_id: str = "",
@@ -174,7 +176,7 @@ def topup_resolve(
 
 def _resolution_detail(
     topup: TopUp,
-    user,
+    user: User,
     outcome: ResolveOutcome,
     note: str,
     invoice_id: str,
@@ -214,7 +216,7 @@ def _resolution_detail(
         raise FinanceRefusal(user_messages.NOTE_REFUSED) from None
 
 
-def _refuse_if_charged(topup: TopUp, user) -> None:
+def _refuse_if_charged(topup: TopUp, user: User) -> None:
     """Before "not charged": the top-up's invoice, then Cloudflare's status, asked now (not
     when the invoice is for another amount: a completed status would complete the top-up)."""
     invoice = invoice_of(topup=topup)
@@ -240,7 +242,7 @@ def _refuse_unless_invoices_read_since(topup: TopUp) -> None:
 
 
 def topups_record_from_invoices(
-    *, account: CloudflareAccount, invoice_ids: list[str], user
+    *, account: CloudflareAccount, invoice_ids: list[str], user: User
 ) -> Counter[RecordResult]:
     """Record paid top-up invoices that no top-up here carries (made in Cloudflare's dashboard,
     or auto top-ups) as completed top-ups recorded by `user`, for another finance member to
@@ -267,7 +269,7 @@ def topups_record_from_invoices(
     return results
 
 
-def _record_from_invoice(account: CloudflareAccount, invoice, user) -> bool:
+def _record_from_invoice(account: CloudflareAccount, invoice: Invoice, user: User) -> bool:
     invoiced_at = invoice.created or timezone.now()
     try:
         with transaction.atomic():
@@ -331,8 +333,9 @@ def _claim_fresh_read(account: CloudflareAccount, now: datetime) -> datetime | N
     )
     if claimed:
         return None
+    # Set: the claim failed because it is recent.
     last = CloudflareAccount.objects.values_list("reconciled_at", flat=True).get(pk=account.pk)
-    return last + RECONCILE_INTERVAL
+    return cast(datetime, last) + RECONCILE_INTERVAL
 
 
 def _note_invoice_statuses(matched: list[tuple[TopUp, Invoice]]) -> None:
@@ -349,7 +352,7 @@ def _note_invoice_statuses(matched: list[tuple[TopUp, Invoice]]) -> None:
 
 def _settle(topup: TopUp, invoice: Invoice) -> str | None:
     to_state = SETTLES[invoice.status or ""]  # only a top-up whose invoice settles it
-    fields = {"stale_reason": ""}
+    fields: dict[str, Any] = {"stale_reason": ""}
     if to_state == TopUpState.FAILED:
         fields["error_message"] = FAILED_MESSAGE.format(status=invoice.status)
     settled = topup_transition(

@@ -4,13 +4,15 @@ hand with a note, and the CSV export of what the filters select."""
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import BadRequest
-from django.http import StreamingHttpResponse
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from accounts.access import memberships_of
+from accounts.access import AuthenticatedHttpRequest, memberships_of
+from accounts.models import CloudflareAccount
 from billing_portal.pagination import PAGE_PARAMS, keyset_page, query_without
 from finance import user_messages
 from finance.access import (
@@ -45,7 +47,9 @@ from topups.states import RESOLVABLE_STATES
 PAGE_SIZE = 50
 
 
-def _desk_filters(request, accounts) -> tuple[DeskFilterForm, dict]:
+def _desk_filters(
+    request: HttpRequest, accounts: QuerySet[CloudflareAccount]
+) -> tuple[DeskFilterForm, dict]:
     form = DeskFilterForm(request.GET or None, accounts=accounts)
     filters = form.filters()
     filters.setdefault("kind", "attention")
@@ -54,7 +58,7 @@ def _desk_filters(request, accounts) -> tuple[DeskFilterForm, dict]:
 
 @login_required
 @require_GET
-def desk(request):
+def desk(request: AuthenticatedHttpRequest) -> HttpResponse:
     accounts = require_finance_somewhere(request.user)
     form, filters = _desk_filters(request, accounts)
     topups = finance_topup_list(accounts=accounts, **filters)
@@ -85,7 +89,7 @@ def desk(request):
 
 @login_required
 @require_POST
-def confirm(request, account_id, pk):
+def confirm(request: AuthenticatedHttpRequest, account_id: str, pk: int) -> HttpResponse:
     topup = finance_topup_or_404(request, account_id, pk)
     result = topup_confirm_payment(topup=topup, user=request.user)
     level = messages.SUCCESS if result == ConfirmResult.CONFIRMED else messages.WARNING
@@ -95,7 +99,7 @@ def confirm(request, account_id, pk):
 
 @login_required
 @require_POST
-def confirm_many(request):
+def confirm_many(request: AuthenticatedHttpRequest) -> HttpResponse:
     accounts = require_finance_somewhere(request.user)
     form = BulkConfirmForm(request.POST)
     if not form.is_valid():
@@ -138,7 +142,7 @@ BULK_RESULT_LABELS = {
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def resolve(request, account_id, pk):
+def resolve(request: AuthenticatedHttpRequest, account_id: str, pk: int) -> HttpResponse:
     topup = finance_topup_or_404(request, account_id, pk)
     invoice = invoice_of(topup=topup)
     invoice_agrees = invoice is None or amounts_agree(topup, invoice)
@@ -189,7 +193,7 @@ def resolve(request, account_id, pk):
 
 @login_required
 @require_GET
-def reconciliation(request):
+def reconciliation(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Each finance account's top-ups against Cloudflare's invoices, from the cached invoices."""
     accounts = require_finance_somewhere(request.user)
     reports = [
@@ -205,7 +209,7 @@ def reconciliation(request):
 
 @login_required
 @require_POST
-def reconcile_now(request):
+def reconcile_now(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Read the invoices afresh and settle what they prove, for every finance account."""
     for account in require_finance_somewhere(request.user):
         report = account_reconcile(account=account)
@@ -234,7 +238,7 @@ def reconcile_now(request):
 
 @login_required
 @require_POST
-def record_invoices(request, account_id):
+def record_invoices(request: AuthenticatedHttpRequest, account_id: str) -> HttpResponse:
     membership = finance_membership_or_404(request, account_id)
     invoice_ids = request.POST.getlist("invoice")
     if not invoice_ids:
@@ -259,7 +263,7 @@ def record_invoices(request, account_id):
 
 @login_required
 @require_GET
-def export(request):
+def export(request: AuthenticatedHttpRequest) -> StreamingHttpResponse:
     accounts = require_finance_somewhere(request.user)
     _, filters = _desk_filters(request, accounts)
     response = StreamingHttpResponse(
@@ -276,12 +280,12 @@ def _export_scope(filters: dict) -> dict:
     return {key: filters.get(key) for key in ("account", "created_from", "created_to")}
 
 
-def _safe_next(request) -> str:
+def _safe_next(request: HttpRequest) -> str:
     target = request.POST.get("next") or request.GET.get("next") or ""
     if url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
         return target
     return reverse("finance:desk")
 
 
-def _back_to_desk(request):
+def _back_to_desk(request: HttpRequest) -> HttpResponse:
     return redirect(_safe_next(request))

@@ -1,5 +1,6 @@
 """Access to one top-up, under an account the user is a member of (see accounts.access)."""
 
+from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
@@ -25,7 +26,7 @@ def require_admin(membership: Membership) -> None:
     require_role(membership, Membership.Role.ADMIN, message=user_messages.ONLY_ADMINS_TOP_UP)
 
 
-def require_payer(membership: Membership, topup: TopUp, user) -> None:
+def require_payer(membership: Membership, topup: TopUp, user: User) -> None:
     """Only the admin who created a top-up may pay it: the client secret is theirs alone."""
     require_admin(membership)
     if topup.created_by_id != user.pk:

@@ -20,7 +20,7 @@ class TopUpEventInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = TopUpEvent
     extra = 0
     fields = ["created_at", "kind", "from_state", "to_state", "actor", "detail"]
-    readonly_fields = fields
+    readonly_fields = fields  # type: ignore[assignment]  # names, not groups
     ordering = ["created_at", "id"]
 
 
@@ -89,7 +89,7 @@ class TopUpAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     ]
 
     # Everything shown is read-only: money moves through the services only.
-    readonly_fields = [name for _, options in fieldsets for name in options["fields"]]
+    readonly_fields = [name for _, options in fieldsets for name in options["fields"]]  # type: ignore[misc]  # names, not groups
 
     @admin.display(description="Amount", ordering="amount_cents")
     def amount(self, obj):

@@ -1,6 +1,9 @@
 """Input validation. Amounts are read by accounts.fields.DollarsField, as text, never float."""
 
+from __future__ import annotations
+
 from django import forms
+from django.contrib.auth.models import User
 
 from accounts.fields import DollarsField
 from accounts.money import format_cents
@@ -66,7 +69,8 @@ class DateRangeMixin(forms.Form):
     error_messages = {"backwards": "The end date is before the start date."}
 
     def clean(self):
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         start, end = cleaned.get("created_from"), cleaned.get("created_to")
         if start and end and end < start:
             raise forms.ValidationError(self.error_messages["backwards"], code="backwards")
@@ -86,7 +90,7 @@ class HistoryFilterForm(DateRangeMixin, forms.Form):
     state = forms.ChoiceField(
         choices=[("", "Any state"), *TopUpState.choices], required=False, label="State"
     )
-    creator = forms.ModelChoiceField(
+    creator: forms.ModelChoiceField[User] = forms.ModelChoiceField(
         queryset=None,
         required=False,
         label="Started by",
@@ -96,5 +100,5 @@ class HistoryFilterForm(DateRangeMixin, forms.Form):
 
     def __init__(self, *args, creators, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["creator"].queryset = creators
+        self.fields["creator"].queryset = creators  # type: ignore[attr-defined]
         self.order_fields(["state", "created_from", "created_to", "creator"])

@@ -245,7 +245,7 @@ class TopUp(models.Model):
     def started_by_display(self) -> str:
         """Who started it: a username, or where a recorded top-up came from."""
         if self.created_by_id:
-            return self.created_by.get_username()
+            return self.created_by.get_username()  # type: ignore[union-attr]  # created_by_id is set
         return self.get_origin_display()
 
     @property

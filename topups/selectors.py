@@ -1,28 +1,31 @@
 """Reads."""
 
+from collections.abc import Iterable
 from datetime import date, timedelta
 
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import User
 from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 
+from accounts.models import CloudflareAccount
 from accounts.snapshots import account_invoice
 from cloudflare_client import Invoice
 from topups.models import TopUp
 from topups.states import FINAL_STATES, TopUpState
 
 
-def topup_list_recent(*, account_ids, limit: int = 5) -> QuerySet[TopUp]:
+def topup_list_recent(*, account_ids: Iterable[int], limit: int = 5) -> QuerySet[TopUp]:
     return TopUp.objects.filter(account_id__in=account_ids).select_related("account")[:limit]
 
 
 def topup_list(
     *,
-    account_ids,
+    account_ids: Iterable[int],
     state: str = "",
     created_from: date | None = None,
     created_to: date | None = None,
-    creator=None,
+    creator: User | None = None,
 ) -> QuerySet[TopUp]:
     """Top-ups of the accounts `account_ids`, newest first. The caller has checked that the user
     is a member of each (accounts.access): another tenant's rows are never asked for."""
@@ -35,7 +38,9 @@ def topup_list(
     return topups.select_related("account", "created_by", "confirmed_by")
 
 
-def created_between(topups: QuerySet[TopUp], start: date | None, end: date | None):
+def created_between(
+    topups: QuerySet[TopUp], start: date | None, end: date | None
+) -> QuerySet[TopUp]:
     """Top-ups created on UTC days from `start` to `end`, both included, either open."""
     if start:
         topups = topups.filter(created_at__date__gte=start)
@@ -44,14 +49,16 @@ def created_between(topups: QuerySet[TopUp], start: date | None, end: date | Non
     return topups
 
 
-def topup_creator_list(*, account_ids) -> QuerySet:
+def topup_creator_list(*, account_ids: Iterable[int]) -> QuerySet[User]:
     """The people who started a top-up on the accounts `account_ids` (for the creator filter):
     one index probe per user, however many top-ups there are."""
     started = TopUp.objects.filter(account_id__in=account_ids, created_by=OuterRef("pk"))
     return get_user_model().objects.filter(Exists(started)).order_by("username")
 
 
-def topup_open_duplicate(*, account, user, amount_cents: int) -> TopUp | None:
+def topup_open_duplicate(
+    *, account: CloudflareAccount, user: User, amount_cents: int
+) -> TopUp | None:
     """This user's unfinished top-up of the same amount from the last few minutes, if any:
     most likely the same intent in another tab."""
     return (

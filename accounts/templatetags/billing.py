@@ -5,7 +5,7 @@
 from django import template
 from django.template.defaultfilters import date as date_filter
 from django.utils.html import format_html
-from django.utils.timezone import template_localtime
+from django.utils.timezone import template_localtime  # type: ignore[attr-defined]  # not in django-stubs
 
 from accounts.money import format_cents, format_rate
 

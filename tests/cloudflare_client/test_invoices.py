@@ -99,3 +99,12 @@ def test_an_answer_that_repeats_itself_is_not_read_forever(cf, demo):
 def test_the_history_still_iterates_as_a_list_of_invoices(cf, demo, kind):
     history = cf.invoices.history(A, type=kind)
     assert len(list(history)) == len(history) == len(history.invoices)
+
+
+def test_an_invoice_without_an_id_is_not_found_by_a_missing_id():
+    without_id = invoices.parse_invoice(
+        {"amount_due": 500, "amount_paid": 500, "amount_remaining": 0, "currency": "USD"}
+    )
+    history = InvoiceHistory((without_id,), complete=True)
+
+    assert history.get(None) is None

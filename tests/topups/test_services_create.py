@@ -357,9 +357,9 @@ def test_an_answer_arriving_after_the_row_was_marked_unknown_is_kept(
     """Cloudflare's answer, a charge to the saved card, lands on the row that another worker
     meanwhile marked unknown: it keeps the id, so it can be settled by id."""
     paid_at_cloudflare(account, sandbox, amount_cents=1000)  # the card is saved: Visa 4242
-    topup, _ = topup_start(
+    topup = topup_start(
         account=account, user=admin_user, amount_cents=2500, request_key=uuid.uuid4()
-    )
+    ).topup
 
     _submit_while_marked_unknown(sandbox, topup)
 
@@ -383,9 +383,9 @@ def test_a_refusal_arriving_after_the_row_was_marked_unknown_settles_it(
 ):
     """Cloudflare refused the create that a worker meanwhile marked unknown: nothing was
     charged, so the row fails with Cloudflare's words and leaves finance's queue and the cap."""
-    topup, _ = topup_start(
+    topup = topup_start(
         account=account, user=admin_user, amount_cents=2500, request_key=uuid.uuid4()
-    )
+    ).topup
     sandbox.fault("create", mode="success_false")
 
     _submit_while_marked_unknown(sandbox, topup)

@@ -1,9 +1,13 @@
 """Creating a top-up: the row first, then the one create call, then Cloudflare's answer."""
 
 import logging
-from datetime import timedelta
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
+from django.contrib.auth.models import User
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
@@ -38,17 +42,27 @@ class TopUpCapReached(Exception):
     """The account started TOPUP_CAP_PER_HOUR top-ups in the last hour; `retry_at` is when the
     oldest of them leaves the window."""
 
-    def __init__(self, cap: int, retry_at):
+    def __init__(self, cap: int, retry_at: datetime) -> None:
         super().__init__(f"{cap} top-ups in the last hour")
         self.cap, self.retry_at = cap, retry_at
 
 
-def topup_start(*, account: CloudflareAccount, user, amount_cents: int, request_key) -> tuple:
+@dataclass(frozen=True)
+class TopUpStarted:
+    """What `topup_start` did: `created` is False for a repeat of the same request key."""
+
+    topup: TopUp
+    created: bool
+
+
+def topup_start(
+    *, account: CloudflareAccount, user: User, amount_cents: int, request_key: uuid.UUID
+) -> TopUpStarted:
     """Write the row (state `creating`) before anything is sent to Cloudflare.
 
-    Returns (top-up, created). A repeated request key — double click, resubmitted form, a second
-    tab — returns the existing top-up with created=False, so only one create is ever sent: the
-    unique request key refuses the second row, and a repeat is never refused by the cap.
+    A repeated request key — double click, resubmitted form, a second tab — gives the existing
+    top-up with created=False, so only one create is ever sent: the unique request key refuses
+    the second row, and a repeat is never refused by the cap.
     """
     try:
         with transaction.atomic():
@@ -66,15 +80,15 @@ def topup_start(*, account: CloudflareAccount, user, amount_cents: int, request_
                 to_state=TopUpState.CREATING,
                 detail={"amount_cents": amount_cents},
             )
-        return topup, True
+        return TopUpStarted(topup, created=True)
     except (IntegrityError, TopUpCapReached):
         existing = TopUp.objects.filter(request_key=request_key).first()
         if existing is None:  # another constraint failed, or the cap: not a repeat
             raise
-        return _repeat(existing, account, user), False
+        return TopUpStarted(_repeat(existing, account, user), created=False)
 
 
-def _repeat(existing: TopUp, account: CloudflareAccount, user) -> TopUp:
+def _repeat(existing: TopUp, account: CloudflareAccount, user: User) -> TopUp:
     if existing.account_id != account.pk or existing.created_by_id != user.pk:
         raise TopUpNotYours()
     return existing
@@ -121,7 +135,7 @@ def topup_submit(*, topup: TopUp) -> TopUp:
         _record_refusal(topup, exc)
         return topup
 
-    fields = {
+    fields: dict[str, Any] = {
         "payment_intent_id": created.payment_intent_id,
         "card_brand": created.brand or "",
         "card_last4": created.last4 or "",
@@ -214,7 +228,7 @@ def _record_refusal(topup: TopUp, exc: CloudflareError) -> None:
     another worker marked it `unknown` meanwhile (`topup_expire_if_stale`): now it is known that
     nothing was charged."""
     logger.warning("Top-up %s: create refused (%s: %s)", topup.pk, type(exc).__name__, exc)
-    refusal = {
+    refusal: dict[str, Any] = {
         "to_state": TopUpState.FAILED,
         "kind": TopUpEvent.Kind.CREATE_REFUSED,
         "detail": {

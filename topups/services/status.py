@@ -16,10 +16,12 @@ import contextvars
 import logging
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
-from datetime import timedelta
+from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import TypeVar
 
 from django.conf import settings
+from django.contrib.auth.models import User
 from django.db import connections
 from django.db.models import Q
 from django.utils import timezone
@@ -44,16 +46,18 @@ from topups.services.transitions import topup_transition
 from topups.states import PENDING_STATES, RESOLVABLE_STATES, TopUpState
 
 logger = logging.getLogger(__name__)
+Item = TypeVar("Item")
+Result = TypeVar("Result")
 
 # How often one top-up's status may be asked of Cloudflare, whoever asks (all workers share the
 # claim in the database). A top-up's own page is watched by the person who just paid: ask often.
 # Awaiting payment means the customer has not paid yet: ask rarely.
-STATUS_CHECK_INTERVAL = {
+STATUS_CHECK_INTERVAL: dict[str, timedelta] = {
     TopUpState.PROCESSING: timedelta(seconds=2),
     TopUpState.AWAITING_PAYMENT: timedelta(seconds=10),
 }
 # Lists (the history, the refresh command) ask about many rows nobody is staring at.
-LIST_CHECK_INTERVAL = {
+LIST_CHECK_INTERVAL: dict[str, timedelta] = {
     TopUpState.PROCESSING: timedelta(seconds=15),
     TopUpState.AWAITING_PAYMENT: timedelta(seconds=30),
     # A create whose answer came too late to record normally left its id on an `unknown` row
@@ -85,7 +89,7 @@ STALE_REASONS = {
 }
 
 
-def topup_browser_confirmed(*, topup: TopUp, user, stripe_status: str) -> TopUp:
+def topup_browser_confirmed(*, topup: TopUp, user: User, stripe_status: str) -> TopUp:
     """Stripe.js reported the payment confirmed. A trigger, not the truth: the row moves to
     `processing` and only Cloudflare's status endpoint can complete it."""
     if topup.state == TopUpState.AWAITING_PAYMENT:
@@ -99,7 +103,10 @@ def topup_browser_confirmed(*, topup: TopUp, user, stripe_status: str) -> TopUp:
 
 
 def topup_refresh_status(
-    *, topup: TopUp, force: bool = False, intervals=STATUS_CHECK_INTERVAL
+    *,
+    topup: TopUp,
+    force: bool = False,
+    intervals: dict[str, timedelta] = STATUS_CHECK_INTERVAL,
 ) -> TopUp:
     """Ask Cloudflare for the status of a pending top-up, unless someone asked very recently.
 
@@ -132,7 +139,7 @@ def topup_refresh_status(
     return topup
 
 
-def topup_check_now(*, topup: TopUp, actor=None) -> StatusAnswer | None:
+def topup_check_now(*, topup: TopUp, actor: User | None = None) -> StatusAnswer | None:
     """Ask Cloudflare now, whatever the interval (finance confirming a payment). Returns its
     status (COMPLETED completes a pending or stale row), NOT_FOUND when Cloudflare does not
     know the id, or None when it could not be asked."""
@@ -156,14 +163,16 @@ def topup_refresh_many(*, topups: Iterable[TopUp]) -> list[TopUp]:
     return due
 
 
-def run_bounded(work: Callable, items: list, *, workers: int | None = None) -> list:
+def run_bounded(
+    work: Callable[[Item], Result], items: list[Item], *, workers: int | None = None
+) -> list[Result]:
     """`work(item)` for each item, several at a time; each thread closes its own database
     connection. One item, or one worker, runs right here."""
     workers = min(workers or settings.TOPUP_REFRESH_CONCURRENCY, len(items))
     if workers <= 1:
         return [work(item) for item in items]
 
-    def in_thread(item):
+    def in_thread(item: Item) -> Result:
         try:
             return work(item)
         finally:
@@ -177,7 +186,7 @@ def run_bounded(work: Callable, items: list, *, workers: int | None = None) -> l
         return [future.result() for future in futures]
 
 
-def _interval(topup: TopUp, intervals, now) -> timedelta | None:
+def _interval(topup: TopUp, intervals: dict[str, timedelta], now: datetime) -> timedelta | None:
     """How long after the last check this top-up may be asked about again; None: never."""
     interval = intervals.get(topup.state)
     if interval is None or not topup.payment_intent_id:
@@ -185,7 +194,7 @@ def _interval(topup: TopUp, intervals, now) -> timedelta | None:
     return max(interval, SLOW_INTERVAL) if now - topup.created_at > SLOW_AFTER else interval
 
 
-def _is_due(topup: TopUp, now) -> bool:
+def _is_due(topup: TopUp, now: datetime) -> bool:
     if topup.state == TopUpState.CREATING:
         return True  # may need expiring
     if topup.state in PENDING_STATES and _too_old(topup, now):
@@ -196,7 +205,7 @@ def _is_due(topup: TopUp, now) -> bool:
     return topup.status_checked_at is None or topup.status_checked_at <= now - interval
 
 
-def _too_old(topup: TopUp, now) -> bool:
+def _too_old(topup: TopUp, now: datetime) -> bool:
     return topup.created_at < now - timedelta(minutes=settings.TOPUP_STALE_AFTER_MINUTES)
 
 
@@ -208,9 +217,12 @@ def _client(topup: TopUp) -> CloudflareClient | None:
         return None
 
 
-def _ask_cloudflare(topup: TopUp, client: CloudflareClient, actor=None) -> StatusAnswer | None:
+def _ask_cloudflare(
+    topup: TopUp, client: CloudflareClient, actor: User | None = None
+) -> StatusAnswer | None:
     """Cloudflare's status of the top-up (None: it could not be asked), applied to the row,
     whose hold is then released, or extended to back off when no answer came."""
+    assert topup.payment_intent_id is not None  # the callers ask only about one with an id
     try:
         with calls_for(CallPriority.STATUS):
             status = client.topups.status(topup.account.account_id, topup.payment_intent_id)
@@ -236,6 +248,7 @@ def _ask_cloudflare(topup: TopUp, client: CloudflareClient, actor=None) -> Statu
             stale_reason="",
         )
         if completed:  # the balance has changed, and the invoices hold one more, paid
+            assert topup.completed_at is not None  # the transition sets it
             account_snapshots_topup_completed(
                 account=topup.account,
                 invoice_id=topup.payment_intent_id,
@@ -250,6 +263,7 @@ def _invoiced_for_another_amount(topup: TopUp) -> bool:
     """Whether the invoice already read for this top-up is for another amount: then a person
     decides (a pending one goes to finance's queue), never Cloudflare's status alone. Only what
     is cached is looked at: the status check spends no call on it."""
+    assert topup.payment_intent_id is not None  # the status check's top-up has an id
     invoice = account_cached_invoice(account=topup.account, invoice_id=topup.payment_intent_id)
     if invoice is None or amounts_agree(topup, invoice):
         return False
@@ -261,7 +275,7 @@ def _invoiced_for_another_amount(topup: TopUp) -> bool:
     return True
 
 
-def _no_answer(exc: CloudflareError) -> tuple[str, object]:
+def _no_answer(exc: CloudflareError) -> tuple[str, datetime | None]:
     """Why no answer came, and until when nobody asks again."""
     now = timezone.now()
     if isinstance(exc, CloudflareBusy):  # nothing was sent: anyone may ask, on any machine
@@ -274,7 +288,7 @@ def _no_answer(exc: CloudflareError) -> tuple[str, object]:
     return StatusProblem.UNAVAILABLE, None
 
 
-def _checked(topup: TopUp, problem: str, hold) -> None:
+def _checked(topup: TopUp, problem: str, hold: datetime | None) -> None:
     TopUp.objects.filter(pk=topup.pk).update(status_problem=problem, status_hold_until=hold)
     topup.status_problem, topup.status_hold_until = problem, hold
 

@@ -3,7 +3,9 @@ audit trail."""
 
 import logging
 import re
+from typing import Any
 
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
@@ -23,10 +25,10 @@ class IllegalTransition(Exception):
         self.from_state, self.to_state = from_state, to_state
 
 
-def audit_detail(detail: dict) -> dict:
+def audit_detail(detail: dict[str, Any]) -> dict[str, Any]:
     """Return `detail` if it is safe to store forever; refuse anything that looks secret."""
 
-    def walk(value, path):
+    def walk(value: object, path: str) -> None:
         if isinstance(value, dict):
             for key, item in value.items():
                 if _SECRET_KEY_RE.search(str(key)):
@@ -46,8 +48,8 @@ def topup_event_record(
     *,
     topup: TopUp,
     kind: str,
-    actor=None,
-    detail: dict | None = None,
+    actor: User | None = None,
+    detail: dict[str, Any] | None = None,
     from_state: str = "",
     to_state: str = "",
 ) -> TopUpEvent:
@@ -66,10 +68,10 @@ def topup_transition(
     *,
     topup: TopUp,
     to_state: str,
-    actor=None,
+    actor: User | None = None,
     kind: str = TopUpEvent.Kind.STATE_CHANGED,
-    detail: dict | None = None,
-    **fields,
+    detail: dict[str, Any] | None = None,
+    **fields: Any,
 ) -> bool:
     """Move `topup` from the state it was read in to `to_state`, with `fields` updated alongside.
 

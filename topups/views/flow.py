@@ -5,7 +5,8 @@ import uuid
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import JsonResponse
+from django.contrib.auth.models import User
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -13,35 +14,39 @@ from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
-from accounts.access import membership_or_404, memberships_of
+from accounts.access import AuthenticatedHttpRequest, membership_or_404, memberships_of
+from accounts.models import Membership
 from accounts.selectors import account_count
 from accounts.services import account_limits
 from topups import selectors, user_messages
 from topups.access import require_admin, require_payer, topup_or_404
 from topups.forms import AmountForm, ConfirmForm
+from topups.models import TopUp
 from topups.services.create import TopUpCapReached, TopUpNotYours, topup_start, topup_submit
 from topups.services.status import topup_browser_confirmed, topup_refresh_status
 from topups.states import LIVE_STATES, PENDING_STATES, TopUpState
 
 
 @login_required
-def home(request):
+def home(request: AuthenticatedHttpRequest) -> HttpResponse:
     memberships = memberships_of(request)
     recent = selectors.topup_list_recent(account_ids=[m.account_id for m in memberships])
-    context = {"memberships": memberships, "recent": recent}
+    context: dict[str, object] = {"memberships": memberships, "recent": recent}
     if request.user.is_staff and not memberships:  # the operator is told what there is
         context["account_count"] = account_count()
     return render(request, "topups/home.html", context)
 
 
-def _admin_membership(request, account_id):
+def _admin_membership(request: HttpRequest, account_id: str) -> Membership:
     """The user's membership of the URL's account, which must let them top up."""
     membership = membership_or_404(request, account_id)
     require_admin(membership)
     return membership
 
 
-def account_context(request, membership, **extra):
+def account_context(
+    request: HttpRequest, membership: Membership, **extra: object
+) -> dict[str, object]:
     return {
         "membership": membership,
         "account": membership.account,
@@ -52,14 +57,16 @@ def account_context(request, membership, **extra):
 
 @login_required
 @require_GET
-def topup_amount(request, account_id):
+def topup_amount(request: AuthenticatedHttpRequest, account_id: str) -> HttpResponse:
     membership = _admin_membership(request, account_id)
     limits = account_limits(account=membership.account)
     form = AmountForm(limits=limits, initial={"amount": request.GET.get("amount", "")})
     return _render_amount_page(request, membership, form)
 
 
-def _render_amount_page(request, membership, form, status=200):
+def _render_amount_page(
+    request: HttpRequest, membership: Membership, form: AmountForm, status: int = 200
+) -> HttpResponse:
     limits = form.limits
     presets = [
         cents for cents in AmountForm.PRESETS if limits.min_cents <= cents <= limits.max_cents
@@ -70,7 +77,7 @@ def _render_amount_page(request, membership, form, status=200):
 
 @login_required
 @require_GET
-def topup_review(request, account_id):
+def topup_review(request: AuthenticatedHttpRequest, account_id: str) -> HttpResponse:
     membership = _admin_membership(request, account_id)
     limits = account_limits(account=membership.account)
     form = AmountForm(request.GET, limits=limits)
@@ -109,16 +116,16 @@ def topup_review(request, account_id):
 
 @login_required
 @require_POST
-def topup_confirm(request, account_id):
+def topup_confirm(request: AuthenticatedHttpRequest, account_id: str) -> HttpResponse:
     membership = _admin_membership(request, account_id)
     form = ConfirmForm(request.POST, limits=account_limits(account=membership.account))
     if not form.is_valid():
         for errors in form.errors.values():
             for error in errors:
-                messages.error(request, error)
+                messages.error(request, str(error))
         return redirect("topups:amount", account_id=account_id)
     try:
-        topup, created = topup_start(
+        started = topup_start(
             account=membership.account,
             user=request.user,
             amount_cents=form.cleaned_data["amount_cents"],
@@ -137,19 +144,21 @@ def topup_confirm(request, account_id):
             ),
         )
         return redirect("topups:amount", account_id=account_id)
-    if created:
-        topup_submit(topup=topup)
+    if started.created:
+        topup_submit(topup=started.topup)
     else:
         messages.info(request, user_messages.ALREADY_SUBMITTED)
-    return redirect(_next_url(topup, request.user))
+    return redirect(_next_url(started.topup, request.user))
 
 
-def _membership_and_topup(request, account_id, pk):
+def _membership_and_topup(
+    request: HttpRequest, account_id: str, pk: int
+) -> tuple[Membership, TopUp]:
     membership = membership_or_404(request, account_id)
     return membership, topup_or_404(membership, pk)
 
 
-def _next_url(topup, user) -> str:
+def _next_url(topup: TopUp, user: User) -> str:
     kwargs = {"account_id": topup.account.account_id, "pk": topup.pk}
     if topup.state == TopUpState.AWAITING_PAYMENT and topup.created_by_id == user.pk:
         return reverse("topups:pay", kwargs=kwargs)
@@ -159,7 +168,7 @@ def _next_url(topup, user) -> str:
 @login_required
 @never_cache
 @require_GET
-def topup_pay(request, account_id, pk):
+def topup_pay(request: AuthenticatedHttpRequest, account_id: str, pk: int) -> HttpResponse:
     membership, topup = _membership_and_topup(request, account_id, pk)
     require_payer(membership, topup, request.user)
     if topup.state != TopUpState.AWAITING_PAYMENT:
@@ -184,7 +193,7 @@ def topup_pay(request, account_id, pk):
 
 @login_required
 @require_POST
-def topup_paid(request, account_id, pk):
+def topup_paid(request: AuthenticatedHttpRequest, account_id: str, pk: int) -> HttpResponse:
     """Stripe.js says the payment went through: look the truth up at Cloudflare."""
     membership, topup = _membership_and_topup(request, account_id, pk)
     require_payer(membership, topup, request.user)
@@ -197,7 +206,7 @@ def topup_paid(request, account_id, pk):
 @login_required
 @never_cache
 @require_GET
-def topup_return(request, account_id, pk):
+def topup_return(request: AuthenticatedHttpRequest, account_id: str, pk: int) -> HttpResponse:
     """Return URL for redirect-based payment methods. `redirect_status` is not trusted: the
     status is looked up, and the client secret Stripe put in the query string is dropped."""
     membership, topup = _membership_and_topup(request, account_id, pk)
@@ -209,7 +218,7 @@ def topup_return(request, account_id, pk):
 @login_required
 @never_cache
 @require_GET
-def topup_detail(request, account_id, pk):
+def topup_detail(request: AuthenticatedHttpRequest, account_id: str, pk: int) -> HttpResponse:
     membership, topup = _membership_and_topup(request, account_id, pk)
     topup_refresh_status(topup=topup)
     invoice = selectors.topup_invoice(topup=topup)
@@ -221,7 +230,7 @@ def topup_detail(request, account_id, pk):
             membership,
             topup=topup,
             invoice=invoice,
-            invoice_mismatch=bool(invoice) and invoice.amount_due_cents != topup.amount_cents,
+            invoice_mismatch=invoice is not None and invoice.amount_due_cents != topup.amount_cents,
             events=topup.events.select_related("actor"),
             **_status_context(request, topup),
         ),
@@ -231,14 +240,14 @@ def topup_detail(request, account_id, pk):
 @login_required
 @never_cache
 @require_GET
-def topup_status(request, account_id, pk):
+def topup_status(request: AuthenticatedHttpRequest, account_id: str, pk: int) -> HttpResponse:
     """The live status the result page polls: state plus the server-rendered status panel."""
     _, topup = _membership_and_topup(request, account_id, pk)
     topup_refresh_status(topup=topup)
     return _status_response(request, topup)
 
 
-def _status_context(request, topup) -> dict:
+def _status_context(request: HttpRequest, topup: TopUp) -> dict[str, object]:
     kwargs = {"account_id": topup.account.account_id, "pk": topup.pk}
     is_payer = topup.created_by_id == request.user.pk
     return {
@@ -249,7 +258,7 @@ def _status_context(request, topup) -> dict:
     }
 
 
-def _status_response(request, topup) -> JsonResponse:
+def _status_response(request: HttpRequest, topup: TopUp) -> JsonResponse:
     context = {"topup": topup, **_status_context(request, topup)}
     response = JsonResponse(
         {

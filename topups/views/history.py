@@ -3,14 +3,14 @@ rows refresh themselves: the page sends one request for all of them (see history
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import BadRequest
-from django.http import Http404, JsonResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from accounts.access import membership_or_404, memberships_of
+from accounts.access import AuthenticatedHttpRequest, membership_or_404, memberships_of
 from billing_portal.converters import parse_id
 from billing_portal.pagination import PAGE_PARAMS, keyset_page, query_without
 from topups import selectors
@@ -25,7 +25,7 @@ MAX_LIVE_ROWS = 100  # more than a page can show
 
 @login_required
 @require_GET
-def topup_history(request, account_id=None):
+def topup_history(request: AuthenticatedHttpRequest, account_id: str | None = None) -> HttpResponse:
     membership = membership_or_404(request, account_id) if account_id else None
     memberships = memberships_of(request)
     account_ids = [membership.account_id] if membership else [m.account_id for m in memberships]
@@ -56,7 +56,9 @@ def topup_history(request, account_id=None):
 @login_required
 @never_cache
 @require_GET
-def topup_history_live(request, account_id=None):
+def topup_history_live(
+    request: AuthenticatedHttpRequest, account_id: str | None = None
+) -> HttpResponse:
     """`?rows=12:processing,13:creating` — the unfinished rows a page shows, with the state it
     shows. Refreshes the due ones (within the API budget) and answers the rows that changed as
     server-rendered HTML, plus which are still unfinished."""

@@ -50,7 +50,7 @@ class Command(BaseCommand):
             raise CommandError("Name the Cloudflare account ID, or set CLOUDFLARE_ACCOUNT_ID.")
         password = None
         if options["password_from_stdin"]:
-            password = options.get("stdin", sys.stdin).readline().rstrip("\r\n")
+            password = options.get("stdin", sys.stdin).readline().rstrip("\r\n")  # type: ignore[union-attr]
             if not password:
                 raise CommandError("No password on standard input.")
         try:
