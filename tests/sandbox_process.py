@@ -27,7 +27,7 @@ def wait_for_http(url: str, timeout: float = 30.0, process: subprocess.Popen | N
             raise RuntimeError(f"process exited with {process.returncode} before {url} answered")
         try:
             return requests.get(url, timeout=1)
-        except requests.ConnectionError:
+        except (requests.ConnectionError, requests.Timeout):  # not listening, or still starting
             time.sleep(0.1)
     raise RuntimeError(f"{url} did not answer within {timeout}s")
 
