@@ -4,14 +4,17 @@ Not a member of the account: 404, so account ids of other tenants leak nothing. 
 without the needed role: 403.
 """
 
+from collections.abc import Callable
+from functools import wraps
+
 from django.core.exceptions import PermissionDenied
-from django.http import Http404
+from django.http import Http404, HttpRequest, HttpResponse
 
 from accounts.models import Membership
 from accounts.selectors import membership_list_for_user
 
 
-def memberships_of(request) -> list[Membership]:
+def memberships_of(request: HttpRequest) -> list[Membership]:
     """The signed-in user's memberships, read once per request: the access check, the account
     switcher and the navigation all need them."""
     if not hasattr(request, "_memberships"):
@@ -23,7 +26,7 @@ def memberships_of(request) -> list[Membership]:
     return request._memberships
 
 
-def membership_or_404(request, account_id: str) -> Membership:
+def membership_or_404(request: HttpRequest, account_id: str) -> Membership:
     membership = next(
         (m for m in memberships_of(request) if m.account.account_id == account_id), None
     )
@@ -36,3 +39,29 @@ def require_role(membership: Membership, *roles: str, message: str) -> None:
     """403 with `message` unless the membership has one of `roles` (roles do not nest)."""
     if membership.role not in roles:
         raise PermissionDenied(message)
+
+
+def account_view(
+    role: str | None = None, *, message: str = ""
+) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
+    """For a view of the account the URL's `account_id` names: 404 unless the user is a member,
+    403 with `message` unless the membership has `role` (any role when None); then the view
+    reads `request.account` and `request.membership`, and the account bar
+    (accounts.context_processors.account_bar) shows them. Goes below @login_required and the
+    method decorators, so a wrong method or no sign-in is answered before the account is
+    looked at. The membership comes from the memberships the switcher and navigation share:
+    no query of its own."""
+
+    def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+        @wraps(view)
+        def wrapper(request: HttpRequest, account_id: str, **kwargs: object) -> HttpResponse:
+            membership = membership_or_404(request, account_id)
+            if role is not None:
+                require_role(membership, role, message=message)
+            request.membership = membership
+            request.account = membership.account
+            return view(request, account_id, **kwargs)
+
+        return wrapper
+
+    return decorator

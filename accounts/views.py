@@ -1,13 +1,15 @@
 """The account's own pages: the overview (balance, card, auto top-up, usage, runway), the
-invoices, and the auto top-up settings."""
+invoices, and the auto top-up settings. The account bar's data comes from
+accounts.context_processors.account_bar."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from accounts.access import membership_or_404, memberships_of, require_role
+from accounts.access import account_view, require_role
 from accounts.charts import bar_chart
 from accounts.cloudflare import credential_problem
 from accounts.fields import cents_as_text
@@ -32,13 +34,16 @@ from accounts.snapshots import (
 )
 
 COVER_DAYS = (7, 30, 90)
+INVOICE_KINDS = (("all", "All"), ("manual", "Top-ups by hand"), ("auto", "Auto top-ups"))
+ONLY_ADMINS_CHANGE_AUTO_TOPUP = "Only account admins can change auto top-up."
+ONLY_ADMINS_SET_ALERTS = "Only account admins can set the low-balance alert."
 
 
 @login_required
 @require_GET
-def overview(request, account_id):
-    membership = membership_or_404(request, account_id)
-    account = membership.account
+@account_view()
+def overview(request: HttpRequest, account_id: str) -> HttpResponse:
+    account = request.account
     balance = account_balance(account=account)
     daily = account_daily_usage(account=account)
     hourly = account_hourly_usage(account=account)
@@ -48,9 +53,6 @@ def overview(request, account_id):
         cover_days = 30
     cover_days = cover_days if cover_days in COVER_DAYS else 30
     context = {
-        "membership": membership,
-        "account": account,
-        "memberships": memberships_of(request),
         "balance": balance,
         "credential_problem": credential_problem(account),
         "daily_chart": bar_chart(daily.value, label_format="%b %-d") if daily else None,
@@ -75,14 +77,11 @@ def overview(request, account_id):
     return render(request, "accounts/overview.html", context)
 
 
-INVOICE_KINDS = (("all", "All"), ("manual", "Top-ups by hand"), ("auto", "Auto top-ups"))
-
-
 @login_required
 @require_GET
-def invoices(request, account_id):
-    membership = membership_or_404(request, account_id)
-    snapshot = account_invoices(account=membership.account)
+@account_view()
+def invoices(request: HttpRequest, account_id: str) -> HttpResponse:
+    snapshot = account_invoices(account=request.account)
     kind = request.GET.get("type", "all")
     kind = kind if kind in dict(INVOICE_KINDS) else "all"
     invoices = [
@@ -94,11 +93,8 @@ def invoices(request, account_id):
         request,
         "accounts/invoices.html",
         {
-            "membership": membership,
-            "account": membership.account,
-            "memberships": memberships_of(request),
             "snapshot": snapshot,
-            "credential_problem": credential_problem(membership.account),
+            "credential_problem": credential_problem(request.account),
             "invoices": invoices,
             "kind": kind,
             "kinds": INVOICE_KINDS,
@@ -106,16 +102,15 @@ def invoices(request, account_id):
     )
 
 
-ONLY_ADMINS_CHANGE_AUTO_TOPUP = "Only account admins can change auto top-up."
-
-
 @login_required
 @require_http_methods(["GET", "POST"])
-def auto_topup(request, account_id):
-    membership = membership_or_404(request, account_id)
-    if request.method == "POST":
-        require_role(membership, Membership.Role.ADMIN, message=ONLY_ADMINS_CHANGE_AUTO_TOPUP)
-    account = membership.account
+@account_view()
+def auto_topup(request: HttpRequest, account_id: str) -> HttpResponse:
+    if request.method == "POST":  # every member sees the settings; admins change them
+        require_role(
+            request.membership, Membership.Role.ADMIN, message=ONLY_ADMINS_CHANGE_AUTO_TOPUP
+        )
+    account = request.account
     form = AutoTopUpForm(request.POST or None)
     refusal = None
     if form.is_valid():
@@ -137,9 +132,6 @@ def auto_topup(request, account_id):
         request,
         "accounts/auto_topup.html",
         {
-            "membership": membership,
-            "account": account,
-            "memberships": memberships_of(request),
             "form": form,
             "refusal": refusal,
             "config": balance.value.auto_topup if balance else None,
@@ -151,11 +143,10 @@ def auto_topup(request, account_id):
 
 @login_required
 @require_POST
-def auto_topup_remove(request, account_id):
-    membership = membership_or_404(request, account_id)
-    require_role(membership, Membership.Role.ADMIN, message=ONLY_ADMINS_CHANGE_AUTO_TOPUP)
+@account_view(role=Membership.Role.ADMIN, message=ONLY_ADMINS_CHANGE_AUTO_TOPUP)
+def auto_topup_remove(request: HttpRequest, account_id: str) -> HttpResponse:
     try:
-        account_auto_topup_remove(account=membership.account)
+        account_auto_topup_remove(account=request.account)
     except AutoTopUpRefused as exc:
         messages.error(request, str(exc))
     else:
@@ -165,13 +156,12 @@ def auto_topup_remove(request, account_id):
 
 @login_required
 @require_POST
-def low_balance_alert(request, account_id):
-    membership = membership_or_404(request, account_id)
-    require_role(membership, Membership.Role.ADMIN, message=ONLY_ADMINS_SET_ALERTS)
+@account_view(role=Membership.Role.ADMIN, message=ONLY_ADMINS_SET_ALERTS)
+def low_balance_alert(request: HttpRequest, account_id: str) -> HttpResponse:
     form = LowBalanceAlertForm(request.POST)
     if form.is_valid():
         threshold = form.cents()
-        account_low_balance_alert_set(account=membership.account, threshold_cents=threshold)
+        account_low_balance_alert_set(account=request.account, threshold_cents=threshold)
         if threshold is None:
             messages.success(request, "The low-balance alert is off.")
         else:
@@ -184,6 +174,3 @@ def low_balance_alert(request, account_id):
         for error in form.errors.get("threshold", []):
             messages.error(request, error)
     return redirect("accounts:overview", account_id=account_id)
-
-
-ONLY_ADMINS_SET_ALERTS = "Only account admins can set the low-balance alert."

@@ -4,20 +4,17 @@ hand with a note, and the CSV export of what the filters select."""
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import BadRequest
-from django.http import StreamingHttpResponse
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from accounts.access import memberships_of
+from accounts.access import account_view
+from accounts.models import Membership
 from billing_portal.pagination import PAGE_PARAMS, keyset_page, query_without
 from finance import user_messages
-from finance.access import (
-    finance_membership_or_404,
-    finance_topup_or_404,
-    require_finance_somewhere,
-)
+from finance.access import require_finance_somewhere
 from finance.export import csv_lines, export_filename
 from finance.forms import BulkConfirmForm, DeskFilterForm, ResolveForm
 from finance.outcomes import ConfirmResult, RecordResult, ResolveOutcome
@@ -31,6 +28,7 @@ from finance.services import (
     topup_resolve,
     topups_record_from_invoices,
 )
+from topups.access import topup_or_404
 from topups.models import TopUp
 from topups.selectors import amounts_agree
 from topups.services.status import topup_check_now
@@ -48,7 +46,7 @@ def _desk_filters(request, accounts) -> tuple[DeskFilterForm, dict]:
 
 @login_required
 @require_GET
-def desk(request):
+def desk(request: HttpRequest) -> HttpResponse:
     accounts = require_finance_somewhere(request.user)
     form, filters = _desk_filters(request, accounts)
     topups = finance_topup_list(accounts=accounts, **filters)
@@ -70,15 +68,15 @@ def desk(request):
             "filters": filters,
             "export_count": counts[filters["kind"]],
             "export_filename": export_filename(**_export_scope(filters)),
-            "memberships": memberships_of(request),
         },
     )
 
 
 @login_required
 @require_POST
-def confirm(request, account_id, pk):
-    topup = finance_topup_or_404(request, account_id, pk)
+@account_view(role=Membership.Role.FINANCE, message=user_messages.ONLY_FINANCE)
+def confirm(request: HttpRequest, account_id: str, pk: int) -> HttpResponse:
+    topup = topup_or_404(request, pk)
     result = topup_confirm_payment(topup=topup, user=request.user)
     level = messages.SUCCESS if result == ConfirmResult.CONFIRMED else messages.WARNING
     messages.add_message(request, level, user_messages.CONFIRM_RESULTS[result].format(pk=topup.pk))
@@ -130,8 +128,9 @@ BULK_RESULT_LABELS = {
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def resolve(request, account_id, pk):
-    topup = finance_topup_or_404(request, account_id, pk)
+@account_view(role=Membership.Role.FINANCE, message=user_messages.ONLY_FINANCE)
+def resolve(request: HttpRequest, account_id: str, pk: int) -> HttpResponse:
+    topup = topup_or_404(request, pk)
     invoice = invoice_of(topup=topup)
     invoice_agrees = invoice is None or amounts_agree(topup, invoice)
     cloudflare_status = ""
@@ -181,7 +180,7 @@ def resolve(request, account_id, pk):
 
 @login_required
 @require_GET
-def reconciliation(request):
+def reconciliation(request: HttpRequest) -> HttpResponse:
     """Each finance account's top-ups against Cloudflare's invoices, from the cached invoices."""
     accounts = require_finance_somewhere(request.user)
     reports = [
@@ -191,7 +190,7 @@ def reconciliation(request):
     return render(
         request,
         "finance/reconciliation.html",
-        {"reports": reports, "memberships": memberships_of(request)},
+        {"reports": reports},
     )
 
 
@@ -226,14 +225,14 @@ def reconcile_now(request):
 
 @login_required
 @require_POST
-def record_invoices(request, account_id):
-    membership = finance_membership_or_404(request, account_id)
+@account_view(role=Membership.Role.FINANCE, message=user_messages.ONLY_FINANCE)
+def record_invoices(request: HttpRequest, account_id: str) -> HttpResponse:
     invoice_ids = request.POST.getlist("invoice")
     if not invoice_ids:
         messages.warning(request, user_messages.RECORD_NOTHING_SELECTED)
         return redirect("finance:reconciliation")
     results = topups_record_from_invoices(
-        account=membership.account, invoice_ids=invoice_ids, user=request.user
+        account=request.account, invoice_ids=invoice_ids, user=request.user
     )
     messages.add_message(
         request,
