@@ -13,7 +13,7 @@ from accounts.access import account_view, require_role
 from accounts.charts import bar_chart
 from accounts.cloudflare import credential_problem
 from accounts.fields import cents_as_text
-from accounts.forms import AutoTopUpForm, LowBalanceAlertForm
+from accounts.forms import AutoTopUpForm, CoverDaysForm, InvoiceKindForm, LowBalanceAlertForm
 from accounts.models import Membership
 from accounts.money import format_cents
 from accounts.runway import runway
@@ -33,8 +33,6 @@ from accounts.snapshots import (
     snapshot_of_all,
 )
 
-COVER_DAYS = (7, 30, 90)
-INVOICE_KINDS = (("all", "All"), ("manual", "Top-ups by hand"), ("auto", "Auto top-ups"))
 ONLY_ADMINS_CHANGE_AUTO_TOPUP = "Only account admins can change auto top-up."
 ONLY_ADMINS_SET_ALERTS = "Only account admins can set the low-balance alert."
 
@@ -47,11 +45,7 @@ def overview(request: HttpRequest, account_id: str) -> HttpResponse:
     balance = account_balance(account=account)
     daily = account_daily_usage(account=account)
     hourly = account_hourly_usage(account=account)
-    try:
-        cover_days = int(request.GET.get("days", 30))
-    except ValueError:
-        cover_days = 30
-    cover_days = cover_days if cover_days in COVER_DAYS else 30
+    cover_days = CoverDaysForm(request.GET).value()
     context = {
         "balance": balance,
         "credential_problem": credential_problem(account),
@@ -59,7 +53,7 @@ def overview(request: HttpRequest, account_id: str) -> HttpResponse:
         "hourly_chart": bar_chart(hourly.value, label_format="%a %H:00") if hourly else None,
         "usage_read": snapshot_of_all(daily, hourly),
         "cover_days": cover_days,
-        "cover_choices": COVER_DAYS,
+        "cover_choices": CoverDaysForm.CHOICES,
         "alert_form": LowBalanceAlertForm(initial={"threshold": account.low_balance_alert_cents}),
     }
     if balance:
@@ -82,8 +76,7 @@ def overview(request: HttpRequest, account_id: str) -> HttpResponse:
 @account_view()
 def invoices(request: HttpRequest, account_id: str) -> HttpResponse:
     snapshot = account_invoices(account=request.account)
-    kind = request.GET.get("type", "all")
-    kind = kind if kind in dict(INVOICE_KINDS) else "all"
+    kind = InvoiceKindForm(request.GET).value()
     invoices = [
         invoice
         for invoice in (snapshot.value if snapshot else [])
@@ -97,7 +90,7 @@ def invoices(request: HttpRequest, account_id: str) -> HttpResponse:
             "credential_problem": credential_problem(request.account),
             "invoices": invoices,
             "kind": kind,
-            "kinds": INVOICE_KINDS,
+            "kinds": InvoiceKindForm.KINDS,
         },
     )
 

@@ -1,5 +1,6 @@
 """The account a URL names, resolved once per request (accounts.access.account_view): what a
-missing role is told, and the account bar every page of an account shows."""
+missing role is told, the account bar every page of an account shows, and the query parameters
+of the account's pages read through forms."""
 
 import pytest
 from django.contrib.auth.models import AnonymousUser
@@ -113,3 +114,34 @@ def test_every_page_of_an_account_shows_the_account_bar(
     assert '<span class="badge badge--role-admin">Admin</span>' in html
     assert '<span aria-current="true">Acme AI (production) <span class="muted">' in html
     assert f'<a href="{reverse("topups:home")}">Other Corp</a>' in html  # a viewer there
+
+
+@pytest.mark.parametrize("days", ["", "abc", "31", "-7", "9" * 4400, "7.0"])
+def test_cover_days_not_offered_are_the_default_thirty(client, viewer_user, demo, days):
+    client.force_login(viewer_user)
+
+    response = client.get(reverse("accounts:overview", kwargs=A), {"days": days})
+
+    assert response.status_code == 200
+    assert response.context["cover_days"] == 30
+
+
+def test_cover_days_offered_are_taken(client, viewer_user, demo):
+    client.force_login(viewer_user)
+
+    response = client.get(reverse("accounts:overview", kwargs=A), {"days": "90"})
+
+    assert response.context["cover_days"] == 90
+    assert response.context["cover_choices"] == (7, 30, 90)
+
+
+@pytest.mark.parametrize("kind", ["", "AUTO", "other", "x" * 4400])
+def test_an_invoice_kind_not_offered_lists_them_all(client, viewer_user, demo, kind):
+    client.force_login(viewer_user)
+    everything = client.get(reverse("accounts:invoices", kwargs=A)).context["invoices"]
+
+    response = client.get(reverse("accounts:invoices", kwargs=A), {"type": kind})
+
+    assert response.status_code == 200
+    assert response.context["kind"] == "all"
+    assert response.context["invoices"] == everything
