@@ -22,3 +22,16 @@ def navigation(request):
         return any(m.role == Membership.Role.FINANCE for m in memberships_of(request))
 
     return {"nav_finance": SimpleLazyObject(has_finance_role)}
+
+
+def account_bar(request):
+    """The account bar of a page of one account (the account, the user's role on it, their other
+    accounts for the switcher), once accounts.access.account_view has resolved the account."""
+    account = getattr(request, "account", None)
+    if account is None:
+        return {}
+    return {
+        "account": account,
+        "membership": request.membership,
+        "memberships": memberships_of(request),
+    }

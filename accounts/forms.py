@@ -36,3 +36,34 @@ class LowBalanceAlertForm(forms.Form):
 
     def cents(self) -> int | None:
         return self.cleaned_data["threshold"]
+
+
+class CoverDaysForm(forms.Form):
+    """`?days=` on the overview: how many days of spending the suggested top-up covers. Any
+    other value is the default, as the page's links only ever send a choice."""
+
+    CHOICES = (7, 30, 90)
+    DEFAULT = 30
+
+    days = forms.TypedChoiceField(
+        choices=[(days, f"{days} days") for days in CHOICES], coerce=int, required=False
+    )
+
+    def value(self) -> int:
+        if self.is_valid() and self.cleaned_data["days"]:
+            return self.cleaned_data["days"]
+        return self.DEFAULT
+
+
+class InvoiceKindForm(forms.Form):
+    """`?type=` on the invoices page: which invoices it lists; any other value lists them all."""
+
+    KINDS = (("all", "All"), ("manual", "Top-ups by hand"), ("auto", "Auto top-ups"))
+    DEFAULT = "all"
+
+    type = forms.ChoiceField(choices=KINDS, required=False)
+
+    def value(self) -> str:
+        if self.is_valid() and self.cleaned_data["type"]:
+            return self.cleaned_data["type"]
+        return self.DEFAULT

@@ -1,5 +1,6 @@
 """The account's own pages: the overview (balance, card, auto top-up, usage, runway), the
-invoices, and the auto top-up settings."""
+invoices, and the auto top-up settings. The account bar's data comes from
+accounts.context_processors.account_bar."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -8,16 +9,11 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from accounts.access import (
-    AuthenticatedHttpRequest,
-    membership_or_404,
-    memberships_of,
-    require_role,
-)
+from accounts.access import AccountRequest, account_view, require_role
 from accounts.charts import bar_chart
 from accounts.cloudflare import credential_problem
 from accounts.fields import cents_as_text
-from accounts.forms import AutoTopUpForm, LowBalanceAlertForm
+from accounts.forms import AutoTopUpForm, CoverDaysForm, InvoiceKindForm, LowBalanceAlertForm
 from accounts.models import Membership
 from accounts.money import format_cents
 from accounts.runway import runway
@@ -37,33 +33,27 @@ from accounts.snapshots import (
     snapshot_of_all,
 )
 
-COVER_DAYS = (7, 30, 90)
+ONLY_ADMINS_CHANGE_AUTO_TOPUP = "Only account admins can change auto top-up."
+ONLY_ADMINS_SET_ALERTS = "Only account admins can set the low-balance alert."
 
 
 @login_required
 @require_GET
-def overview(request: AuthenticatedHttpRequest, account_id: str) -> HttpResponse:
-    membership = membership_or_404(request, account_id)
-    account = membership.account
+@account_view()
+def overview(request: AccountRequest, account_id: str) -> HttpResponse:
+    account = request.account
     balance = account_balance(account=account)
     daily = account_daily_usage(account=account)
     hourly = account_hourly_usage(account=account)
-    try:
-        cover_days = int(request.GET.get("days", 30))
-    except ValueError:
-        cover_days = 30
-    cover_days = cover_days if cover_days in COVER_DAYS else 30
-    context = {
-        "membership": membership,
-        "account": account,
-        "memberships": memberships_of(request),
+    cover_days = CoverDaysForm(request.GET).value()
+    context: dict[str, object] = {
         "balance": balance,
         "credential_problem": credential_problem(account),
         "daily_chart": bar_chart(daily.value, label_format="%b %-d") if daily else None,
         "hourly_chart": bar_chart(hourly.value, label_format="%a %H:00") if hourly else None,
         "usage_read": snapshot_of_all(daily, hourly),
         "cover_days": cover_days,
-        "cover_choices": COVER_DAYS,
+        "cover_choices": CoverDaysForm.CHOICES,
         "alert_form": LowBalanceAlertForm(initial={"threshold": account.low_balance_alert_cents}),
     }
     if balance:
@@ -81,16 +71,12 @@ def overview(request: AuthenticatedHttpRequest, account_id: str) -> HttpResponse
     return render(request, "accounts/overview.html", context)
 
 
-INVOICE_KINDS = (("all", "All"), ("manual", "Top-ups by hand"), ("auto", "Auto top-ups"))
-
-
 @login_required
 @require_GET
-def invoices(request: AuthenticatedHttpRequest, account_id: str) -> HttpResponse:
-    membership = membership_or_404(request, account_id)
-    snapshot = account_invoices(account=membership.account)
-    kind = request.GET.get("type", "all")
-    kind = kind if kind in dict(INVOICE_KINDS) else "all"
+@account_view()
+def invoices(request: AccountRequest, account_id: str) -> HttpResponse:
+    snapshot = account_invoices(account=request.account)
+    kind = InvoiceKindForm(request.GET).value()
     invoices = [
         invoice
         for invoice in (snapshot.value if snapshot else [])
@@ -100,28 +86,24 @@ def invoices(request: AuthenticatedHttpRequest, account_id: str) -> HttpResponse
         request,
         "accounts/invoices.html",
         {
-            "membership": membership,
-            "account": membership.account,
-            "memberships": memberships_of(request),
             "snapshot": snapshot,
-            "credential_problem": credential_problem(membership.account),
+            "credential_problem": credential_problem(request.account),
             "invoices": invoices,
             "kind": kind,
-            "kinds": INVOICE_KINDS,
+            "kinds": InvoiceKindForm.KINDS,
         },
     )
 
 
-ONLY_ADMINS_CHANGE_AUTO_TOPUP = "Only account admins can change auto top-up."
-
-
 @login_required
 @require_http_methods(["GET", "POST"])
-def auto_topup(request: AuthenticatedHttpRequest, account_id: str) -> HttpResponse:
-    membership = membership_or_404(request, account_id)
-    if request.method == "POST":
-        require_role(membership, Membership.Role.ADMIN, message=ONLY_ADMINS_CHANGE_AUTO_TOPUP)
-    account = membership.account
+@account_view()
+def auto_topup(request: AccountRequest, account_id: str) -> HttpResponse:
+    if request.method == "POST":  # every member sees the settings; admins change them
+        require_role(
+            request.membership, Membership.Role.ADMIN, message=ONLY_ADMINS_CHANGE_AUTO_TOPUP
+        )
+    account = request.account
     form = AutoTopUpForm(request.POST or None)
     refusal = None
     if form.is_valid():
@@ -143,9 +125,6 @@ def auto_topup(request: AuthenticatedHttpRequest, account_id: str) -> HttpRespon
         request,
         "accounts/auto_topup.html",
         {
-            "membership": membership,
-            "account": account,
-            "memberships": memberships_of(request),
             "form": form,
             "refusal": refusal,
             "config": balance.value.auto_topup if balance else None,
@@ -157,11 +136,10 @@ def auto_topup(request: AuthenticatedHttpRequest, account_id: str) -> HttpRespon
 
 @login_required
 @require_POST
-def auto_topup_remove(request: AuthenticatedHttpRequest, account_id: str) -> HttpResponse:
-    membership = membership_or_404(request, account_id)
-    require_role(membership, Membership.Role.ADMIN, message=ONLY_ADMINS_CHANGE_AUTO_TOPUP)
+@account_view(role=Membership.Role.ADMIN, message=ONLY_ADMINS_CHANGE_AUTO_TOPUP)
+def auto_topup_remove(request: AccountRequest, account_id: str) -> HttpResponse:
     try:
-        account_auto_topup_remove(account=membership.account)
+        account_auto_topup_remove(account=request.account)
     except AutoTopUpRefused as exc:
         messages.error(request, str(exc))
     else:
@@ -171,13 +149,12 @@ def auto_topup_remove(request: AuthenticatedHttpRequest, account_id: str) -> Htt
 
 @login_required
 @require_POST
-def low_balance_alert(request: AuthenticatedHttpRequest, account_id: str) -> HttpResponse:
-    membership = membership_or_404(request, account_id)
-    require_role(membership, Membership.Role.ADMIN, message=ONLY_ADMINS_SET_ALERTS)
+@account_view(role=Membership.Role.ADMIN, message=ONLY_ADMINS_SET_ALERTS)
+def low_balance_alert(request: AccountRequest, account_id: str) -> HttpResponse:
     form = LowBalanceAlertForm(request.POST)
     if form.is_valid():
         threshold = form.cents()
-        account_low_balance_alert_set(account=membership.account, threshold_cents=threshold)
+        account_low_balance_alert_set(account=request.account, threshold_cents=threshold)
         if threshold is None:
             messages.success(request, "The low-balance alert is off.")
         else:
@@ -190,6 +167,3 @@ def low_balance_alert(request: AuthenticatedHttpRequest, account_id: str) -> Htt
         for error in form.errors.get("threshold", []):
             messages.error(request, str(error))
     return redirect("accounts:overview", account_id=account_id)
-
-
-ONLY_ADMINS_SET_ALERTS = "Only account admins can set the low-balance alert."

@@ -84,6 +84,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "accounts.context_processors.billing_mode",
                 "accounts.context_processors.navigation",
+                "accounts.context_processors.account_bar",
             ],
             "builtins": ["accounts.templatetags.billing"],
         },

@@ -11,15 +11,11 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from accounts.access import AuthenticatedHttpRequest, memberships_of
-from accounts.models import CloudflareAccount
+from accounts.access import AccountRequest, AuthenticatedHttpRequest, account_view
+from accounts.models import CloudflareAccount, Membership
 from billing_portal.pagination import PAGE_PARAMS, keyset_page, query_without
 from finance import user_messages
-from finance.access import (
-    finance_membership_or_404,
-    finance_topup_or_404,
-    require_finance_somewhere,
-)
+from finance.access import require_finance_somewhere
 from finance.export import csv_lines, export_filename
 from finance.forms import BulkConfirmForm, DeskFilterForm, ResolveForm
 from finance.outcomes import ConfirmResult, RecordResult, ResolveOutcome
@@ -39,6 +35,7 @@ from finance.services import (
     topup_resolve,
     topups_record_from_invoices,
 )
+from topups.access import topup_or_404
 from topups.models import TopUp
 from topups.selectors import amounts_agree
 from topups.services.status import topup_check_now
@@ -82,15 +79,15 @@ def desk(request: AuthenticatedHttpRequest) -> HttpResponse:
             "count_cap": COUNT_CAP,
             "attention_capped": counts["attention"] > COUNT_CAP,
             "export_filename": export_filename(**_export_scope(filters)),
-            "memberships": memberships_of(request),
         },
     )
 
 
 @login_required
 @require_POST
-def confirm(request: AuthenticatedHttpRequest, account_id: str, pk: int) -> HttpResponse:
-    topup = finance_topup_or_404(request, account_id, pk)
+@account_view(role=Membership.Role.FINANCE, message=user_messages.ONLY_FINANCE)
+def confirm(request: AccountRequest, account_id: str, pk: int) -> HttpResponse:
+    topup = topup_or_404(request, pk)
     result = topup_confirm_payment(topup=topup, user=request.user)
     level = messages.SUCCESS if result == ConfirmResult.CONFIRMED else messages.WARNING
     messages.add_message(request, level, user_messages.CONFIRM_RESULTS[result].format(pk=topup.pk))
@@ -142,8 +139,9 @@ BULK_RESULT_LABELS = {
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def resolve(request: AuthenticatedHttpRequest, account_id: str, pk: int) -> HttpResponse:
-    topup = finance_topup_or_404(request, account_id, pk)
+@account_view(role=Membership.Role.FINANCE, message=user_messages.ONLY_FINANCE)
+def resolve(request: AccountRequest, account_id: str, pk: int) -> HttpResponse:
+    topup = topup_or_404(request, pk)
     invoice = invoice_of(topup=topup)
     invoice_agrees = invoice is None or amounts_agree(topup, invoice)
     cloudflare_status = ""
@@ -203,7 +201,7 @@ def reconciliation(request: AuthenticatedHttpRequest) -> HttpResponse:
     return render(
         request,
         "finance/reconciliation.html",
-        {"reports": reports, "memberships": memberships_of(request)},
+        {"reports": reports},
     )
 
 
@@ -238,14 +236,14 @@ def reconcile_now(request: AuthenticatedHttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def record_invoices(request: AuthenticatedHttpRequest, account_id: str) -> HttpResponse:
-    membership = finance_membership_or_404(request, account_id)
+@account_view(role=Membership.Role.FINANCE, message=user_messages.ONLY_FINANCE)
+def record_invoices(request: AccountRequest, account_id: str) -> HttpResponse:
     invoice_ids = request.POST.getlist("invoice")
     if not invoice_ids:
         messages.warning(request, user_messages.RECORD_NOTHING_SELECTED)
         return redirect("finance:reconciliation")
     results = topups_record_from_invoices(
-        account=membership.account, invoice_ids=invoice_ids, user=request.user
+        account=request.account, invoice_ids=invoice_ids, user=request.user
     )
     messages.add_message(
         request,

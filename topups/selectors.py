@@ -15,6 +15,13 @@ from topups.models import TopUp
 from topups.states import FINAL_STATES, TopUpState
 
 
+def topup_get(*, account: CloudflareAccount, pk: int) -> TopUp | None:
+    """The account's top-up `pk`; another tenant's id is simply not there."""
+    return (
+        TopUp.objects.select_related("account", "created_by").filter(pk=pk, account=account).first()
+    )
+
+
 def topup_list_recent(*, account_ids: Iterable[int], limit: int = 5) -> QuerySet[TopUp]:
     return TopUp.objects.filter(account_id__in=account_ids).select_related("account")[:limit]
 

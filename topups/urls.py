@@ -9,8 +9,8 @@ topup = account + "topups/<id:pk>/"
 
 urlpatterns = [
     path("", flow.home, name="home"),
-    path("topups/", history.topup_history, name="history_all"),
-    path("topups/live/", history.topup_history_live, name="history_live_all"),
+    path("topups/", history.topup_history_all, name="history_all"),
+    path("topups/live/", history.topup_history_live_all, name="history_live_all"),
     path(account + "topup/", flow.topup_amount, name="amount"),
     path(account + "topup/review/", flow.topup_review, name="review"),
     path(account + "topup/confirm/", flow.topup_confirm, name="confirm"),

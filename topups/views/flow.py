@@ -14,12 +14,12 @@ from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
-from accounts.access import AuthenticatedHttpRequest, membership_or_404, memberships_of
+from accounts.access import AccountRequest, AuthenticatedHttpRequest, account_view, memberships_of
 from accounts.models import Membership
 from accounts.selectors import account_count
 from accounts.services import account_limits
 from topups import selectors, user_messages
-from topups.access import require_admin, require_payer, topup_or_404
+from topups.access import require_payer, topup_or_404
 from topups.forms import AmountForm, ConfirmForm
 from topups.models import TopUp
 from topups.services.create import TopUpCapReached, TopUpNotYours, topup_start, topup_submit
@@ -37,52 +37,32 @@ def home(request: AuthenticatedHttpRequest) -> HttpResponse:
     return render(request, "topups/home.html", context)
 
 
-def _admin_membership(request: HttpRequest, account_id: str) -> Membership:
-    """The user's membership of the URL's account, which must let them top up."""
-    membership = membership_or_404(request, account_id)
-    require_admin(membership)
-    return membership
-
-
-def account_context(
-    request: HttpRequest, membership: Membership, **extra: object
-) -> dict[str, object]:
-    return {
-        "membership": membership,
-        "account": membership.account,
-        "memberships": memberships_of(request),
-        **extra,
-    }
-
-
 @login_required
 @require_GET
-def topup_amount(request: AuthenticatedHttpRequest, account_id: str) -> HttpResponse:
-    membership = _admin_membership(request, account_id)
-    limits = account_limits(account=membership.account)
+@account_view(role=Membership.Role.ADMIN, message=user_messages.ONLY_ADMINS_TOP_UP)
+def topup_amount(request: AccountRequest, account_id: str) -> HttpResponse:
+    limits = account_limits(account=request.account)
     form = AmountForm(limits=limits, initial={"amount": request.GET.get("amount", "")})
-    return _render_amount_page(request, membership, form)
+    return _render_amount_page(request, form)
 
 
-def _render_amount_page(
-    request: HttpRequest, membership: Membership, form: AmountForm, status: int = 200
-) -> HttpResponse:
+def _render_amount_page(request: HttpRequest, form: AmountForm, status: int = 200) -> HttpResponse:
     limits = form.limits
     presets = [
         cents for cents in AmountForm.PRESETS if limits.min_cents <= cents <= limits.max_cents
     ]
-    context = account_context(request, membership, form=form, presets=presets)
+    context = {"form": form, "presets": presets}
     return render(request, "topups/amount.html", context, status=status)
 
 
 @login_required
 @require_GET
-def topup_review(request: AuthenticatedHttpRequest, account_id: str) -> HttpResponse:
-    membership = _admin_membership(request, account_id)
-    limits = account_limits(account=membership.account)
+@account_view(role=Membership.Role.ADMIN, message=user_messages.ONLY_ADMINS_TOP_UP)
+def topup_review(request: AccountRequest, account_id: str) -> HttpResponse:
+    limits = account_limits(account=request.account)
     form = AmountForm(request.GET, limits=limits)
     if not form.is_valid():
-        return _render_amount_page(request, membership, form, status=400)
+        return _render_amount_page(request, form, status=400)
     amount_cents = form.cleaned_data["amount"]
     confirm = ConfirmForm(
         limits=limits,
@@ -94,19 +74,17 @@ def topup_review(request: AuthenticatedHttpRequest, account_id: str) -> HttpResp
         },
     )
     duplicate = selectors.topup_open_duplicate(
-        account=membership.account, user=request.user, amount_cents=amount_cents
+        account=request.account, user=request.user, amount_cents=amount_cents
     )
     response = render(
         request,
         "topups/review.html",
-        account_context(
-            request,
-            membership,
-            form=confirm,
-            amount_cents=amount_cents,
-            amount_input=request.GET.get("amount", ""),
-            duplicate=duplicate,
-        ),
+        {
+            "form": confirm,
+            "amount_cents": amount_cents,
+            "amount_input": request.GET.get("amount", ""),
+            "duplicate": duplicate,
+        },
     )
     # Back/forward shows this same form (and key) again from the browser's history, while any
     # new visit revalidates and gets a fresh key: a deliberate second top-up is a new one.
@@ -116,9 +94,9 @@ def topup_review(request: AuthenticatedHttpRequest, account_id: str) -> HttpResp
 
 @login_required
 @require_POST
-def topup_confirm(request: AuthenticatedHttpRequest, account_id: str) -> HttpResponse:
-    membership = _admin_membership(request, account_id)
-    form = ConfirmForm(request.POST, limits=account_limits(account=membership.account))
+@account_view(role=Membership.Role.ADMIN, message=user_messages.ONLY_ADMINS_TOP_UP)
+def topup_confirm(request: AccountRequest, account_id: str) -> HttpResponse:
+    form = ConfirmForm(request.POST, limits=account_limits(account=request.account))
     if not form.is_valid():
         for errors in form.errors.values():
             for error in errors:
@@ -126,7 +104,7 @@ def topup_confirm(request: AuthenticatedHttpRequest, account_id: str) -> HttpRes
         return redirect("topups:amount", account_id=account_id)
     try:
         started = topup_start(
-            account=membership.account,
+            account=request.account,
             user=request.user,
             amount_cents=form.cleaned_data["amount_cents"],
             request_key=form.cleaned_data["request_key"],
@@ -138,7 +116,7 @@ def topup_confirm(request: AuthenticatedHttpRequest, account_id: str) -> HttpRes
         messages.error(
             request,
             user_messages.CAP_REACHED.format(
-                account=membership.account.name,
+                account=request.account.name,
                 started=ngettext("%(n)d top-up", "%(n)d top-ups", exc.cap) % {"n": exc.cap},
                 retry_at=f"{exc.retry_at:%H:%M}",
             ),
@@ -151,13 +129,6 @@ def topup_confirm(request: AuthenticatedHttpRequest, account_id: str) -> HttpRes
     return redirect(_next_url(started.topup, request.user))
 
 
-def _membership_and_topup(
-    request: HttpRequest, account_id: str, pk: int
-) -> tuple[Membership, TopUp]:
-    membership = membership_or_404(request, account_id)
-    return membership, topup_or_404(membership, pk)
-
-
 def _next_url(topup: TopUp, user: User) -> str:
     kwargs = {"account_id": topup.account.account_id, "pk": topup.pk}
     if topup.state == TopUpState.AWAITING_PAYMENT and topup.created_by_id == user.pk:
@@ -168,35 +139,35 @@ def _next_url(topup: TopUp, user: User) -> str:
 @login_required
 @never_cache
 @require_GET
-def topup_pay(request: AuthenticatedHttpRequest, account_id: str, pk: int) -> HttpResponse:
-    membership, topup = _membership_and_topup(request, account_id, pk)
-    require_payer(membership, topup, request.user)
+@account_view()
+def topup_pay(request: AccountRequest, account_id: str, pk: int) -> HttpResponse:
+    topup = topup_or_404(request, pk)
+    require_payer(request, topup)
     if topup.state != TopUpState.AWAITING_PAYMENT:
         return redirect("topups:detail", account_id=account_id, pk=pk)
     kwargs = {"account_id": account_id, "pk": pk}
     return render(
         request,
         "topups/pay.html",
-        account_context(
-            request,
-            membership,
-            topup=topup,
-            stripe_js_url=settings.STRIPE_JS_URL,
-            payment={
+        {
+            "topup": topup,
+            "stripe_js_url": settings.STRIPE_JS_URL,
+            "payment": {
                 "clientSecret": topup.client_secret,
                 "publishableKey": settings.STRIPE_PUBLISHABLE_KEY,
             },
-            return_url=request.build_absolute_uri(reverse("topups:return", kwargs=kwargs)),
-        ),
+            "return_url": request.build_absolute_uri(reverse("topups:return", kwargs=kwargs)),
+        },
     )
 
 
 @login_required
 @require_POST
-def topup_paid(request: AuthenticatedHttpRequest, account_id: str, pk: int) -> HttpResponse:
+@account_view()
+def topup_paid(request: AccountRequest, account_id: str, pk: int) -> HttpResponse:
     """Stripe.js says the payment went through: look the truth up at Cloudflare."""
-    membership, topup = _membership_and_topup(request, account_id, pk)
-    require_payer(membership, topup, request.user)
+    topup = topup_or_404(request, pk)
+    require_payer(request, topup)
     topup_browser_confirmed(
         topup=topup, user=request.user, stripe_status=request.POST.get("stripe_status", "")
     )
@@ -206,11 +177,12 @@ def topup_paid(request: AuthenticatedHttpRequest, account_id: str, pk: int) -> H
 @login_required
 @never_cache
 @require_GET
-def topup_return(request: AuthenticatedHttpRequest, account_id: str, pk: int) -> HttpResponse:
+@account_view()
+def topup_return(request: AccountRequest, account_id: str, pk: int) -> HttpResponse:
     """Return URL for redirect-based payment methods. `redirect_status` is not trusted: the
     status is looked up, and the client secret Stripe put in the query string is dropped."""
-    membership, topup = _membership_and_topup(request, account_id, pk)
-    require_payer(membership, topup, request.user)
+    topup = topup_or_404(request, pk)
+    require_payer(request, topup)
     topup_refresh_status(topup=topup, force=True)
     return redirect("topups:detail", account_id=account_id, pk=pk)
 
@@ -218,31 +190,33 @@ def topup_return(request: AuthenticatedHttpRequest, account_id: str, pk: int) ->
 @login_required
 @never_cache
 @require_GET
-def topup_detail(request: AuthenticatedHttpRequest, account_id: str, pk: int) -> HttpResponse:
-    membership, topup = _membership_and_topup(request, account_id, pk)
+@account_view()
+def topup_detail(request: AccountRequest, account_id: str, pk: int) -> HttpResponse:
+    topup = topup_or_404(request, pk)
     topup_refresh_status(topup=topup)
     invoice = selectors.topup_invoice(topup=topup)
     return render(
         request,
         "topups/detail.html",
-        account_context(
-            request,
-            membership,
-            topup=topup,
-            invoice=invoice,
-            invoice_mismatch=invoice is not None and invoice.amount_due_cents != topup.amount_cents,
-            events=topup.events.select_related("actor"),
+        {
+            "topup": topup,
+            "invoice": invoice,
+            "invoice_mismatch": (
+                invoice is not None and invoice.amount_due_cents != topup.amount_cents
+            ),
+            "events": topup.events.select_related("actor"),
             **_status_context(request, topup),
-        ),
+        },
     )
 
 
 @login_required
 @never_cache
 @require_GET
-def topup_status(request: AuthenticatedHttpRequest, account_id: str, pk: int) -> HttpResponse:
+@account_view()
+def topup_status(request: AccountRequest, account_id: str, pk: int) -> HttpResponse:
     """The live status the result page polls: state plus the server-rendered status panel."""
-    _, topup = _membership_and_topup(request, account_id, pk)
+    topup = topup_or_404(request, pk)
     topup_refresh_status(topup=topup)
     return _status_response(request, topup)
 

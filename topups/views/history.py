@@ -3,21 +3,20 @@ rows refresh themselves: the page sends one request for all of them (see history
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import BadRequest
-from django.http import Http404, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from accounts.access import AuthenticatedHttpRequest, membership_or_404, memberships_of
+from accounts.access import AccountRequest, AuthenticatedHttpRequest, account_view, memberships_of
 from billing_portal.converters import parse_id
 from billing_portal.pagination import PAGE_PARAMS, keyset_page, query_without
 from topups import selectors
 from topups.forms import HistoryFilterForm
 from topups.services.status import topup_refresh_many
 from topups.states import LIVE_STATES, TopUpState
-from topups.views.flow import account_context
 
 PAGE_SIZE = 25
 MAX_LIVE_ROWS = 100  # more than a page can show
@@ -25,47 +24,62 @@ MAX_LIVE_ROWS = 100  # more than a page can show
 
 @login_required
 @require_GET
-def topup_history(request: AuthenticatedHttpRequest, account_id: str | None = None) -> HttpResponse:
-    membership = membership_or_404(request, account_id) if account_id else None
+def topup_history_all(request: AuthenticatedHttpRequest) -> HttpResponse:
     memberships = memberships_of(request)
-    account_ids = [membership.account_id] if membership else [m.account_id for m in memberships]
+    context = _history_context(
+        request,
+        account_ids=[m.account_id for m in memberships],
+        live_url=reverse("topups:history_live_all"),
+    )
+    return render(request, "topups/history.html", {**context, "memberships": memberships})
+
+
+@login_required
+@require_GET
+@account_view()
+def topup_history(request: AccountRequest, account_id: str) -> HttpResponse:
+    context = _history_context(
+        request,
+        account_ids=[request.account.pk],
+        live_url=reverse("topups:history_live", args=[account_id]),
+    )
+    return render(request, "topups/history.html", context)
+
+
+def _history_context(request: HttpRequest, *, account_ids: list[int], live_url: str) -> dict:
     form = HistoryFilterForm(
         request.GET or None, creators=selectors.topup_creator_list(account_ids=account_ids)
     )
     topups = selectors.topup_list(account_ids=account_ids, **form.filters())
-    page = keyset_page(topups, request.GET, PAGE_SIZE)
-    context = {
+    return {
         "form": form,
-        "page": page,
+        "page": keyset_page(topups, request.GET, PAGE_SIZE),
         "filter_query": query_without(request.GET, *PAGE_PARAMS),
         "filtered": bool(form.filters()),
-        "live_url": (
-            reverse("topups:history_live", args=[account_id])
-            if account_id
-            else reverse("topups:history_live_all")
-        ),
+        "live_url": live_url,
         "live_states": LIVE_STATES,
     }
-    if membership:
-        return render(
-            request, "topups/history.html", account_context(request, membership, **context)
-        )
-    return render(request, "topups/history.html", {**context, "memberships": memberships})
 
 
 @login_required
 @never_cache
 @require_GET
-def topup_history_live(
-    request: AuthenticatedHttpRequest, account_id: str | None = None
-) -> HttpResponse:
+def topup_history_live_all(request: AuthenticatedHttpRequest) -> HttpResponse:
+    return _live_rows(request, account_ids=[m.account_id for m in memberships_of(request)])
+
+
+@login_required
+@never_cache
+@require_GET
+@account_view()
+def topup_history_live(request: AccountRequest, account_id: str) -> HttpResponse:
+    return _live_rows(request, account_ids=[request.account.pk])
+
+
+def _live_rows(request: HttpRequest, *, account_ids: list[int]) -> JsonResponse:
     """`?rows=12:processing,13:creating` — the unfinished rows a page shows, with the state it
     shows. Refreshes the due ones (within the API budget) and answers the rows that changed as
     server-rendered HTML, plus which are still unfinished."""
-    if account_id:
-        account_ids = [membership_or_404(request, account_id).account_id]
-    else:
-        account_ids = [m.account_id for m in memberships_of(request)]
     shown = _parse_rows(request.GET.get("rows", ""))
     topups = list(selectors.topup_list(account_ids=account_ids).filter(pk__in=shown))
     if len(topups) != len(shown):
