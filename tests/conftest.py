@@ -1,4 +1,5 @@
 import pytest
+from django.contrib.auth import get_user_model
 
 from accounts.cloudflare import client_for_account
 from accounts.models import CloudflareAccount, Membership
@@ -122,6 +123,12 @@ def viewer_user(make_member):
 @pytest.fixture
 def stranger(make_member):
     return make_member("sam-stranger", None)
+
+
+@pytest.fixture
+def operator_user(db):
+    """A superuser with no role on any account: whoever runs the portal, in the Django admin."""
+    return get_user_model().objects.create_superuser("root", password="pw-root")
 
 
 @pytest.fixture
