@@ -5,8 +5,8 @@ from accounts.cloudflare import client_for_account
 from accounts.models import CloudflareAccount, Membership
 from billing_portal.csp import content_security_policy
 from cloudflare_client import CloudflareClient, Credentials
+from tests import factories
 from tests.sandbox_process import Sandbox, start_sandbox, stop
-from topups.models import TopUp
 from topups.states import TopUpState
 
 DEMO_ACCOUNT_ID = "023e105f4ecef8ad9ca31a8372d0c353"
@@ -70,7 +70,7 @@ def cf(client_factory) -> CloudflareClient:
     return client_factory()
 
 
-# --- people ---------------------------------------------------------------------------------
+# --- people and their top-ups (tests/factories.py) ---------------------------------------------
 
 
 @pytest.fixture
@@ -83,41 +83,73 @@ def other_account(db):
     return CloudflareAccount.objects.create(name="Other Corp", account_id=STAGING_ACCOUNT_ID)
 
 
-def _member(username, account, role):
-    user = get_user_model().objects.create_user(username=username, password="pw-" + username)
-    if role:
-        Membership.objects.create(user=user, account=account, role=role)
-    return user
+@pytest.fixture
+def make_member(account):
+    """`make_member(username, role)`: a new user with `role` on the demo account (or on
+    `account=`), or on none (role None); password "pw-<username>"."""
+
+    def make(username, role, *, account=account):
+        return factories.member(username=username, account=account, role=role)
+
+    return make
 
 
 @pytest.fixture
-def admin_user(account):
-    return _member("alice-admin", account, Membership.Role.ADMIN)
+def admin_user(make_member):
+    return make_member("alice-admin", Membership.Role.ADMIN)
 
 
 @pytest.fixture
-def finance_user(account):
-    return _member("fiona-finance", account, Membership.Role.FINANCE)
+def second_admin_user(make_member):
+    return make_member("olga-admin", Membership.Role.ADMIN)
 
 
 @pytest.fixture
-def viewer_user(account):
-    return _member("victor-viewer", account, Membership.Role.VIEWER)
+def finance_user(make_member):
+    return make_member("fiona-finance", Membership.Role.FINANCE)
 
 
 @pytest.fixture
-def stranger(account):
-    return _member("sam-stranger", account, None)
+def second_finance_user(make_member):
+    """Another finance member: the second pair of eyes."""
+    return make_member("frank-finance", Membership.Role.FINANCE)
 
 
 @pytest.fixture
-def awaiting_topup(account, admin_user, sandbox_settings):
+def viewer_user(make_member):
+    return make_member("victor-viewer", Membership.Role.VIEWER)
+
+
+@pytest.fixture
+def stranger(make_member):
+    return make_member("sam-stranger", None)
+
+
+@pytest.fixture
+def operator_user(db):
+    """A superuser with no role on any account: whoever runs the portal, in the Django admin."""
+    return get_user_model().objects.create_superuser("root", password="pw-root")
+
+
+@pytest.fixture
+def make_topup(account, admin_user):
+    """`make_topup(**fields)`: tests.factories.topup on the demo account (or `account=`),
+    started by `admin_user` (or `created_by=`) unless recorded `from_invoice`."""
+
+    def make(**fields):
+        fields.setdefault("account", account)
+        if not fields.get("from_invoice"):
+            fields.setdefault("created_by", admin_user)
+        return factories.topup(**fields)
+
+    return make
+
+
+@pytest.fixture
+def awaiting_topup(account, make_topup, sandbox_settings):
     """Awaiting payment, started by `admin`, with an id Cloudflare (the sandbox) really issued."""
     created = client_for_account(account).topups.create(DEMO_ACCOUNT_ID, amount_cents=5000)
-    return TopUp.objects.create(
-        account=account,
-        created_by=admin_user,
-        amount_cents=5000,
+    return make_topup(
         state=TopUpState.AWAITING_PAYMENT,
         payment_intent_id=created.payment_intent_id,
         client_secret=created.client_secret,

@@ -6,7 +6,7 @@ import pytest
 from django.urls import reverse
 
 from accounts.models import Membership
-from tests.conftest import DEMO_ACCOUNT_ID, STAGING_ACCOUNT_ID, _member
+from tests.conftest import DEMO_ACCOUNT_ID, STAGING_ACCOUNT_ID
 from topups.models import TopUp
 
 pytestmark = pytest.mark.django_db
@@ -90,11 +90,11 @@ EXPECTED = {
 
 
 @pytest.fixture
-def people(admin_user, finance_user, viewer_user, account, other_account):
-    stranger = _member("sam-stranger", other_account, Membership.Role.FINANCE)
+def people(admin_user, second_admin_user, finance_user, viewer_user, make_member, other_account):
+    stranger = make_member("sam-stranger", Membership.Role.FINANCE, account=other_account)
     return {
         "admin": admin_user,
-        "other_admin": _member("olga-admin", account, Membership.Role.ADMIN),
+        "other_admin": second_admin_user,
         "finance": finance_user,
         "viewer": viewer_user,
         "stranger": stranger,
@@ -145,8 +145,10 @@ def test_unknown_account_is_404_even_for_an_admin(client, admin_user):
     )
 
 
-def test_top_up_of_another_account_is_404_under_this_one(client, admin_user, other_account):
-    other = TopUp.objects.create(account=other_account, created_by=admin_user, amount_cents=5000)
+def test_top_up_of_another_account_is_404_under_this_one(
+    client, admin_user, make_topup, other_account
+):
+    other = make_topup(account=other_account)
     client.force_login(admin_user)
     url = reverse("topups:detail", kwargs={"account_id": DEMO_ACCOUNT_ID, "pk": other.pk})
     assert client.get(url).status_code == 404

@@ -9,7 +9,6 @@ from django.urls.converters import IntConverter
 
 from finance.user_messages import BULK_NOTHING_SELECTED
 from tests.conftest import DEMO_ACCOUNT_ID
-from topups.models import TopUp
 from topups.states import TopUpState
 
 pytestmark = pytest.mark.django_db
@@ -63,8 +62,8 @@ def people(admin_user, finance_user):
 
 
 @pytest.fixture
-def topup(account, admin_user):
-    return TopUp.objects.create(account=account, created_by=admin_user, amount_cents=5000)
+def topup(make_topup):
+    return make_topup()
 
 
 @pytest.mark.parametrize("value", list(CRAFTED.values()), ids=list(CRAFTED))

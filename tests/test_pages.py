@@ -40,8 +40,8 @@ def test_a_user_without_a_role_is_told_whom_to_ask_and_what_to_tell_them(client,
     assert "add_account" not in page
 
 
-def test_an_operator_without_a_role_is_told_how_to_add_an_account(client, django_user_model):
-    client.force_login(django_user_model.objects.create_superuser("root", password="pw-root"))
+def test_an_operator_without_a_role_is_told_how_to_add_an_account(client, operator_user):
+    client.force_login(operator_user)
     page = client.get(reverse("topups:home")).content.decode()
     assert "<code>python manage.py add_account" in page
     assert f'href="{reverse("admin:accounts_cloudflareaccount_changelist")}"' in page
@@ -57,11 +57,11 @@ def test_an_operator_without_a_role_is_told_how_to_add_an_account(client, django
     ],
 )
 def test_an_operator_without_a_role_on_the_accounts_there_are_is_told_so(
-    client, django_user_model, account, other_account, count, words
+    client, operator_user, account, other_account, count, words
 ):
     if count == 1:
         other_account.delete()
-    client.force_login(django_user_model.objects.create_superuser("root", password="pw-root"))
+    client.force_login(operator_user)
     page = client.get(reverse("topups:home")).content.decode()
     assert words in page
     assert f'href="{reverse("admin:accounts_cloudflareaccount_changelist")}"' in page

@@ -137,14 +137,13 @@ def pay(client: RecordingClient, sandbox, topup: TopUp) -> None:
 
 
 def test_no_credential_or_client_secret_leaves_the_server(
-    canary, account, admin_user, finance_user, viewer_user, django_user_model, caplog, capfd
+    canary, account, admin_user, finance_user, viewer_user, operator_user, caplog, capfd
 ):
     caplog.set_level(logging.DEBUG)
     caplog.set_level(logging.DEBUG, logger="urllib3")
     seen: list[Seen] = []
     issued: dict[str, TopUp] = {}
-    django_user_model.objects.create_superuser("root", password="pw-root")
-    root = signed_in("root", seen)
+    root = signed_in(operator_user.username, seen)
     alice = signed_in(admin_user.username, seen)
 
     # The production account uses the environment's token. One top-up left awaiting payment

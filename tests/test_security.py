@@ -94,7 +94,7 @@ def test_production_hashes_passwords_with_argon2():
 
 
 def password_of(user) -> str:
-    return "pw-" + user.username  # as tests.conftest._member sets it
+    return "pw-" + user.username  # as tests.factories.member sets it
 
 
 # --- Content-Security-Policy -------------------------------------------------------------------

@@ -16,8 +16,8 @@ UNKNOWN_TO_CLOUDFLARE = "0123456789abcdef0123456789abcdef"
 
 
 @pytest.fixture
-def staff_client(client, django_user_model):
-    client.force_login(django_user_model.objects.create_superuser("root", password="pw-root"))
+def staff_client(client, operator_user):
+    client.force_login(operator_user)
     return client
 
 

@@ -79,8 +79,8 @@ def test_rotating_the_key_reseals_every_stored_credential(settings, account):
 
 
 @pytest.fixture
-def staff_client(client, django_user_model):
-    client.force_login(django_user_model.objects.create_superuser("root", password="pw-root"))
+def staff_client(client, operator_user):
+    client.force_login(operator_user)
     return client
 
 

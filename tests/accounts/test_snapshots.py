@@ -122,17 +122,13 @@ def test_expiring_asks_again_at_the_next_view(account, demo):
 
 
 def test_a_completed_top_up_makes_the_next_view_ask_for_the_balance_again(
-    account, admin_user, sandbox, sandbox_settings
+    account, make_topup, sandbox, sandbox_settings
 ):
     from tests.topups.steps import paid_at_cloudflare
-    from topups.models import TopUp
     from topups.services.status import topup_refresh_status
 
     assert account_balance(account=account).value.balance_cents == 0
-    topup = TopUp.objects.create(
-        account=account,
-        created_by=admin_user,
-        amount_cents=5000,
+    topup = make_topup(
         state="processing",
         payment_intent_id=paid_at_cloudflare(account, sandbox),
     )
@@ -201,17 +197,13 @@ def test_invoices_are_read_incrementally_down_to_what_is_known(account, demo):
 
 
 def test_a_completed_top_up_adds_its_invoice_instead_of_expiring_the_list(
-    account, admin_user, demo
+    account, make_topup, demo
 ):
-    from topups.models import TopUp
     from topups.services.status import topup_refresh_status
 
     held = account_invoices(account=account).value
     balance = account_balance(account=account).value.balance_cents
-    topup = TopUp.objects.create(
-        account=account,
-        created_by=admin_user,
-        amount_cents=5000,
+    topup = make_topup(
         state="processing",
         payment_intent_id=paid_at_cloudflare(account, demo),
     )

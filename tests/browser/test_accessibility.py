@@ -2,17 +2,18 @@
 page, for each role, on a desktop and on a phone; a top-up can be made with the keyboard alone,
 and whatever has the focus shows it."""
 
+from functools import partial
+
 import pytest
 from django.contrib.auth import get_user_model
-from django.utils import timezone
 from playwright.sync_api import expect
 
 from accounts.cloudflare import client_for_account
 from accounts.models import CloudflareAccount
+from tests import factories
 from tests.browser import flow
 from tests.browser.accessibility import axe_violations, focus_ring
 from tests.test_access import urls
-from topups.models import TopUp
 from topups.states import TopUpState
 
 # JSON, a CSV download and a redirect: not pages.
@@ -29,22 +30,17 @@ def topups(app, demo):
     staging = CloudflareAccount.objects.exclude(pk=account.pk).get()
     admin = get_user_model().objects.get(username="admin")
     created = client_for_account(staging).topups.create(staging.account_id, amount_cents=5000)
-    now = timezone.now()
-    make = dict(account=account, created_by=admin, amount_cents=2500)
+    make = partial(factories.topup, account=account, created_by=admin, amount_cents=2500)
     return [
-        TopUp.objects.create(
-            **{**make, "account": staging},
+        make(
+            account=staging,
             state=TopUpState.AWAITING_PAYMENT,
             payment_intent_id=created.payment_intent_id,
             client_secret=created.client_secret,
         ),
-        TopUp.objects.create(
-            **make, state=TopUpState.COMPLETED, payment_intent_id="in_a11y1", completed_at=now
-        ),
-        TopUp.objects.create(**make, state=TopUpState.UNKNOWN),
-        TopUp.objects.create(
-            **make, state=TopUpState.FAILED, error_code=1004, error_message="Declined"
-        ),
+        make(state=TopUpState.COMPLETED, payment_intent_id="in_a11y1"),
+        make(state=TopUpState.UNKNOWN),
+        make(state=TopUpState.FAILED, error_code=1004, error_message="Declined"),
     ]
 
 

@@ -1,11 +1,14 @@
 """The finance desk in Chromium: the queue with its counts, resolving with a note, confirming
 one and many, the export dialog; desktop and 375 px."""
 
+from functools import partial
+
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 from playwright.sync_api import expect
 
 from accounts.models import CloudflareAccount
+from tests import factories
 from tests.browser import flow
 from tests.topups.steps import paid_at_cloudflare
 from topups.models import TopUp
@@ -17,24 +20,24 @@ def seed_queue(sandbox) -> dict[str, TopUp]:
     admin = get_user_model().objects.get(username="admin")
     finance = get_user_model().objects.get(username="finance")
 
-    def make(state, cents, **fields):
-        if state == TopUpState.COMPLETED:
-            fields.setdefault("completed_at", timezone.now())
-        fields.setdefault("created_by", admin)
-        return TopUp.objects.create(account=account, state=state, amount_cents=cents, **fields)
+    make = partial(factories.topup, account=account, created_by=admin)
 
     paid_ids = [paid_at_cloudflare(account, sandbox) for _ in range(2)]
     return {
-        "unknown": make(TopUpState.UNKNOWN, 5000),
+        "unknown": make(state=TopUpState.UNKNOWN, amount_cents=5000),
         "stale": make(
-            TopUpState.STALE,
-            2500,
+            state=TopUpState.STALE,
+            amount_cents=2500,
             payment_intent_id="in_gone",
             stale_reason="Cloudflare no longer knows this top-up's id.",
         ),
-        "paid_1": make(TopUpState.COMPLETED, 5000, payment_intent_id=paid_ids[0]),
-        "paid_2": make(TopUpState.COMPLETED, 5000, payment_intent_id=paid_ids[1]),
-        "own": make(TopUpState.UNKNOWN, 1000, created_by=finance),
+        "paid_1": make(
+            state=TopUpState.COMPLETED, amount_cents=5000, payment_intent_id=paid_ids[0]
+        ),
+        "paid_2": make(
+            state=TopUpState.COMPLETED, amount_cents=5000, payment_intent_id=paid_ids[1]
+        ),
+        "own": make(state=TopUpState.UNKNOWN, amount_cents=1000, created_by=finance),
     }
 
 
@@ -182,18 +185,18 @@ def test_reconciliation_shows_what_a_person_must_decide(app, page, phone_page, s
     admin = get_user_model().objects.get(username="admin")
     finance = get_user_model().objects.get(username="finance")
 
-    def make(state, cents, **fields):
-        fields.setdefault("created_by", admin)
-        return TopUp.objects.create(account=account, state=state, amount_cents=cents, **fields)
+    make = partial(factories.topup, account=account, created_by=admin)
 
     mismatched = make(
-        TopUpState.STALE, 5000, payment_intent_id=paid_at_cloudflare(account, sandbox, 7500)
+        state=TopUpState.STALE,
+        amount_cents=5000,
+        payment_intent_id=paid_at_cloudflare(account, sandbox, 7500),
     )
-    lost = make(TopUpState.UNKNOWN, 4200)
+    lost = make(state=TopUpState.UNKNOWN, amount_cents=4200)
     lost_invoice = paid_at_cloudflare(account, sandbox, 4200)
     not_charged = make(
-        TopUpState.FAILED,
-        3000,
+        state=TopUpState.FAILED,
+        amount_cents=3000,
         payment_intent_id=paid_at_cloudflare(account, sandbox, 3000),
         resolved_by=finance,
         resolved_at=timezone.now(),

@@ -2,10 +2,10 @@
 aria-live; many tabs share the upstream calls; the page on a desktop and a phone."""
 
 from django.contrib.auth import get_user_model
-from django.utils import timezone
 from playwright.sync_api import expect
 
 from accounts.models import CloudflareAccount
+from tests import factories
 from tests.browser import flow
 from tests.topups.steps import paid_at_cloudflare
 from topups.models import TopUp
@@ -20,7 +20,7 @@ def paid_processing_rows(sandbox, count: int) -> list[TopUp]:
     for _ in range(count):
         payment_intent_id = paid_at_cloudflare(account, sandbox, amount_cents=2500)
         rows.append(
-            TopUp.objects.create(
+            factories.topup(
                 account=account,
                 created_by=admin,
                 amount_cents=2500,
@@ -37,12 +37,11 @@ def paid_processing_rows(sandbox, count: int) -> list[TopUp]:
 def test_a_pending_row_turns_completed_without_a_reload(app, page, sandbox, screenshot):
     sandbox.configure(settle_seconds=4)
     (row,) = paid_processing_rows(sandbox, 1)
-    TopUp.objects.create(
+    factories.topup(
         account=row.account,
         created_by=row.created_by,
         amount_cents=1000,
         state=TopUpState.COMPLETED,
-        completed_at=timezone.now(),
     )
     flow.sign_in(page, app)
     page.goto(f"{app}/accounts/{flow.DEMO_ACCOUNT_ID}/topups/")

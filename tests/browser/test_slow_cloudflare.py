@@ -6,6 +6,7 @@ from django.contrib.auth import get_user_model
 from playwright.sync_api import expect
 
 from accounts.models import CloudflareAccount
+from tests import factories
 from tests.browser import flow
 from tests.topups.steps import paid_at_cloudflare
 from topups.models import StatusProblem, TopUp, TopUpEvent
@@ -23,7 +24,7 @@ def processing_topup(sandbox) -> TopUp:
     sandbox.configure(settle_seconds=600)
     account = CloudflareAccount.objects.get(account_id=flow.DEMO_ACCOUNT_ID)
     admin = get_user_model().objects.get(username="admin")
-    topup = TopUp.objects.create(
+    topup = factories.topup(
         account=account,
         created_by=admin,
         amount_cents=2500,

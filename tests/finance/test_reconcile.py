@@ -44,7 +44,7 @@ def test_a_stale_top_up_is_settled_by_its_paid_invoice(
 ):
     stale = make_topup(
         state=TopUpState.STALE,
-        cents=5000,
+        amount_cents=5000,
         payment_intent_id=paid_at_cloudflare(account, sandbox),
         stale_reason="Still pending after 120 minutes.",
     )
@@ -61,7 +61,11 @@ def test_a_stale_top_up_is_settled_by_its_paid_invoice(
 
 
 def test_amounts_that_disagree_are_reported(make_topup, account, sandbox, sandbox_settings):
-    wrong = make_topup(cents=9900, payment_intent_id=paid_at_cloudflare(account, sandbox))
+    wrong = make_topup(
+        state=TopUpState.COMPLETED,
+        amount_cents=9900,
+        payment_intent_id=paid_at_cloudflare(account, sandbox),
+    )
     report = account_reconcile(account=account)
     assert [(t.pk, i.id) for t, i in report.mismatched] == [(wrong.pk, wrong.payment_intent_id)]
 
@@ -114,7 +118,7 @@ def test_a_lost_create_is_offered_the_invoice_it_charged(
 def test_an_invoice_is_named_only_for_a_charged_top_up(
     client, make_topup, finance_user, account, sandbox, sandbox_settings
 ):
-    lost = make_topup(state=TopUpState.UNKNOWN, cents=5000)
+    lost = make_topup(state=TopUpState.UNKNOWN, amount_cents=5000)
     paid_at_cloudflare(account, sandbox)
     (candidate,) = candidate_invoices(topup=lost)
     client.force_login(finance_user)
@@ -136,7 +140,9 @@ def test_without_settling_the_report_only_says_what_could_be_settled(
     make_topup, account, sandbox, sandbox_settings
 ):
     stale = make_topup(
-        state=TopUpState.STALE, cents=5000, payment_intent_id=paid_at_cloudflare(account, sandbox)
+        state=TopUpState.STALE,
+        amount_cents=5000,
+        payment_intent_id=paid_at_cloudflare(account, sandbox),
     )
     report = reconciliation_report(account=account)
     assert [(t.pk, i.status) for t, i in report.settleable] == [(stale.pk, "paid")]
@@ -217,8 +223,16 @@ def _unmatched_paid(account):
 def test_a_top_up_shows_its_invoice(
     client, make_topup, admin_user, account, sandbox, sandbox_settings
 ):
-    paid = make_topup(cents=5000, payment_intent_id=paid_at_cloudflare(account, sandbox))
-    wrong = make_topup(cents=7500, payment_intent_id=paid_at_cloudflare(account, sandbox))
+    paid = make_topup(
+        state=TopUpState.COMPLETED,
+        amount_cents=5000,
+        payment_intent_id=paid_at_cloudflare(account, sandbox),
+    )
+    wrong = make_topup(
+        state=TopUpState.COMPLETED,
+        amount_cents=7500,
+        payment_intent_id=paid_at_cloudflare(account, sandbox),
+    )
     client.force_login(admin_user)
 
     def page(topup):
@@ -238,7 +252,7 @@ def test_a_top_up_whose_invoice_is_for_another_amount_is_left_to_a_person(
     """Cloudflare charged $75.00 for a $50.00 top-up: no machine decides what that means."""
     stale = make_topup(
         state=TopUpState.STALE,
-        cents=5000,
+        amount_cents=5000,
         payment_intent_id=paid_at_cloudflare(account, sandbox, amount_cents=7500),
     )
 
@@ -265,7 +279,9 @@ def test_reconcile_now_without_cloudflare_says_nothing_was_read_or_settled(
     finance_client, make_topup, account, sandbox, settings, trouble
 ):
     stale = make_topup(
-        state=TopUpState.STALE, cents=5000, payment_intent_id=paid_at_cloudflare(account, sandbox)
+        state=TopUpState.STALE,
+        amount_cents=5000,
+        payment_intent_id=paid_at_cloudflare(account, sandbox),
     )
     finance_client.get(reverse("finance:reconciliation"))  # the invoices are cached now
     if trouble == "unreachable":
@@ -286,7 +302,9 @@ def test_reconcile_now_is_throttled_per_account(
     finance_client.post(reverse("finance:reconcile_now"), follow=True)
     reads = len(sandbox.requests("invoices"))
     stale = make_topup(
-        state=TopUpState.STALE, cents=5000, payment_intent_id=paid_at_cloudflare(account, sandbox)
+        state=TopUpState.STALE,
+        amount_cents=5000,
+        payment_intent_id=paid_at_cloudflare(account, sandbox),
     )
 
     # Another worker, another click: the claim lives in the database.
@@ -310,7 +328,7 @@ def test_reconcile_now_is_throttled_per_account(
 def test_an_invoice_that_could_be_a_lost_create_is_not_recorded_separately(
     finance_client, make_topup, finance_user, account, sandbox, sandbox_settings
 ):
-    lost = make_topup(state=TopUpState.UNKNOWN, cents=5000)
+    lost = make_topup(state=TopUpState.UNKNOWN, amount_cents=5000)
     invoice_id = paid_at_cloudflare(account, sandbox)
 
     page = finance_client.get(reverse("finance:reconciliation")).content.decode()
@@ -336,7 +354,7 @@ def test_an_invoice_a_create_still_in_flight_could_be_is_not_recorded_separately
     make_topup, finance_user, account, sandbox, sandbox_settings
 ):
     """The row is still `creating` (its answer not yet recorded): the invoice may be its."""
-    in_flight = make_topup(state=TopUpState.CREATING, cents=5000)
+    in_flight = make_topup(state=TopUpState.CREATING, amount_cents=5000)
     invoice_id = paid_at_cloudflare(account, sandbox)
 
     results = topups_record_from_invoices(
@@ -350,7 +368,7 @@ def test_an_invoice_a_create_still_in_flight_could_be_is_not_recorded_separately
 def test_charged_without_an_invoice_needs_a_reason_while_candidates_exist(
     finance_client, make_topup, account, sandbox, sandbox_settings
 ):
-    lost = make_topup(state=TopUpState.UNKNOWN, cents=5000)
+    lost = make_topup(state=TopUpState.UNKNOWN, amount_cents=5000)
     invoice_id = paid_at_cloudflare(account, sandbox)
     url = reverse("finance:resolve", kwargs={"account_id": DEMO_ACCOUNT_ID, "pk": lost.pk})
     charged = {"outcome": "charged", "invoice": "", "note": "Card statement shows $50."}
@@ -373,7 +391,7 @@ def test_charged_without_an_invoice_needs_a_reason_while_candidates_exist(
 def test_a_candidate_another_top_up_took_meanwhile_is_refused_clearly(
     finance_client, make_topup, finance_user, account, sandbox, sandbox_settings
 ):
-    first, second = (make_topup(state=TopUpState.UNKNOWN, cents=5000) for _ in range(2))
+    first, second = (make_topup(state=TopUpState.UNKNOWN, amount_cents=5000) for _ in range(2))
     invoice_id = paid_at_cloudflare(account, sandbox)
     url = reverse("finance:resolve", kwargs={"account_id": DEMO_ACCOUNT_ID, "pk": second.pk})
     assert invoice_id in finance_client.get(url).content.decode()  # offered to both
@@ -395,7 +413,7 @@ def test_a_candidate_another_top_up_took_meanwhile_is_refused_clearly(
 def test_two_lost_creates_taking_one_invoice_at_once_one_wins(
     make_topup, finance_user, account, sandbox, sandbox_settings
 ):
-    lost = [make_topup(state=TopUpState.UNKNOWN, cents=5000) for _ in range(4)]
+    lost = [make_topup(state=TopUpState.UNKNOWN, amount_cents=5000) for _ in range(4)]
     invoice_id = paid_at_cloudflare(account, sandbox)
     account_invoices(account=account)  # read, as the Resolve page each of them saw did
 
@@ -416,8 +434,8 @@ def test_two_lost_creates_taking_one_invoice_at_once_one_wins(
 
 
 def test_the_database_refuses_a_second_top_up_of_one_invoice(make_topup, finance_user):
-    recorded = {"origin": TopUp.Origin.ELSEWHERE, "created_by": None, "recorded_by": finance_user}
-    make_topup(payment_intent_id="in_once")
+    recorded = {"from_invoice": TopUp.Origin.ELSEWHERE, "recorded_by": finance_user}
+    make_topup(state=TopUpState.COMPLETED, payment_intent_id="in_once")
     make_topup(**recorded, payment_intent_id="in_other")  # a valid row of its own
     with pytest.raises(IntegrityError, match=r"(?i)unique"), transaction.atomic():
         make_topup(state=TopUpState.FAILED, payment_intent_id="in_once")
@@ -429,11 +447,9 @@ def test_the_database_refuses_a_second_top_up_of_one_invoice(make_topup, finance
 
 
 def test_a_top_up_resolved_not_charged_whose_invoice_is_paid_is_flagged_and_counted(
-    finance_client, make_topup, account, sandbox, sandbox_settings
+    finance_client, make_topup, second_finance_user, account, sandbox, sandbox_settings
 ):
-    from tests.conftest import _member
-
-    resolver = _member("frank-finance", account, "finance")
+    resolver = second_finance_user
     wrong = make_topup(
         state=TopUpState.FAILED,
         payment_intent_id=paid_at_cloudflare(account, sandbox),
@@ -462,7 +478,9 @@ def test_the_reconciliation_page_only_reads(
     """Showing what the invoices say writes no top-up: Reconcile now (or the hourly command)
     settles, and notes each invoice's status for the desk."""
     stale = make_topup(
-        state=TopUpState.STALE, cents=5000, payment_intent_id=paid_at_cloudflare(account, sandbox)
+        state=TopUpState.STALE,
+        amount_cents=5000,
+        payment_intent_id=paid_at_cloudflare(account, sandbox),
     )
     failed = make_topup(
         state=TopUpState.FAILED, payment_intent_id=paid_at_cloudflare(account, sandbox)
@@ -516,7 +534,7 @@ def test_asking_cloudflare_never_completes_a_top_up_whose_invoice_disagrees(
 ):
     stale = make_topup(
         state=TopUpState.STALE,
-        cents=5000,
+        amount_cents=5000,
         payment_intent_id=paid_at_cloudflare(account, sandbox, amount_cents=7500),
     )
     sandbox.control("DELETE", "requests")

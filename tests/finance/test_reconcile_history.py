@@ -91,7 +91,7 @@ def test_an_invoice_past_the_page_limit_still_settles_its_top_up(
     old = _oldest_manual(account)
     stale = make_topup(
         state=TopUpState.STALE,
-        cents=int(old.amount_due_cents),
+        amount_cents=int(old.amount_due_cents),
         payment_intent_id=old.id,
         created_at=old.created - timedelta(minutes=1),
     )
@@ -108,7 +108,7 @@ def test_a_lost_create_is_offered_its_candidate_past_the_page_limit(
     old = _oldest_manual(account)
     lost = make_topup(
         state=TopUpState.UNKNOWN,
-        cents=int(old.amount_due_cents),
+        amount_cents=int(old.amount_due_cents),
         created_at=old.created - timedelta(minutes=2),
     )
     monkeypatch.setattr(invoices, "MAX_PAGES", 1)
@@ -123,7 +123,8 @@ def test_a_top_up_shows_its_invoice_past_the_page_limit(
 ):
     old = _oldest_manual(account)
     done = make_topup(
-        cents=int(old.amount_due_cents),
+        state=TopUpState.COMPLETED,
+        amount_cents=int(old.amount_due_cents),
         payment_intent_id=old.id,
         created_at=old.created - timedelta(minutes=1),
     )

@@ -27,7 +27,7 @@ pytestmark = pytest.mark.django_db
 def test_confirm_asks_cloudflare_and_records_who_and_when(
     make_topup, paid_at_cloudflare, finance_user, sandbox, sandbox_settings
 ):
-    topup = make_topup(payment_intent_id=paid_at_cloudflare())
+    topup = make_topup(state=TopUpState.COMPLETED, payment_intent_id=paid_at_cloudflare())
     sandbox.control("DELETE", "requests")
 
     assert topup_confirm_payment(topup=topup, user=finance_user) == "confirmed"
@@ -64,7 +64,7 @@ def test_a_stale_top_up_that_cloudflare_completed_is_completed_and_confirmed(
 def test_nobody_confirms_their_own_top_up(
     make_topup, paid_at_cloudflare, sandbox, sandbox_settings
 ):
-    topup = make_topup(payment_intent_id=paid_at_cloudflare())
+    topup = make_topup(state=TopUpState.COMPLETED, payment_intent_id=paid_at_cloudflare())
     sandbox.control("DELETE", "requests")
     assert topup_confirm_payment(topup=topup, user=topup.created_by) == "own"
     assert sandbox.requests("status") == []
@@ -78,7 +78,7 @@ def test_nobody_confirms_their_own_top_up(
 def test_cloudflare_unreachable_confirms_nothing(
     make_topup, paid_at_cloudflare, finance_user, sandbox, sandbox_settings
 ):
-    topup = make_topup(payment_intent_id=paid_at_cloudflare())
+    topup = make_topup(state=TopUpState.COMPLETED, payment_intent_id=paid_at_cloudflare())
     sandbox.fault("status", "500", count=5)
     assert topup_confirm_payment(topup=topup, user=finance_user) == "unreachable"
     topup.refresh_from_db()
@@ -89,8 +89,13 @@ def test_cloudflare_unreachable_confirms_nothing(
 def test_bulk_confirm_counts_each_outcome(
     make_topup, paid_at_cloudflare, finance_user, sandbox_settings, sandbox
 ):
-    paid = [make_topup(payment_intent_id=paid_at_cloudflare()) for _ in range(3)]
-    own = make_topup(payment_intent_id=paid_at_cloudflare(), created_by=finance_user)
+    paid = [
+        make_topup(state=TopUpState.COMPLETED, payment_intent_id=paid_at_cloudflare())
+        for _ in range(3)
+    ]
+    own = make_topup(
+        state=TopUpState.COMPLETED, payment_intent_id=paid_at_cloudflare(), created_by=finance_user
+    )
 
     results = topup_confirm_many(topups=[*paid, own], user=finance_user)
 
@@ -138,16 +143,16 @@ def test_resolve_refusals(make_topup, finance_user):
         topup_resolve(topup=unknown, user=unknown.created_by, charged=True, note="x")
     with pytest.raises(FinanceRefusal, match=re.escape(user_messages.NOTE_REFUSED)):
         topup_resolve(topup=unknown, user=finance_user, charged=True, note="sk_live_abc")
-    completed = make_topup()
+    completed = make_topup(state=TopUpState.COMPLETED)
     with pytest.raises(FinanceRefusal, match="Only a top-up whose outcome is unknown"):
         topup_resolve(topup=completed, user=finance_user, charged=False, note="x")
     assert not TopUpEvent.objects.filter(kind=TopUpEvent.Kind.FINANCE_RESOLVED).exists()
 
 
-def test_of_two_finance_members_resolving_at_once_one_wins(make_topup, finance_user, account):
-    from tests.conftest import _member
-
-    other = _member("frank-finance", account, "finance")
+def test_of_two_finance_members_resolving_at_once_one_wins(
+    make_topup, finance_user, second_finance_user
+):
+    other = second_finance_user
     topup = make_topup(state=TopUpState.UNKNOWN)
     seen_by_other = type(topup).objects.get(pk=topup.pk)
 
@@ -159,15 +164,8 @@ def test_of_two_finance_members_resolving_at_once_one_wins(make_topup, finance_u
 # --- four eyes where money is declared ------------------------------------------------------
 
 
-@pytest.fixture
-def second_finance(account):
-    from tests.conftest import _member
-
-    return _member("frank-finance", account, "finance")
-
-
 def test_a_recorded_invoice_waits_for_a_second_finance_member(
-    finance_user, second_finance, account, demo
+    finance_user, second_finance_user, account, demo
 ):
     invoice = next(
         i for i in reconciliation_report(account=account).unmatched_invoices if i.status == "paid"
@@ -184,35 +182,41 @@ def test_a_recorded_invoice_waits_for_a_second_finance_member(
     )
 
     assert topup_confirm_payment(topup=recorded, user=finance_user) == "own"
-    assert topup_confirm_payment(topup=recorded, user=second_finance) == "confirmed"
+    assert topup_confirm_payment(topup=recorded, user=second_finance_user) == "confirmed"
 
     recorded.refresh_from_db()
-    assert recorded.confirmed_by == second_finance
+    assert recorded.confirmed_by == second_finance_user
     event = recorded.events.get(kind=TopUpEvent.Kind.FINANCE_CONFIRMED)
     assert event.detail == {"invoice_status": "paid"}
     with pytest.raises(IntegrityError), transaction.atomic():
         TopUp.objects.filter(pk=recorded.pk).update(confirmed_by=finance_user)
 
 
-def test_nobody_confirms_an_invoice_they_made(finance_user, second_finance, account, demo):
+def test_nobody_confirms_an_invoice_they_made(finance_user, second_finance_user, account, demo):
     invoice = next(
         i
         for i in reconciliation_report(account=account).unmatched_invoices
         if i.status == "paid" and i.invoice_origin == "manual"
     )
-    second_finance.email = invoice.created_by.upper()
-    second_finance.save()
+    second_finance_user.email = invoice.created_by.upper()
+    second_finance_user.save()
     topups_record_from_invoices(account=account, invoice_ids=[invoice.id], user=finance_user)
     recorded = TopUp.objects.get(payment_intent_id=invoice.id)
 
-    assert topup_confirm_payment(topup=recorded, user=second_finance) == "own"
+    assert topup_confirm_payment(topup=recorded, user=second_finance_user) == "own"
     recorded.refresh_from_db()
     assert recorded.confirmed_at is None
 
 
 @pytest.mark.parametrize("with_id", [True, False])
 def test_resolved_as_charged_waits_for_a_second_finance_member(
-    make_topup, paid_at_cloudflare, finance_user, second_finance, sandbox, sandbox_settings, with_id
+    make_topup,
+    paid_at_cloudflare,
+    finance_user,
+    second_finance_user,
+    sandbox,
+    sandbox_settings,
+    with_id,
 ):
     fields = {"payment_intent_id": paid_at_cloudflare()} if with_id else {}
     topup = make_topup(state=TopUpState.STALE if with_id else TopUpState.UNKNOWN, **fields)
@@ -222,10 +226,10 @@ def test_resolved_as_charged_waits_for_a_second_finance_member(
     sandbox.control("DELETE", "requests")
 
     assert topup_confirm_payment(topup=topup, user=finance_user) == "own"
-    assert topup_confirm_payment(topup=topup, user=second_finance) == "confirmed"
+    assert topup_confirm_payment(topup=topup, user=second_finance_user) == "confirmed"
 
     topup.refresh_from_db()
-    assert topup.confirmed_by == second_finance
+    assert topup.confirmed_by == second_finance_user
     # Asked at Cloudflare when it has an id; without, the second person's word on the note.
     assert len(sandbox.requests("status")) == (1 if with_id else 0)
     with pytest.raises(IntegrityError), transaction.atomic():

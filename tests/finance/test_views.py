@@ -10,7 +10,8 @@ from django.urls import reverse
 
 from accounts.models import CloudflareAccount
 from finance import user_messages
-from tests.conftest import DEMO_ACCOUNT_ID, _member
+from tests import factories
+from tests.conftest import DEMO_ACCOUNT_ID
 from topups.models import TopUp
 from topups.states import TopUpState
 
@@ -25,7 +26,7 @@ def messages_of(response) -> list[str]:
 def test_queue_counts_each_kind_and_lists_what_needs_attention(finance_client, make_topup):
     make_topup(state=TopUpState.UNKNOWN)
     make_topup(state=TopUpState.STALE, stale_reason="Still pending after 120 minutes.")
-    make_topup()  # completed, not confirmed
+    make_topup(state=TopUpState.COMPLETED)  # not confirmed
     make_topup(state=TopUpState.FAILED)  # refused at create: nothing to do
     make_topup(state=TopUpState.FAILED, payment_intent_id="in_9")
 
@@ -92,7 +93,7 @@ def test_queue_filters_by_kind_and_account(finance_client, make_topup, finance_u
     make_topup(state=TopUpState.UNKNOWN)
     make_topup(state=TopUpState.STALE)
     finance_user.memberships.create(account=other_account, role="finance")
-    TopUp.objects.create(
+    make_topup(
         account=other_account,
         created_by=finance_user,
         amount_cents=1000,
@@ -110,7 +111,7 @@ def test_queue_filters_by_kind_and_account(finance_client, make_topup, finance_u
 
 
 def test_confirm_one_from_the_desk(finance_client, make_topup, paid_at_cloudflare):
-    topup = make_topup(payment_intent_id=paid_at_cloudflare())
+    topup = make_topup(state=TopUpState.COMPLETED, payment_intent_id=paid_at_cloudflare())
 
     response = finance_client.post(
         reverse("finance:confirm", kwargs={**A, "pk": topup.pk}), follow=True
@@ -127,7 +128,10 @@ def test_bulk_confirm_reports_a_summary(finance_client, make_topup, paid_at_clou
 
     # Created before any card is saved, and never paid: Cloudflare says pending.
     unpaid_id = client_for_account(account).topups.create(DEMO_ACCOUNT_ID, amount_cents=1000)
-    paid = [make_topup(payment_intent_id=paid_at_cloudflare()) for _ in range(2)]
+    paid = [
+        make_topup(state=TopUpState.COMPLETED, payment_intent_id=paid_at_cloudflare())
+        for _ in range(2)
+    ]
     pending = make_topup(state=TopUpState.PROCESSING, payment_intent_id=unpaid_id.payment_intent_id)
 
     response = finance_client.post(
@@ -140,10 +144,9 @@ def test_bulk_confirm_reports_a_summary(finance_client, make_topup, paid_at_clou
     assert TopUp.objects.filter(confirmed_at__isnull=False).count() == 2
 
 
-def test_bulk_confirm_ignores_rows_of_other_tenants(finance_client, other_account, admin_user):
-    foreign = TopUp.objects.create(
+def test_bulk_confirm_ignores_rows_of_other_tenants(finance_client, other_account, make_topup):
+    foreign = make_topup(
         account=other_account,
-        created_by=admin_user,
         amount_cents=1000,
         state=TopUpState.PROCESSING,
         payment_intent_id="in_x",
@@ -217,7 +220,13 @@ def export_rows(response) -> list[dict]:
 
 
 def test_export_has_dollars_cents_ids_and_utc_times(finance_client, make_topup, finance_user):
-    topup = make_topup(cents=123456, payment_intent_id="in_1", card_brand="visa", card_last4="4242")
+    topup = make_topup(
+        state=TopUpState.COMPLETED,
+        amount_cents=123456,
+        payment_intent_id="in_1",
+        card_brand="visa",
+        card_last4="4242",
+    )
     TopUp.objects.filter(pk=topup.pk).update(created_at="2026-03-04T05:06:07Z")
 
     response = finance_client.get(reverse("finance:export"), {"kind": "all"})
@@ -238,11 +247,11 @@ def test_export_has_dollars_cents_ids_and_utc_times(finance_client, make_topup, 
     assert row["created_by"] == topup.created_by.username
 
 
-def test_export_defuses_formulas(finance_client, make_topup, account):
+def test_export_defuses_formulas(finance_client, make_topup, make_member, account):
     account.name = '=HYPERLINK("http://evil")'
     account.save()
     make_topup(state=TopUpState.UNKNOWN)
-    evil_user = _member("+cmd", account, "admin")
+    evil_user = make_member("+cmd", "admin")
     make_topup(state=TopUpState.UNKNOWN, created_by=evil_user)
 
     rows = export_rows(finance_client.get(reverse("finance:export"), {"kind": "all"}))
@@ -268,9 +277,15 @@ def test_export_of_another_tenants_account_is_404(finance_client, other_account)
 
 
 def test_export_streams_100k_rows_in_flat_memory(finance_client, account, admin_user):
+    # Unsaved rows from the factory, inserted 5000 at a time: 100k one-row creates take minutes.
     TopUp.objects.bulk_create(
         [
-            TopUp(account=account, created_by=admin_user, amount_cents=1000 + i, state="failed")
+            factories.unsaved_topup(
+                account=account,
+                created_by=admin_user,
+                amount_cents=1000 + i,
+                state=TopUpState.FAILED,
+            )
             for i in range(100_000)
         ],
         batch_size=5000,
@@ -300,8 +315,8 @@ def test_desk_and_export_need_the_finance_role(client, admin_user):
 def test_bulk_confirm_tells_a_top_up_cloudflare_forgot_from_one_it_could_not_ask_about(
     finance_client, make_topup, paid_at_cloudflare, sandbox
 ):
-    forgotten = make_topup(payment_intent_id="in_unknown_to_cloudflare")
-    paid = make_topup(payment_intent_id=paid_at_cloudflare())
+    forgotten = make_topup(state=TopUpState.COMPLETED, payment_intent_id="in_unknown_to_cloudflare")
+    paid = make_topup(state=TopUpState.COMPLETED, payment_intent_id=paid_at_cloudflare())
     url = reverse("finance:confirm_many")
 
     gone = finance_client.post(url, {"topup": [forgotten.pk]}, follow=True)
@@ -316,14 +331,12 @@ def test_bulk_confirm_tells_a_top_up_cloudflare_forgot_from_one_it_could_not_ask
     assert messages_of(single) == [user_messages.CONFIRM_RESULTS["gone"].format(pk=forgotten.pk)]
 
 
-def test_export_says_who_recorded_a_top_up_from_its_invoice(finance_client, make_topup):
-    from tests.conftest import _member
-    from topups.models import TopUp as Row
-
-    recorder = _member("rita-recorder", make_topup().account, "finance")
-    make_topup(
-        origin=Row.Origin.AUTO, created_by=None, recorded_by=recorder, payment_intent_id="in_a"
-    )
+def test_export_says_who_recorded_a_top_up_from_its_invoice(
+    finance_client, make_topup, make_member
+):
+    recorder = make_member("rita-recorder", "finance")
+    make_topup(state=TopUpState.COMPLETED)
+    make_topup(from_invoice=TopUp.Origin.AUTO, recorded_by=recorder, payment_intent_id="in_a")
 
     rows = export_rows(finance_client.get(reverse("finance:export"), {"kind": "all"}))
 

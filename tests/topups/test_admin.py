@@ -1,7 +1,6 @@
 """The Django admin an operator uses: it lists and shows everything, and changes no money."""
 
 import pytest
-from django.contrib.auth import get_user_model
 from django.urls import reverse
 
 from topups.models import TopUp
@@ -12,15 +11,14 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def operator(client):
-    user = get_user_model().objects.create_superuser("op", "op@example.com", "pw")
-    client.force_login(user)
+def operator(client, operator_user):
+    client.force_login(operator_user)
     return client
 
 
 @pytest.fixture
-def topup(account, admin_user):
-    topup = TopUp.objects.create(account=account, created_by=admin_user, amount_cents=5000)
+def topup(make_topup):
+    topup = make_topup()
     topup_transition(
         topup=topup,
         to_state=TopUpState.AWAITING_PAYMENT,

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from accounts.cloudflare import client_for_account
 from accounts.models import Membership
-from tests.conftest import DEMO_ACCOUNT_ID, _member
+from tests.conftest import DEMO_ACCOUNT_ID
 from tests.topups.steps import A, pay_with_card
 from topups.models import TopUp
 from topups.states import TopUpState
@@ -17,20 +17,16 @@ from topups.states import TopUpState
 pytestmark = pytest.mark.django_db
 
 
-def make(account, user, cents=5000, **fields):
-    return TopUp.objects.create(account=account, created_by=user, amount_cents=cents, **fields)
-
-
 def amounts(response):
     return [t.amount_cents for t in response.context["page"].object_list]
 
 
 def test_history_lists_the_accounts_top_ups_newest_first(
-    client, viewer_user, admin_user, account, other_account
+    client, viewer_user, make_topup, other_account
 ):
     for cents in (1000, 2000, 3000):
-        make(account, admin_user, cents)
-    make(other_account, admin_user, 9900)
+        make_topup(amount_cents=cents)
+    make_topup(account=other_account, amount_cents=9900)
     client.force_login(viewer_user)
 
     response = client.get(reverse("topups:history", kwargs=A))
@@ -41,14 +37,14 @@ def test_history_lists_the_accounts_top_ups_newest_first(
 
 
 def test_all_accounts_history_shows_every_account_of_the_user_and_no_other(
-    client, admin_user, account, other_account
+    client, admin_user, make_member, make_topup, account, other_account
 ):
-    _member("third", other_account, None)
+    make_member("third", None)
     Membership.objects.create(user=admin_user, account=other_account, role="viewer")
     stranger_account = type(account).objects.create(name="Elsewhere", account_id="a" * 32)
-    make(account, admin_user, 1000)
-    make(other_account, admin_user, 2000)
-    make(stranger_account, admin_user, 7700)
+    make_topup(amount_cents=1000)
+    make_topup(account=other_account, amount_cents=2000)
+    make_topup(account=stranger_account, amount_cents=7700)
     client.force_login(admin_user)
 
     response = client.get(reverse("topups:history_all"))
@@ -68,12 +64,12 @@ def test_all_accounts_history_shows_every_account_of_the_user_and_no_other(
         ({"created_from": "2026-01-02", "created_to": "2026-01-02"}, [2000]),
     ],
 )
-def test_filters(client, admin_user, account, query, expected):
-    olga = _member("olga", account, "admin")
+def test_filters(client, admin_user, make_member, make_topup, query, expected):
+    olga = make_member("olga", "admin")
     rows = [
-        make(account, admin_user, 1000),
-        make(account, olga, 2000, state=TopUpState.FAILED),
-        make(account, admin_user, 3000, state=TopUpState.COMPLETED, completed_at=timezone.now()),
+        make_topup(amount_cents=1000),
+        make_topup(created_by=olga, amount_cents=2000, state=TopUpState.FAILED),
+        make_topup(amount_cents=3000, state=TopUpState.COMPLETED),
     ]
     for day, row in enumerate(rows, start=1):
         TopUp.objects.filter(pk=row.pk).update(created_at=f"2026-01-0{day}T12:00:00Z")
@@ -82,8 +78,8 @@ def test_filters(client, admin_user, account, query, expected):
     assert amounts(client.get(reverse("topups:history", kwargs=A), query)) == expected
 
 
-def test_bad_filters_are_explained_and_ignored(client, admin_user, account):
-    make(account, admin_user)
+def test_bad_filters_are_explained_and_ignored(client, admin_user, make_topup):
+    make_topup()
     client.force_login(admin_user)
     response = client.get(
         reverse("topups:history", kwargs=A),
@@ -96,10 +92,10 @@ def test_bad_filters_are_explained_and_ignored(client, admin_user, account):
     assert "Select a valid choice." in page
 
 
-def test_filters_survive_pagination(client, admin_user, account):
+def test_filters_survive_pagination(client, admin_user, make_topup):
     for _ in range(30):
-        make(account, admin_user, state=TopUpState.FAILED)
-    make(account, admin_user, 1234)
+        make_topup(state=TopUpState.FAILED)
+    make_topup(amount_cents=1234)
     client.force_login(admin_user)
 
     response = client.get(reverse("topups:history", kwargs=A), {"state": "failed"})
@@ -113,7 +109,7 @@ def test_filters_survive_pagination(client, admin_user, account):
 
 @pytest.mark.parametrize("all_accounts", [False, True], ids=["one account", "all accounts"])
 def test_pages_walk_older_and_back_newer_without_losing_or_repeating_a_row(
-    client, admin_user, account, other_account, all_accounts
+    client, admin_user, make_topup, account, other_account, all_accounts
 ):
     Membership.objects.create(user=admin_user, account=other_account, role="admin")
     # 60 rows, ten of them sharing one instant: the id breaks the tie. Across accounts, the
@@ -121,9 +117,8 @@ def test_pages_walk_older_and_back_newer_without_losing_or_repeating_a_row(
     now = timezone.now()
     tied = now - timedelta(hours=1)
     rows = [
-        make(
-            other_account if all_accounts and index % 2 else account,
-            admin_user,
+        make_topup(
+            account=other_account if all_accounts and index % 2 else account,
             created_at=tied if index % 6 == 0 else now - timedelta(minutes=index),
         )
         for index in range(60)
@@ -152,8 +147,8 @@ def test_pages_walk_older_and_back_newer_without_losing_or_repeating_a_row(
 
 
 @pytest.mark.parametrize("cursor", ["", "junk", "12.x", "99999999999999999999.1", "1.1"])
-def test_a_cursor_that_leads_nowhere_shows_the_newest_page(client, admin_user, account, cursor):
-    make(account, admin_user, 1111)
+def test_a_cursor_that_leads_nowhere_shows_the_newest_page(client, admin_user, make_topup, cursor):
+    make_topup(amount_cents=1111)
     client.force_login(admin_user)
 
     response = client.get(reverse("topups:history", kwargs=A), {"older": cursor})
@@ -163,10 +158,10 @@ def test_a_cursor_that_leads_nowhere_shows_the_newest_page(client, admin_user, a
 
 
 def test_a_history_page_costs_the_same_few_queries_however_many_rows(
-    client, admin_user, account, django_assert_num_queries
+    client, admin_user, make_topup, django_assert_num_queries
 ):
     for _ in range(30):
-        make(account, admin_user)
+        make_topup()
     client.force_login(admin_user)
     url = reverse("topups:history", kwargs=A)
     older = client.get(url).context["page"].older
@@ -190,21 +185,16 @@ def live(client, *topups, account_id=DEMO_ACCOUNT_ID):
 
 
 @pytest.fixture
-def paid(account, admin_user, sandbox, sandbox_settings):
+def paid(account, make_topup, sandbox, sandbox_settings):
     """A top-up paid with a card, still `processing` on our side."""
     created = client_for_account(account).topups.create(DEMO_ACCOUNT_ID, amount_cents=5000)
     pay_with_card(sandbox, created.client_secret)
-    return make(
-        account,
-        admin_user,
-        state=TopUpState.PROCESSING,
-        payment_intent_id=created.payment_intent_id,
-    )
+    return make_topup(state=TopUpState.PROCESSING, payment_intent_id=created.payment_intent_id)
 
 
 @pytest.mark.django_db(transaction=True)  # the rows are refreshed in threads of their own
-def test_live_answers_only_the_rows_that_changed_as_html(client, admin_user, account, paid):
-    waiting = make(account, admin_user, 2500, state=TopUpState.CREATING)
+def test_live_answers_only_the_rows_that_changed_as_html(client, admin_user, make_topup, paid):
+    waiting = make_topup(amount_cents=2500, state=TopUpState.CREATING)
     client.force_login(admin_user)
 
     data = live(client, paid, waiting).json()
@@ -227,9 +217,9 @@ def test_live_asks_cloudflare_once_per_interval_however_often_it_is_asked(
 
 
 def test_a_row_cloudflare_does_not_know_needs_attention(
-    client, admin_user, account, sandbox_settings, sandbox
+    client, admin_user, make_topup, sandbox_settings, sandbox
 ):
-    lost = make(account, admin_user, state=TopUpState.PROCESSING, payment_intent_id="in_gone")
+    lost = make_topup(state=TopUpState.PROCESSING, payment_intent_id="in_gone")
     client.force_login(admin_user)
 
     data = live(client, lost).json()
@@ -244,10 +234,10 @@ def test_a_row_cloudflare_does_not_know_needs_attention(
 
 
 def test_a_row_pending_too_long_needs_attention_without_asking_cloudflare(
-    client, admin_user, account, sandbox, sandbox_settings
+    client, admin_user, make_topup, sandbox, sandbox_settings
 ):
     sandbox_settings.TOPUP_STALE_AFTER_MINUTES = 30
-    old = make(account, admin_user, state=TopUpState.AWAITING_PAYMENT, payment_intent_id="in_1")
+    old = make_topup(state=TopUpState.AWAITING_PAYMENT, payment_intent_id="in_1")
     TopUp.objects.filter(pk=old.pk).update(created_at=timezone.now() - timedelta(minutes=31))
     client.force_login(admin_user)
 
@@ -259,8 +249,10 @@ def test_a_row_pending_too_long_needs_attention_without_asking_cloudflare(
     assert sandbox.requests("status") == []
 
 
-def test_live_refuses_another_tenants_rows_and_bad_input(client, admin_user, other_account):
-    foreign = make(other_account, admin_user, state=TopUpState.PROCESSING)
+def test_live_refuses_another_tenants_rows_and_bad_input(
+    client, admin_user, make_topup, other_account
+):
+    foreign = make_topup(account=other_account, state=TopUpState.PROCESSING)
     client.force_login(admin_user)
     assert live(client, foreign).status_code == 404
     url = reverse("topups:history_live_all")

@@ -25,16 +25,13 @@ def run() -> str:
 
 
 @pytest.fixture
-def paid_rows(account, admin_user, sandbox, sandbox_settings):
+def paid_rows(account, make_topup, sandbox, sandbox_settings):
     """Six top-ups paid (the first with a new card, the rest charged to it as the saved card),
     still `processing` on our side."""
     rows = []
     for _ in range(6):
         rows.append(
-            TopUp.objects.create(
-                account=account,
-                created_by=admin_user,
-                amount_cents=5000,
+            make_topup(
                 state=TopUpState.PROCESSING,
                 payment_intent_id=paid_at_cloudflare(account, sandbox),
             )
@@ -64,9 +61,9 @@ def test_two_runs_at_once_ask_about_each_top_up_once(paid_rows, sandbox):
     assert {t.state for t in TopUp.objects.all()} == {TopUpState.COMPLETED}
 
 
-def test_stale_creating_rows_become_unknown(admin_user, account, sandbox_settings):
-    stale = TopUp.objects.create(account=account, created_by=admin_user, amount_cents=5000)
-    fresh = TopUp.objects.create(account=account, created_by=admin_user, amount_cents=5000)
+def test_stale_creating_rows_become_unknown(make_topup, sandbox_settings):
+    stale = make_topup()
+    fresh = make_topup()
     TopUp.objects.filter(pk=stale.pk).update(created_at=timezone.now() - timedelta(minutes=5))
 
     assert "1 outcome unknown" in run()
@@ -89,20 +86,14 @@ def test_a_spent_budget_stops_status_checks(paid_rows, sandbox, settings):
 
 
 def test_an_unknown_top_up_whose_late_answer_left_its_id_is_settled_by_status(
-    account, admin_user, sandbox, sandbox_settings
+    account, make_topup, sandbox, sandbox_settings
 ):
     """A create answered after its row was marked unknown leaves the id there: the cron asks
     Cloudflare about it (recent ones only) instead of leaving a paid top-up to finance."""
-    late = TopUp.objects.create(
-        account=account,
-        created_by=admin_user,
-        amount_cents=5000,
-        state=TopUpState.UNKNOWN,
-        payment_intent_id=paid_at_cloudflare(account, sandbox),
+    late = make_topup(
+        state=TopUpState.UNKNOWN, payment_intent_id=paid_at_cloudflare(account, sandbox)
     )
-    lost = TopUp.objects.create(
-        account=account, created_by=admin_user, amount_cents=5000, state=TopUpState.UNKNOWN
-    )
+    lost = make_topup(state=TopUpState.UNKNOWN)
     sandbox.control("DELETE", "requests")
 
     run()

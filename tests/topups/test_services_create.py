@@ -55,10 +55,10 @@ def test_same_request_key_twice_is_one_create(admin_client, sandbox):
     assert len(sandbox.requests("create")) == 1
 
 
-def test_someone_elses_request_key_is_refused(client, admin_user, sandbox_settings, account):
-    from tests.conftest import _member
-
-    other = _member("olga-admin", account, "admin")
+def test_someone_elses_request_key_is_refused(
+    client, admin_user, second_admin_user, sandbox_settings
+):
+    other = second_admin_user
     client.force_login(admin_user)
     key = uuid.uuid4()
     confirm(client, request_key=key)

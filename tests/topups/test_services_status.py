@@ -275,7 +275,7 @@ def test_only_a_few_threads_of_a_process_wait_on_cloudflare(admin_client, sandbo
 
 
 def test_cloudflare_completing_a_top_up_whose_known_invoice_is_for_another_amount_goes_to_finance(
-    account, admin_user, sandbox, sandbox_settings
+    account, make_topup, sandbox, sandbox_settings
 ):
     """The status says completed, but the invoice already read is for $50, not $60: not settled
     by itself; finance sees both amounts and decides."""
@@ -283,9 +283,7 @@ def test_cloudflare_completing_a_top_up_whose_known_invoice_is_for_another_amoun
     from tests.topups.steps import paid_at_cloudflare
     from topups.services.status import topup_refresh_status
 
-    topup = TopUp.objects.create(
-        account=account,
-        created_by=admin_user,
+    topup = make_topup(
         amount_cents=6000,
         state=TopUpState.PROCESSING,
         payment_intent_id=paid_at_cloudflare(account, sandbox, amount_cents=5000),

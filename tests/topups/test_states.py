@@ -4,7 +4,6 @@ import itertools
 
 import pytest
 from django.db import IntegrityError, transaction
-from django.utils import timezone
 
 from tests.concurrency import at_once
 from topups.models import TopUp, TopUpEvent
@@ -39,17 +38,6 @@ def test_the_table_is_exactly_the_documented_machine():
     assert sorted(in_table) == sorted(ALLOWED)
 
 
-@pytest.fixture
-def make_topup(account, admin_user):
-    def make(state=TopUpState.CREATING, **fields):
-        fields.setdefault("amount_cents", 5000)
-        if state == TopUpState.COMPLETED:
-            fields.setdefault("completed_at", timezone.now())
-        return TopUp.objects.create(account=account, created_by=admin_user, state=state, **fields)
-
-    return make
-
-
 def test_completed_and_failed_are_final():
     assert {TopUpState.COMPLETED, TopUpState.FAILED} == FINAL_STATES
     assert not ALLOWED_TRANSITIONS[TopUpState.COMPLETED]
@@ -60,7 +48,7 @@ def test_completed_and_failed_are_final():
 def test_allowed_transition_updates_the_row_and_writes_an_event(
     make_topup, admin_user, from_state, to_state
 ):
-    topup = make_topup(from_state)
+    topup = make_topup(state=from_state)
 
     assert (
         topup_transition(
@@ -79,7 +67,7 @@ def test_allowed_transition_updates_the_row_and_writes_an_event(
 
 @pytest.mark.parametrize(("from_state", "to_state"), FORBIDDEN)
 def test_forbidden_transition_is_refused_and_changes_nothing(make_topup, from_state, to_state):
-    topup = make_topup(from_state)
+    topup = make_topup(state=from_state)
 
     with pytest.raises(IllegalTransition):
         topup_transition(topup=topup, to_state=to_state)
@@ -90,7 +78,7 @@ def test_forbidden_transition_is_refused_and_changes_nothing(make_topup, from_st
 
 
 def test_a_transition_from_a_stale_read_loses(make_topup):
-    topup = make_topup(TopUpState.AWAITING_PAYMENT)
+    topup = make_topup(state=TopUpState.AWAITING_PAYMENT)
     seen_by_a = TopUp.objects.get(pk=topup.pk)
     seen_by_b = TopUp.objects.get(pk=topup.pk)
 
@@ -106,7 +94,7 @@ def test_a_transition_from_a_stale_read_loses(make_topup):
 def test_of_many_threads_racing_one_transition_exactly_one_wins(make_topup):
     """Nine threads, each with its own connection, read the row in `creating` and try to move
     it on at the same moment; the conditional UPDATE lets exactly one through."""
-    topup = make_topup(TopUpState.CREATING)
+    topup = make_topup(state=TopUpState.CREATING)
     targets = [TopUpState.FAILED, TopUpState.UNKNOWN, TopUpState.PROCESSING] * 3
     seen = [TopUp.objects.get(pk=topup.pk) for _ in targets]  # all read it in `creating`
 
@@ -120,7 +108,7 @@ def test_of_many_threads_racing_one_transition_exactly_one_wins(make_topup):
 
 
 def test_leaving_awaiting_payment_forgets_the_client_secret(make_topup):
-    topup = make_topup(TopUpState.AWAITING_PAYMENT, client_secret="pi_1_secret_2")
+    topup = make_topup(state=TopUpState.AWAITING_PAYMENT, client_secret="pi_1_secret_2")
     topup_transition(topup=topup, to_state=TopUpState.PROCESSING)
     topup.refresh_from_db()
     assert topup.client_secret == ""
@@ -187,13 +175,11 @@ def test_request_key_is_unique(make_topup):
         make_topup(request_key=first.request_key)
 
 
-def test_payment_intent_id_is_unique_per_account_once_known(make_topup, other_account, admin_user):
+def test_payment_intent_id_is_unique_per_account_once_known(make_topup, other_account):
     make_topup(payment_intent_id=None)
     make_topup(payment_intent_id=None)  # many rows may not know theirs yet
     make_topup(payment_intent_id="in_1")
-    TopUp.objects.create(
-        account=other_account, created_by=admin_user, amount_cents=5000, payment_intent_id="in_1"
-    )
+    make_topup(account=other_account, payment_intent_id="in_1")
     with pytest.raises(IntegrityError), transaction.atomic():
         make_topup(payment_intent_id="in_1")
 

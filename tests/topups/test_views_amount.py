@@ -81,11 +81,11 @@ def test_review_warns_about_an_unfinished_top_up_of_the_same_amount(admin_client
 
 
 def test_history_lists_the_accounts_top_ups_newest_first(
-    client, viewer_user, admin_user, account, other_account
+    client, viewer_user, make_topup, other_account
 ):
     for cents in (1000, 2000, 3000):
-        TopUp.objects.create(account=account, created_by=admin_user, amount_cents=cents)
-    TopUp.objects.create(account=other_account, created_by=admin_user, amount_cents=9900)
+        make_topup(amount_cents=cents)
+    make_topup(account=other_account, amount_cents=9900)
     client.force_login(viewer_user)
 
     response = client.get(reverse("topups:history", kwargs=A))
