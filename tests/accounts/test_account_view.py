@@ -13,7 +13,7 @@ from accounts.access import account_view
 from accounts.models import Membership
 from accounts.views import ONLY_ADMINS_CHANGE_AUTO_TOPUP, ONLY_ADMINS_SET_ALERTS
 from finance.user_messages import ONLY_FINANCE
-from tests.conftest import DEMO_ACCOUNT_ID, STAGING_ACCOUNT_ID, _member
+from tests.conftest import DEMO_ACCOUNT_ID, STAGING_ACCOUNT_ID
 from topups.user_messages import ONLY_ADMINS_TOP_UP, ONLY_THE_PAYER_PAYS
 
 pytestmark = pytest.mark.django_db
@@ -70,15 +70,25 @@ TOPUP_URLS = {"topups:pay", "topups:paid", "topups:return", "finance:confirm", "
     ],
 )
 def test_a_missing_role_is_a_403_page_that_says_what_it_takes(
-    client, admin_user, viewer_user, finance_user, account, who, method, name, message
+    client,
+    admin_user,
+    viewer_user,
+    finance_user,
+    second_admin_user,
+    make_topup,
+    account,
+    who,
+    method,
+    name,
+    message,
 ):
     people = {
         "admin": admin_user,
         "viewer": viewer_user,
         "finance": finance_user,
-        "other_admin": _member("olga-admin", account, Membership.Role.ADMIN),
+        "other_admin": second_admin_user,
     }
-    topup = account.topups.create(created_by=admin_user, amount_cents=5000)
+    topup = make_topup(account=account)
     kwargs = {**A, "pk": topup.pk} if name in TOPUP_URLS else A
     client.force_login(people[who])
 
