@@ -5,7 +5,6 @@ Runs against its own SQLite database (bench/bench.sqlite3, rebuilt each run) and
 process; nothing here is a test, and no figure is asserted.
 """
 
-import json
 import math
 import os
 import statistics
@@ -67,6 +66,7 @@ from django.utils import timezone  # noqa: E402
 
 from accounts.models import CloudflareAccount, Membership  # noqa: E402
 from bench import bad_day  # noqa: E402
+from bench.report import report  # noqa: E402
 from billing_portal.csp import content_security_policy  # noqa: E402
 from finance.export import csv_lines  # noqa: E402
 from tests.sandbox_process import free_port, start_sandbox, stop, wait_for_http  # noqa: E402
@@ -172,7 +172,7 @@ def main() -> None:
     static = [*(ROOT / "static" / "css").glob("*.css"), *(ROOT / "static" / "js").glob("*.js")]
     results["static_kb"] = sum(path.stat().st_size for path in static) / 1024
 
-    report(results, notes)
+    report(results, notes, targets=TARGETS, path=RESULTS)
 
 
 def point_at(sandbox) -> None:
@@ -312,21 +312,6 @@ def load(sandbox, user) -> str:
         server.wait(timeout=10)
     p95 = statistics.quantiles(latencies, n=20)[-1] * 1000 if len(latencies) > 1 else float("nan")
     return f"{len(latencies) / 30:.0f} requests/s, p95 {p95:.0f} ms, errors {len(errors)}"
-
-
-def report(results: dict, notes: dict) -> None:
-    print(f"\n{'figure':32} {'value':>10}  target   ")
-    for key, (op, target) in TARGETS.items():
-        value = results[key]
-        met = value <= target if op == "<=" else value >= target
-        print(f"{key:32} {value:10.2f}  {op} {target:<5} {'met' if met else 'NOT MET'}")
-    print()
-    for key, note in notes.items():
-        print(f"{key:10} {note}")
-    RESULTS.write_text(
-        json.dumps({key: round(results[key], 3) for key in TARGETS}, indent=2) + "\n"
-    )
-    print(f"\nwrote {RESULTS.relative_to(ROOT)}")
 
 
 if __name__ == "__main__":

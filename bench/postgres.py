@@ -76,6 +76,7 @@ from django.test.utils import CaptureQueriesContext  # noqa: E402
 from django.urls import reverse  # noqa: E402
 
 from bench import pg_seed  # noqa: E402
+from bench.report import report  # noqa: E402
 
 
 def main() -> None:
@@ -102,7 +103,7 @@ def main() -> None:
     }
     results = {**history(small, big, notes), **desk(small, big, notes)}
     results["pg_export_peak_mb"] = export_peak(big, notes)
-    report(results, notes)
+    report(results, notes, targets=TARGETS, path=RESULTS)
 
 
 def signed_in(user) -> Client:
@@ -206,21 +207,6 @@ def _rss_kb(field: str) -> int:
         if line.startswith(f"{field}:"):
             return int(line.split()[1])
     raise LookupError(field)
-
-
-def report(results: dict, notes: dict) -> None:
-    print(f"\n{'figure':32} {'value':>10}  target   ")
-    for key, (op, target) in TARGETS.items():
-        value = results[key]
-        met = value <= target if op == "<=" else value >= target
-        print(f"{key:32} {value:10.2f}  {op} {target:<5} {'met' if met else 'NOT MET'}")
-    print()
-    for key, note in notes.items():
-        print(f"{key:10} {note}")
-    RESULTS.write_text(
-        json.dumps({key: round(results[key], 3) for key in TARGETS}, indent=2) + "\n"
-    )
-    print(f"\nwrote {RESULTS}")
 
 
 if __name__ == "__main__":
