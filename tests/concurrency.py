@@ -31,3 +31,18 @@ def at_once(work: Callable[[int], object], count: int) -> list:
     if errors:
         raise errors[0]
     return results
+
+
+def thread_with_own_connection(
+    target: Callable, *args: object, **kwargs: object
+) -> threading.Thread:
+    """A thread running `target` that closes its database connection when done: left open, it
+    keeps PostgreSQL's test database busy when the run tears it down."""
+
+    def run() -> None:
+        try:
+            target(*args, **kwargs)
+        finally:
+            connection.close()
+
+    return threading.Thread(target=run)

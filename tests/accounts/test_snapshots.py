@@ -143,10 +143,10 @@ def test_a_completed_top_up_makes_the_next_view_ask_for_the_balance_again(
 def test_an_expiry_during_a_read_is_not_lost(account, demo):
     """A top-up completes while a balance read is in flight: that read's answer may predate the
     top-up, so the next view asks again."""
-    import threading
+    from tests.concurrency import thread_with_own_connection
 
     demo.configure(latency_ms=800)
-    reading = threading.Thread(target=account_balance, kwargs={"account": account})
+    reading = thread_with_own_connection(account_balance, account=account)
     reading.start()
     while not demo.requests("balance"):
         pass

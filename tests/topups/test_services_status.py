@@ -2,7 +2,6 @@
 word is only a trigger, and Cloudflare is asked at most once per interval."""
 
 import logging
-import threading
 import time
 from datetime import timedelta
 
@@ -10,6 +9,7 @@ import pytest
 from django.urls import reverse
 
 from accounts.models import ApiBudget
+from tests.concurrency import thread_with_own_connection
 from tests.topups.steps import A, confirm, pay_with_card
 from topups.models import StatusProblem, TopUp, TopUpEvent
 from topups.states import TopUpState
@@ -181,7 +181,7 @@ def test_a_page_waits_one_short_attempt_then_says_cloudflare_is_slow(
 def test_no_poll_asks_while_a_call_is_in_flight(admin_client, sandbox, processing):
     """The claim lasts as long as the call can take: however late the poll, only one call."""
     sandbox.fault("status", "hang", count=10, hang_seconds=5)
-    in_flight = threading.Thread(target=_poll, args=(admin_client, processing))
+    in_flight = thread_with_own_connection(_poll, admin_client, processing)
     in_flight.start()
     deadline = time.monotonic() + 5
     while not sandbox.requests("status") and time.monotonic() < deadline:
@@ -264,7 +264,7 @@ def test_only_a_few_threads_of_a_process_wait_on_cloudflare(admin_client, sandbo
         _poll(admin_client, topup)
         timings.append(time.monotonic() - started)
 
-    threads = [threading.Thread(target=poll, args=(topup,)) for topup in TopUp.objects.all()]
+    threads = [thread_with_own_connection(poll, topup) for topup in TopUp.objects.all()]
     for thread in threads:
         thread.start()
     for thread in threads:
