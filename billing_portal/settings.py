@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "csp",
     "axes",
     "accounts.apps.AccountsConfig",
+    "notifications.apps.NotificationsConfig",
     "topups.apps.TopupsConfig",
     "finance.apps.FinanceConfig",
 ]
