@@ -44,8 +44,10 @@ def test_the_same_key_is_written_once_and_leaves_the_callers_transaction_usable(
         account.name = "Still writable"
         account.save()
 
-    assert first is not None and again is None
-    assert Notification.objects.count() == 1 and Delivery.objects.count() == 1
+    assert first is not None
+    assert again is None
+    assert Notification.objects.count() == 1
+    assert Delivery.objects.count() == 1
 
 
 def test_the_payload_is_what_receivers_get(account):
