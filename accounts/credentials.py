@@ -47,15 +47,23 @@ def seal(credentials: Credentials) -> str:
         fields = {"api_token": credentials.api_token}
     else:
         fields = {"email": credentials.email, "api_key": credentials.api_key}
-    return _fernet(missing=NO_KEY).encrypt(json.dumps(fields).encode()).decode()
+    return seal_text(json.dumps(fields))
 
 
 def unseal(sealed: str) -> Credentials:
+    return Credentials(**json.loads(open_sealed(sealed)))
+
+
+def seal_text(secret: str) -> str:
+    """Any secret sealed as the credentials are (a webhook's signing secret, a Slack URL)."""
+    return _fernet(missing=NO_KEY).encrypt(secret.encode()).decode()
+
+
+def open_sealed(sealed: str) -> str:
     try:
-        fields = json.loads(_fernet().decrypt(sealed.encode()))
+        return _fernet().decrypt(sealed.encode()).decode()
     except InvalidToken:
         raise CloudflareConfigurationError(CANNOT_OPEN) from None
-    return Credentials(**fields)
 
 
 def reseal(sealed: str) -> str:
