@@ -216,8 +216,8 @@ CLOUDFLARE_API_KEY = env("CLOUDFLARE_API_KEY", default="")
 # Accounts of other Cloudflare organisations may carry their own credential, sealed with these
 # Fernet keys (comma-separated; the first seals, any opens: see accounts/credentials.py).
 # In sandbox mode a fixed, public key lets `make run` store the demo's webhook secrets; a live
-# deploy has no default, and fails its checks without a key of its own.
-SANDBOX_ENCRYPTION_KEY = "c2FuZGJveC1vbmx5LW5ldmVyLWluLXByb2R1Y3Rpb24="  # noqa: S105
+# deploy has no default: without a key of its own, it stores no secret at all.
+SANDBOX_ENCRYPTION_KEY = "c2FuZGJveC1vbmx5LW5ldmVyLWluLXByb2R1Y3Rpb24="
 CREDENTIALS_ENCRYPTION_KEYS = env.list(
     "CREDENTIALS_ENCRYPTION_KEY", default=[SANDBOX_ENCRYPTION_KEY] if BILLING_SANDBOX else []
 )
