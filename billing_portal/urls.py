@@ -31,5 +31,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("accounts.urls")),
     path("", include("finance.urls")),
+    path("", include("notifications.urls")),
     path("", include("topups.urls")),
 ]

@@ -6,10 +6,15 @@ import pytest
 from django.urls import reverse
 
 from accounts.models import Membership
+from notifications.models import BalanceThreshold, Channel
 from tests.conftest import DEMO_ACCOUNT_ID, STAGING_ACCOUNT_ID
 from topups.models import TopUp
 
 pytestmark = pytest.mark.django_db
+
+# The demo account's webhook and threshold of the notifications URLs (the `notification_rows`
+# fixture makes them); other tests find none there, so those URLs are a 404 for them.
+CHANNEL_PK, THRESHOLD_PK = 7001, 7002
 
 
 def urls(topup) -> dict[str, tuple[str, str]]:
@@ -47,44 +52,72 @@ def urls(topup) -> dict[str, tuple[str, str]]:
         "password": ("get", reverse("password_change")),
         "password_set": ("post", reverse("password_change")),  # an empty form: shown again
         "password_changed": ("get", reverse("password_change_done")),
+        **notification_urls(),
+    }
+
+
+def notification_urls() -> dict[str, tuple[str, str]]:
+    a = {"account_id": DEMO_ACCOUNT_ID}
+    c = {**a, "pk": CHANNEL_PK}
+    return {
+        "notifications": ("get", reverse("notifications:settings", kwargs=a)),
+        "threshold_add": ("post", reverse("notifications:threshold_add", kwargs=a)),
+        "email_set": ("post", reverse("notifications:email_set", kwargs=a)),
+        "slack_add": ("post", reverse("notifications:slack_add", kwargs=a)),
+        "webhook_add": ("post", reverse("notifications:webhook_add", kwargs=a)),
+        "deliveries": ("get", reverse("notifications:deliveries", kwargs=c)),
+        "channel_test": ("post", reverse("notifications:channel_test", kwargs=c)),
+        "threshold_remove": (
+            "post",
+            reverse("notifications:threshold_remove", kwargs={**a, "pk": THRESHOLD_PK}),
+        ),
+        "channel_remove": ("post", reverse("notifications:channel_remove", kwargs=c)),  # last
     }
 
 
 NAMES = tuple(urls(TopUp(pk=1, state="creating")))
-READ = "home overview invoices auto_topup history_all live_all history live detail status"
+READ = (
+    "home overview invoices auto_topup history_all live_all history live detail status "
+    "notifications"
+)
 AUTO_TOPUP_WRITES = "auto_topup_set auto_topup_remove alert"
 FINANCE_DESK = "desk export confirm_many fin_confirm resolve reconciliation reconcile_now record"
 PAYING = "pay paid return"
 OWN_PASSWORD = "password password_set password_changed"  # everyone's, whatever their roles
+NOTIFICATION_FORMS = "threshold_add slack_add webhook_add"  # posted empty: shown again, 400
+NOTIFICATION_CHANGES = "email_set channel_test threshold_remove channel_remove"
+NOTIFICATION_ADMIN = f"{NOTIFICATION_FORMS} {NOTIFICATION_CHANGES} deliveries"
 # What each kind of user gets on each URL of the demo account; every URL is named exactly once.
 EXPECTED = {
     "admin": {
-        200: f"{READ} {OWN_PASSWORD} amount review pay paid",
-        302: "confirm return auto_topup_remove alert",
-        400: "auto_topup_set",  # an empty form
+        200: f"{READ} {OWN_PASSWORD} amount review pay paid deliveries",
+        302: f"confirm return auto_topup_remove alert {NOTIFICATION_CHANGES}",
+        400: f"auto_topup_set {NOTIFICATION_FORMS}",  # empty forms
         403: FINANCE_DESK,
     },
     "other_admin": {
-        200: f"{READ} {OWN_PASSWORD} amount review",
-        302: "confirm auto_topup_remove alert",
-        400: "auto_topup_set",
+        200: f"{READ} {OWN_PASSWORD} amount review deliveries",
+        302: f"confirm auto_topup_remove alert {NOTIFICATION_CHANGES}",
+        400: f"auto_topup_set {NOTIFICATION_FORMS}",
         403: f"{PAYING} {FINANCE_DESK}",
     },
     "finance": {
         200: f"{READ} {OWN_PASSWORD} desk export resolve reconciliation",
         302: "confirm_many fin_confirm reconcile_now record",
-        403: f"amount review confirm {PAYING} {AUTO_TOPUP_WRITES}",
+        403: f"amount review confirm {PAYING} {AUTO_TOPUP_WRITES} {NOTIFICATION_ADMIN}",
     },
     "viewer": {
         200: f"{READ} {OWN_PASSWORD}",
-        403: f"amount review confirm {PAYING} {FINANCE_DESK} {AUTO_TOPUP_WRITES}",
+        403: f"amount review confirm {PAYING} {FINANCE_DESK} {AUTO_TOPUP_WRITES} "
+        f"{NOTIFICATION_ADMIN}",
     },
     # finance of another account only: this account's URLs do not exist for them
     "stranger": {
         200: f"home history_all desk export reconciliation {OWN_PASSWORD}",
         302: "confirm_many reconcile_now",
         404: f"overview invoices auto_topup {AUTO_TOPUP_WRITES} live_all amount review confirm "
-        f"history live detail status {PAYING} fin_confirm resolve record",
+        f"history live detail status {PAYING} fin_confirm resolve record notifications "
+        f"{NOTIFICATION_ADMIN}",
     },
 }
 
@@ -101,8 +134,20 @@ def people(admin_user, second_admin_user, finance_user, viewer_user, make_member
     }
 
 
+@pytest.fixture
+def notification_rows(account):
+    Channel.objects.create(
+        pk=CHANNEL_PK,
+        account=account,
+        kind=Channel.Kind.WEBHOOK,
+        url="https://93.184.215.14/hook",
+        sealed_secret="sealed",
+    )
+    BalanceThreshold.objects.create(pk=THRESHOLD_PK, account=account, cents=2500)
+
+
 @pytest.mark.parametrize("who", list(EXPECTED))
-def test_access_matrix(client, people, awaiting_topup, who):
+def test_access_matrix(client, people, awaiting_topup, notification_rows, who):
     topup = awaiting_topup
     client.force_login(people[who])
     got = {}

@@ -36,6 +36,14 @@ PATH_IDS = {
     "resolve": ("finance", "get", reverse("finance:resolve", kwargs=T)),
     "resolve_post": ("finance", "post", reverse("finance:resolve", kwargs=T)),
 }
+C = {**A, "pk": 1}
+# (method, URL of channel or threshold 1): its id becomes the crafted one.
+NOTIFICATION_PATH_IDS = {
+    "channel_test": ("post", reverse("notifications:channel_test", kwargs=C)),
+    "channel_remove": ("post", reverse("notifications:channel_remove", kwargs=C)),
+    "deliveries": ("get", reverse("notifications:deliveries", kwargs=C)),
+    "threshold_remove": ("post", reverse("notifications:threshold_remove", kwargs=C)),
+}
 LIVE = {
     "live": reverse("topups:history_live", kwargs=A),
     "live_all": reverse("topups:history_live_all"),
@@ -80,10 +88,20 @@ def test_a_crafted_id_in_the_path_is_not_found(client, people, name, value):
 def test_a_crafted_account_id_in_the_path_is_not_found(client, people, account_id):
     """Account ids are text (32 hex digits), compared as text: no size overflows anything."""
     client.force_login(people["admin"])
-    for name in ("accounts:overview", "topups:history", "topups:amount"):
+    for name in ("accounts:overview", "topups:history", "topups:amount", "notifications:settings"):
         url = reverse(name, kwargs=A).replace(DEMO_ACCOUNT_ID, account_id)
 
         assert client.get(url).status_code == 404, name
+
+
+@pytest.mark.parametrize("value", list(CRAFTED.values()), ids=list(CRAFTED))
+@pytest.mark.parametrize("name", list(NOTIFICATION_PATH_IDS))
+def test_a_crafted_channel_or_threshold_id_is_not_found(client, people, name, value):
+    method, url = NOTIFICATION_PATH_IDS[name]
+    client.force_login(people["admin"])
+    crafted = url.replace("/1/", f"/{value}/")
+
+    assert getattr(client, method)(crafted).status_code == 404
 
 
 @pytest.mark.parametrize("name", list(PATH_IDS))
