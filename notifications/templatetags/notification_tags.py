@@ -1,5 +1,7 @@
 """How channels read on the notifications page: `{{ channel|slack_address }}` (masked),
-`{{ url|origin }}` (a webhook's address as members other than admins see it)."""
+`{{ url|origin }}` (a webhook's address as members other than admins see it), `{{ url|host }}`."""
+
+from urllib.parse import urlsplit
 
 from django import template
 
@@ -17,3 +19,8 @@ def slack_address(channel: Channel) -> str:
 @register.filter
 def origin(url: str) -> str:
     return selectors.url_origin(url)
+
+
+@register.filter
+def host(url: str) -> str:
+    return urlsplit(url).hostname or url

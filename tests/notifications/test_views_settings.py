@@ -144,7 +144,7 @@ def test_the_page_says_how_many_people_the_email_reaches(admin, account, admin_u
 
     page = admin.get(PAGE)
 
-    assert "1 person with an email address gets them." in page.content.decode()
+    assert "<dd>Admins: 1 person with an email address</dd>" in page.content.decode()
 
 
 @pytest.mark.parametrize("who", ["finance_user", "viewer_user"])
@@ -182,12 +182,11 @@ def test_a_post_without_the_csrf_token_is_refused(admin_user, account):
     assert not BalanceThreshold.objects.exists()
 
 
-def test_the_account_bar_links_to_the_page(admin):
-    history = admin.get(reverse("topups:history", kwargs=A))
-    page = admin.get(PAGE)
+def test_the_overview_links_to_the_page_beside_top_ups_and_invoices(admin, demo):
+    overview = admin.get(reverse("accounts:overview", kwargs=A)).content.decode()
 
-    assert f'href="{PAGE}"' in history.content.decode()
-    assert f'href="{PAGE}" class="small" aria-current="page"' in page.content.decode()
+    invoices = reverse("accounts:invoices", kwargs=A)
+    assert f'<a href="{invoices}">Invoices</a> · <a href="{PAGE}">Notifications</a>' in overview
 
 
 def test_another_accounts_page_is_404_even_for_an_admin_here(admin):
