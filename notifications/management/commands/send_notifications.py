@@ -21,7 +21,9 @@ from notifications.delivery import PassSummary, deliveries_send_due
 
 logger = logging.getLogger(__name__)
 
-DATABASE_DOWN = "The database could not be reached, so nothing was sent; the next run tries again."
+DATABASE_DOWN = (
+    "The database could not be read or written, so nothing was sent; the next run tries again."
+)
 
 
 class Command(BaseCommand):
