@@ -155,7 +155,6 @@ def _record(delivery: Delivery, attempt: Attempt, attempted_at: datetime) -> str
     if not mine.update(**fields):
         logger.warning("Delivery %s was taken over by another sender while sent", delivery.pk)
         return "claim_lost"
-    logger.info(
-        "Delivery %s (%s): %s. %s", delivery.pk, delivery.channel.kind, outcome, attempt.error
-    )
+    why = f" ({attempt.error})" if attempt.error else ""
+    logger.info("Delivery %s (%s): %s%s", delivery.pk, delivery.channel.kind, outcome, why)
     return outcome
