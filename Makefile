@@ -54,11 +54,13 @@ lock: install-dev
 
 # Every command of `make run` talks to the sandbox, never to Cloudflare or Stripe.
 run: export BILLING_SANDBOX := true
-## run: install, migrate, seed the demo users, start localstripe + sandbox + web server (Ctrl-C stops all)
+## run: install, migrate, seed the demo users, start localstripe + sandbox + web server + the
+## notifications worker (Ctrl-C stops all)
 run: install-dev
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py collectstatic --noinput -v 0
 	$(BIN)/python manage.py seed_demo
+	$(BIN)/python manage.py seed_demo_notifications
 	@echo "Open http://$(WEB_HOST):$(WEB_PORT)/ and sign in as admin / admin-sandbox"
 	DJANGO_DEBUG=$${DJANGO_DEBUG:-true} SANDBOX_SETTLE_SECONDS=$(SANDBOX_SETTLE_SECONDS) \
 	  $(BIN)/honcho -f Procfile start

@@ -17,6 +17,8 @@ from tests.conftest import DEMO_ACCOUNT_ID, SANDBOX_TOKEN
 from tests.sandbox_process import ROOT
 
 COMMANDS = ("refresh_topups", "check_balances", "reconcile_invoices")
+# Talks to the mail server and the receivers, never to Cloudflare (tests/notifications).
+SENDS = "send_notifications"
 DEPLOY = ROOT / "deploy"
 CRON_UNITS = sorted((DEPLOY / "systemd").glob("billing-portal-*.service"))
 # The Cloudflare endpoint each command reads.
@@ -169,6 +171,7 @@ def crontab_jobs() -> list[tuple[list[str], str]]:
 def test_the_crontab_example_runs_each_command_on_its_schedule():
     schedules = {re.search(r"manage\.py (\w+)", c).group(1): f for f, c in crontab_jobs()}
     assert schedules == {
+        "send_notifications": ["*", "*", "*", "*", "*"],
         "refresh_topups": ["*/5", "*", "*", "*", "*"],
         "check_balances": ["*/15", "*", "*", "*", "*"],
         "reconcile_invoices": ["7", "*", "*", "*", "*"],
@@ -220,7 +223,7 @@ def unit_settings(path) -> dict[str, str]:
 
 def test_there_is_a_timer_for_each_cron_unit_and_a_unit_for_each_command():
     commands = {unit_settings(unit)["ExecStart"].split()[-1] for unit in CRON_UNITS}
-    assert commands == set(COMMANDS)
+    assert commands == {*COMMANDS, SENDS}
     for unit in CRON_UNITS:
         assert unit.with_suffix(".timer").exists(), unit.name
         assert unit_settings(unit)["Type"] == "oneshot"
