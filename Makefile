@@ -135,9 +135,9 @@ test: install-dev chromium nginx $(AXE) lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 	$(MAKE) test-postgres
 
-## test-postgres: the database tests (state machine, races, budget, flow, finance, access, crafted input) on a throwaway PostgreSQL
+## test-postgres: the database tests (state machine, races, budget, flow, finance, notifications, access, crafted input) on a throwaway PostgreSQL
 test-postgres: install-dev
-	scripts/with-postgres.sh $(BIN)/python -m pytest tests/accounts tests/topups tests/finance tests/test_access.py tests/test_crafted_input.py tests/test_migrate_lock.py tests/test_migrations.py tests/test_backup_restore.py tests/test_bench_postgres.py $(PYTEST_ARGS)
+	scripts/with-postgres.sh $(BIN)/python -m pytest tests/accounts tests/topups tests/finance tests/notifications tests/test_access.py tests/test_crafted_input.py tests/test_migrate_lock.py tests/test_migrations.py tests/test_backup_restore.py tests/test_bench_postgres.py $(PYTEST_ARGS)
 
 ## clean: remove .venv/, the caches and test-artifacts/
 clean:
