@@ -247,6 +247,11 @@ TOPUP_MAX_CENTS = env.int("TOPUP_MAX_CENTS", default=1_000_000)
 TOPUP_CAP_PER_HOUR = env.int("TOPUP_CAP_PER_HOUR", default=10)
 # A top-up still pending after this long needs a person: it is marked stale for finance.
 TOPUP_STALE_AFTER_MINUTES = env.int("TOPUP_STALE_AFTER_MINUTES", default=120)
+# A top-up needing finance (the desk's queue) this long is notified (topup.waiting_for_finance),
+# once, by the hourly reconcile_invoices.
+FINANCE_WAIT_HOURS = env.int("FINANCE_WAIT_HOURS", default=24)
+if FINANCE_WAIT_HOURS < 1:
+    raise ImproperlyConfigured("FINANCE_WAIT_HOURS must be 1 or more.")
 # How many status checks one request (or the refresh command) sends to Cloudflare at once.
 TOPUP_REFRESH_CONCURRENCY = env.int("TOPUP_REFRESH_CONCURRENCY", default=4)
 
