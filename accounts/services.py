@@ -1,5 +1,5 @@
 """Writes on accounts: an account and its first admin, the top-up limits Cloudflare sets
-(cached in the database), auto top-up and the low-balance alert."""
+(cached in the database), auto top-up."""
 
 import logging
 from collections.abc import Callable

@@ -271,7 +271,7 @@ CONTENT_SECURITY_POLICY = content_security_policy(
     sandbox_origins=(SANDBOX_URL, LOCALSTRIPE_URL) if BILLING_SANDBOX else (),
 )
 
-# --- Email (low-balance alerts) ---------------------------------------------------------------
+# --- Email (notifications, password reset) ----------------------------------------------------
 # The sandbox prints mail to the console; live mode sends through EMAIL_URL (smtp://...) and
 # refuses to start without it. Empty (`EMAIL_URL=`) is unset. A password may be in it, so only
 # whether it is set and, when it cannot be read, why (EMAIL_URL_PROBLEM) are kept of the URL:
@@ -301,8 +301,8 @@ del _email_url
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="AI Gateway billing <billing@localhost>")
 # People may reset a forgotten password by email only where a mail server is configured.
 PASSWORD_RESET_BY_EMAIL = EMAIL_URL_SET
-# Seconds each step of talking to the mail server may take: alerts are sent while a balance is
-# read, so a mail server that hangs must not hold a page for long.
+# Seconds each step of talking to the mail server may take: a mail server that hangs must not
+# hold a sender (or a password reset page) for long.
 EMAIL_TIMEOUT = env.float("EMAIL_TIMEOUT", default=10.0)
 # Where links in emails point: the site's address as people reach it.
 SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
