@@ -23,7 +23,6 @@ def urls(topup) -> dict[str, tuple[str, str]]:
         "auto_topup": ("get", reverse("accounts:auto_topup", kwargs=a)),
         "auto_topup_set": ("post", reverse("accounts:auto_topup", kwargs=a)),
         "auto_topup_remove": ("post", reverse("accounts:auto_topup_remove", kwargs=a)),
-        "alert": ("post", reverse("accounts:low_balance_alert", kwargs=a)),
         "history_all": ("get", reverse("topups:history_all")),
         "live_all": ("get", reverse("topups:history_live_all") + live_rows),
         "amount": ("get", reverse("topups:amount", kwargs=a)),
@@ -52,7 +51,7 @@ def urls(topup) -> dict[str, tuple[str, str]]:
 
 NAMES = tuple(urls(TopUp(pk=1, state="creating")))
 READ = "home overview invoices auto_topup history_all live_all history live detail status"
-AUTO_TOPUP_WRITES = "auto_topup_set auto_topup_remove alert"
+AUTO_TOPUP_WRITES = "auto_topup_set auto_topup_remove"
 FINANCE_DESK = "desk export confirm_many fin_confirm resolve reconciliation reconcile_now record"
 PAYING = "pay paid return"
 OWN_PASSWORD = "password password_set password_changed"  # everyone's, whatever their roles
@@ -60,13 +59,13 @@ OWN_PASSWORD = "password password_set password_changed"  # everyone's, whatever 
 EXPECTED = {
     "admin": {
         200: f"{READ} {OWN_PASSWORD} amount review pay paid",
-        302: "confirm return auto_topup_remove alert",
+        302: "confirm return auto_topup_remove",
         400: "auto_topup_set",  # an empty form
         403: FINANCE_DESK,
     },
     "other_admin": {
         200: f"{READ} {OWN_PASSWORD} amount review",
-        302: "confirm auto_topup_remove alert",
+        302: "confirm auto_topup_remove",
         400: "auto_topup_set",
         403: f"{PAYING} {FINANCE_DESK}",
     },

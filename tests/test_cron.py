@@ -26,11 +26,11 @@ READS = {"refresh_topups": "status", "check_balances": "balance", "reconcile_inv
 
 SETUP = """
 from accounts.models import CloudflareAccount
+from notifications.models import BalanceThreshold
 from topups.models import TopUp
 from django.contrib.auth import get_user_model
-account = CloudflareAccount.objects.create(
-    name="Acme", account_id="{account_id}", low_balance_alert_cents=2000
-)
+account = CloudflareAccount.objects.create(name="Acme", account_id="{account_id}")
+BalanceThreshold.objects.create(account=account, cents=2000)
 payer = get_user_model().objects.create_user(username="payer", password="payer-pw-123")
 TopUp.objects.create(account=account, created_by=payer, amount_cents=5000,
     state="processing", payment_intent_id="{payment_intent_id}")
@@ -52,7 +52,7 @@ def migrated(tmp_path_factory):
 
 @pytest.fixture
 def site(sandbox, migrated, tmp_path) -> dict:
-    """The environment of a cron job: an account with a low-balance alert (not due: its balance
+    """The environment of a cron job: an account with a balance threshold (not due: its balance
     is well above) and a processing top-up, against the sandbox. Only what a deploy sets: nothing
     of the test run's own."""
     database = tmp_path / "db.sqlite3"
