@@ -54,11 +54,13 @@ lock: install-dev
 
 # Every command of `make run` talks to the sandbox, never to Cloudflare or Stripe.
 run: export BILLING_SANDBOX := true
-## run: install, migrate, seed the demo users, start localstripe + sandbox + web server (Ctrl-C stops all)
+## run: install, migrate, seed the demo users, start localstripe + sandbox + web server + the
+## notifications worker (Ctrl-C stops all)
 run: install-dev
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py collectstatic --noinput -v 0
 	$(BIN)/python manage.py seed_demo
+	$(BIN)/python manage.py seed_demo_notifications
 	@echo "Open http://$(WEB_HOST):$(WEB_PORT)/ and sign in as admin / admin-sandbox"
 	DJANGO_DEBUG=$${DJANGO_DEBUG:-true} SANDBOX_SETTLE_SECONDS=$(SANDBOX_SETTLE_SECONDS) \
 	  $(BIN)/honcho -f Procfile start
@@ -133,9 +135,9 @@ test: install-dev chromium nginx $(AXE) lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 	$(MAKE) test-postgres
 
-## test-postgres: the database tests (state machine, races, budget, flow, finance, access, crafted input) on a throwaway PostgreSQL
+## test-postgres: the database tests (state machine, races, budget, flow, finance, notifications, access, crafted input) on a throwaway PostgreSQL
 test-postgres: install-dev
-	scripts/with-postgres.sh $(BIN)/python -m pytest tests/accounts tests/topups tests/finance tests/test_access.py tests/test_crafted_input.py tests/test_migrate_lock.py tests/test_migrations.py tests/test_backup_restore.py tests/test_bench_postgres.py $(PYTEST_ARGS)
+	scripts/with-postgres.sh $(BIN)/python -m pytest tests/accounts tests/topups tests/finance tests/notifications tests/test_access.py tests/test_crafted_input.py tests/test_migrate_lock.py tests/test_migrations.py tests/test_backup_restore.py tests/test_bench_postgres.py $(PYTEST_ARGS)
 
 ## clean: remove .venv/, the caches and test-artifacts/
 clean:

@@ -32,7 +32,7 @@ class CloudflareAccountForm(forms.ModelForm):
 
     class Meta:
         model = CloudflareAccount
-        fields = ["name", "account_id", "credential", "low_balance_alert_cents"]
+        fields = ["name", "account_id", "credential"]
 
     def clean(self):
         super().clean()
@@ -90,7 +90,7 @@ class CloudflareAccountAdmin(admin.ModelAdmin):
     search_fields = ["name", "account_id"]
     readonly_fields = ["stored_credential"]
     fieldsets = [
-        (None, {"fields": ["name", "account_id", "low_balance_alert_cents"]}),
+        (None, {"fields": ["name", "account_id"]}),
         (
             "Cloudflare credential",
             {"fields": ["credential", "stored_credential", "api_token", "email", "api_key"]},

@@ -25,19 +25,6 @@ class AutoTopUpForm(forms.Form):
         return self.cleaned_data["amount"], self.cleaned_data["threshold"]
 
 
-class LowBalanceAlertForm(forms.Form):
-    threshold = DollarsField(
-        label="Email admins and finance when the balance falls below (US dollars)",
-        required=False,
-        min_cents=1,
-        help_text="Leave empty for no alert.",
-        error_messages={"min_value": "Enter an amount above $0.00, or leave it empty."},
-    )
-
-    def cents(self) -> int | None:
-        return self.cleaned_data["threshold"]
-
-
 class CoverDaysForm(forms.Form):
     """`?days=` on the overview: how many days of spending the suggested top-up covers. Any
     other value is the default, as the page's links only ever send a choice."""

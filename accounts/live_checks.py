@@ -202,7 +202,7 @@ def _live_email_errors():
     if not settings.EMAIL_URL_SET:
         errors.append(
             checks.Error(
-                "EMAIL_URL is not set: low-balance alerts could not be sent.",
+                "EMAIL_URL is not set: email notifications could not be sent.",
                 hint="Set EMAIL_URL to the mail server, e.g. "
                 "EMAIL_URL=smtp+tls://user:password@<your mail server>:587 (or smtp://localhost:25 "
                 "for a mail server on this machine).",

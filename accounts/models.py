@@ -32,12 +32,6 @@ class CloudflareAccount(models.Model):
     sealed_credential = models.TextField(blank=True, editable=False)
     credential_changed_at = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
-    # Admins and finance members are emailed once when the balance falls below this (cents);
-    # `low_balance_alerted_at` is set once the mail server took the email, and cleared once the
-    # balance is back above it. `low_balance_alert_claimed_at`: a worker is sending it now.
-    low_balance_alert_cents = models.PositiveIntegerField(null=True, blank=True)
-    low_balance_alerted_at = models.DateTimeField(null=True, blank=True, editable=False)
-    low_balance_alert_claimed_at = models.DateTimeField(null=True, blank=True, editable=False)
     # When reconciliation last claimed a fresh read of the invoices: at most one a minute per
     # account, whoever clicks on whichever worker (finance.reconcile).
     reconciled_at = models.DateTimeField(null=True, blank=True, editable=False)

@@ -1,5 +1,5 @@
 """Writes on accounts: an account and its first admin, the top-up limits Cloudflare sets
-(cached in the database), auto top-up and the low-balance alert."""
+(cached in the database), auto top-up."""
 
 import logging
 from collections.abc import Callable
@@ -306,14 +306,3 @@ def _write_auto_topup(
         raise AutoTopUpRefused(AUTO_TOPUP_MESSAGES["unavailable"]) from exc
     # A threshold above the balance fires auto top-up at once: a new invoice, a new balance.
     account_snapshots_expire(account=account, kinds=("balance", "invoices"))
-
-
-def account_low_balance_alert_set(
-    *, account: CloudflareAccount, threshold_cents: int | None
-) -> None:
-    """A new threshold re-arms the alert: the next reading below it emails again."""
-    account.low_balance_alert_cents = threshold_cents
-    account.low_balance_alerted_at = None
-    CloudflareAccount.objects.filter(pk=account.pk).update(
-        low_balance_alert_cents=threshold_cents, low_balance_alerted_at=None
-    )

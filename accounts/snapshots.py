@@ -22,9 +22,9 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from accounts.alerts import account_low_balance_check
 from accounts.cloudflare import client_for_account
 from accounts.models import CachedRead, CloudflareAccount
+from accounts.signals import balance_read
 from cloudflare_client import (
     CloudflareBudgetExhausted,
     CloudflareBusy,
@@ -84,15 +84,31 @@ def snapshot_of_all(*snapshots: Snapshot | None) -> Snapshot[None] | None:
 
 
 def account_balance(*, account: CloudflareAccount) -> Snapshot[CreditBalance] | None:
-    """The balance; each fresh answer is also checked against the low-balance alert."""
+    """The balance; each fresh answer is also announced (accounts.signals.balance_read), for
+    the balance's notifications."""
 
     def fetch(client):
         result = client.balance.result(account.account_id)
-        daily = _cached_value(account, "usage_day")
-        account_low_balance_check(account=account, balance=parse_balance(result), daily=daily)
+        _announce_balance(account, parse_balance(result))
         return result
 
     return _cached(account, "balance", fetch)
+
+
+def _announce_balance(account: CloudflareAccount, balance: CreditBalance) -> None:
+    """Send `balance_read`; a receiver's error is logged, never raised: the page or command
+    that read the balance goes on."""
+    daily = _cached_value(account, "usage_day")
+    for receiver, outcome in balance_read.send_robust(
+        sender=CloudflareAccount, account=account, balance=balance, daily=daily
+    ):
+        if isinstance(outcome, Exception):
+            logger.error(
+                "Account %s: the balance read's receiver %s failed",
+                account.pk,
+                getattr(receiver, "__qualname__", receiver),
+                exc_info=outcome,
+            )
 
 
 def account_daily_usage(*, account: CloudflareAccount) -> Snapshot[list[UsageBucket]] | None:
@@ -203,6 +219,11 @@ def account_snapshots_expire(*, account: CloudflareAccount, kinds=("balance", "i
     """Ask again at the next view (after auto top-up was changed, for example); for the
     invoices, the newest pages."""
     CachedRead.objects.filter(account=account, kind__in=kinds).update(expired=True)
+
+
+def account_cached_balance(*, account: CloudflareAccount) -> CreditBalance | None:
+    """The balance last read, without asking Cloudflare."""
+    return _cached_value(account, "balance")
 
 
 def account_cached_invoice(*, account: CloudflareAccount, invoice_id: str) -> Invoice | None:

@@ -7,11 +7,6 @@ app_name = "accounts"
 urlpatterns = [
     path("accounts/<str:account_id>/", views.overview, name="overview"),
     path("accounts/<str:account_id>/invoices/", views.invoices, name="invoices"),
-    path(
-        "accounts/<str:account_id>/low-balance-alert/",
-        views.low_balance_alert,
-        name="low_balance_alert",
-    ),
     path("accounts/<str:account_id>/auto-top-up/", views.auto_topup, name="auto_topup"),
     path(
         "accounts/<str:account_id>/auto-top-up/remove/",

@@ -13,7 +13,7 @@ from accounts.access import AccountRequest, account_view, require_role
 from accounts.charts import bar_chart
 from accounts.cloudflare import credential_problem
 from accounts.fields import cents_as_text
-from accounts.forms import AutoTopUpForm, CoverDaysForm, InvoiceKindForm, LowBalanceAlertForm
+from accounts.forms import AutoTopUpForm, CoverDaysForm, InvoiceKindForm
 from accounts.models import Membership
 from accounts.money import format_cents
 from accounts.runway import runway
@@ -23,7 +23,6 @@ from accounts.services import (
     account_auto_topup_remove,
     account_auto_topup_set,
     account_limits,
-    account_low_balance_alert_set,
 )
 from accounts.snapshots import (
     account_balance,
@@ -34,7 +33,6 @@ from accounts.snapshots import (
 )
 
 ONLY_ADMINS_CHANGE_AUTO_TOPUP = "Only account admins can change auto top-up."
-ONLY_ADMINS_SET_ALERTS = "Only account admins can set the low-balance alert."
 
 
 @login_required
@@ -54,7 +52,6 @@ def overview(request: AccountRequest, account_id: str) -> HttpResponse:
         "usage_read": snapshot_of_all(daily, hourly),
         "cover_days": cover_days,
         "cover_choices": CoverDaysForm.CHOICES,
-        "alert_form": LowBalanceAlertForm(initial={"threshold": account.low_balance_alert_cents}),
     }
     if balance:
         estimate = runway(
@@ -145,25 +142,3 @@ def auto_topup_remove(request: AccountRequest, account_id: str) -> HttpResponse:
     else:
         messages.success(request, AUTO_TOPUP_MESSAGES["removed"])
     return redirect("accounts:auto_topup", account_id=account_id)
-
-
-@login_required
-@require_POST
-@account_view(role=Membership.Role.ADMIN, message=ONLY_ADMINS_SET_ALERTS)
-def low_balance_alert(request: AccountRequest, account_id: str) -> HttpResponse:
-    form = LowBalanceAlertForm(request.POST)
-    if form.is_valid():
-        threshold = form.cents()
-        account_low_balance_alert_set(account=request.account, threshold_cents=threshold)
-        if threshold is None:
-            messages.success(request, "The low-balance alert is off.")
-        else:
-            messages.success(
-                request,
-                f"Admins and finance members get an email when the balance falls below "
-                f"{format_cents(threshold)}.",
-            )
-    else:
-        for error in form.errors.get("threshold", []):
-            messages.error(request, str(error))
-    return redirect("accounts:overview", account_id=account_id)

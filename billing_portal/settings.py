@@ -247,6 +247,11 @@ TOPUP_MAX_CENTS = env.int("TOPUP_MAX_CENTS", default=1_000_000)
 TOPUP_CAP_PER_HOUR = env.int("TOPUP_CAP_PER_HOUR", default=10)
 # A top-up still pending after this long needs a person: it is marked stale for finance.
 TOPUP_STALE_AFTER_MINUTES = env.int("TOPUP_STALE_AFTER_MINUTES", default=120)
+# A top-up needing finance (the desk's queue) this long is notified (topup.waiting_for_finance),
+# once, by the hourly reconcile_invoices.
+FINANCE_WAIT_HOURS = env.int("FINANCE_WAIT_HOURS", default=24)
+if FINANCE_WAIT_HOURS < 1:
+    raise ImproperlyConfigured("FINANCE_WAIT_HOURS must be 1 or more.")
 # How many status checks one request (or the refresh command) sends to Cloudflare at once.
 TOPUP_REFRESH_CONCURRENCY = env.int("TOPUP_REFRESH_CONCURRENCY", default=4)
 
@@ -266,7 +271,7 @@ CONTENT_SECURITY_POLICY = content_security_policy(
     sandbox_origins=(SANDBOX_URL, LOCALSTRIPE_URL) if BILLING_SANDBOX else (),
 )
 
-# --- Email (low-balance alerts) ---------------------------------------------------------------
+# --- Email (notifications, password reset) ----------------------------------------------------
 # The sandbox prints mail to the console; live mode sends through EMAIL_URL (smtp://...) and
 # refuses to start without it. Empty (`EMAIL_URL=`) is unset. A password may be in it, so only
 # whether it is set and, when it cannot be read, why (EMAIL_URL_PROBLEM) are kept of the URL:
@@ -296,8 +301,8 @@ del _email_url
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="AI Gateway billing <billing@localhost>")
 # People may reset a forgotten password by email only where a mail server is configured.
 PASSWORD_RESET_BY_EMAIL = EMAIL_URL_SET
-# Seconds each step of talking to the mail server may take: alerts are sent while a balance is
-# read, so a mail server that hangs must not hold a page for long.
+# Seconds each step of talking to the mail server may take: a mail server that hangs must not
+# hold a sender (or a password reset page) for long.
 EMAIL_TIMEOUT = env.float("EMAIL_TIMEOUT", default=10.0)
 # Where links in emails point: the site's address as people reach it.
 SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")

@@ -30,7 +30,7 @@ urlpatterns = [
     path("favicon.ico", favicon),
     path("admin/", admin.site.urls),
     path("", include("accounts.urls")),
-    path("", include("finance.urls")),
     path("", include("notifications.urls")),
+    path("", include("finance.urls")),
     path("", include("topups.urls")),
 ]

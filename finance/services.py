@@ -18,7 +18,12 @@ from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import CloudflareAccount
-from accounts.snapshots import CLOCK_MARGIN, account_invoices, account_invoices_reread
+from accounts.snapshots import (
+    CLOCK_MARGIN,
+    account_cached_balance,
+    account_invoices,
+    account_invoices_reread,
+)
 from cloudflare_client import Invoice
 from finance import user_messages
 from finance.outcomes import ConfirmResult, RecordResult, ResolveOutcome
@@ -32,6 +37,8 @@ from finance.reconcile import (
     looked_for_since,
     reconciliation_of,
 )
+from notifications.events import EventType
+from notifications.services import notify
 from topups.models import TopUp, TopUpEvent
 from topups.selectors import amounts_agree
 from topups.services.status import StatusAnswer, run_bounded, topup_check_now
@@ -296,10 +303,32 @@ def _record_from_invoice(account: CloudflareAccount, invoice: Invoice, user: Use
                     "amount_paid_cents": str(invoice.amount_paid_cents),
                 },
             )
+            if topup.origin == TopUp.Origin.AUTO:
+                _notify_auto_topup_charged(topup, invoice)
     except IntegrityError:
         return False
     logger.info("Invoice %s recorded as top-up %s by %s", invoice.id, topup.pk, user.pk)
     return True
+
+
+def _notify_auto_topup_charged(topup: TopUp, invoice: Invoice) -> None:
+    """`auto_topup.charged`, once per invoice. The card is the one on file as the balance was
+    last read (auto top-up charges it; the invoice does not say which)."""
+    balance = account_cached_balance(account=topup.account)
+    card = balance.payment_method if balance else None
+    notify(
+        account=topup.account,
+        type=EventType.AUTO_TOPUP_CHARGED,
+        key=f"{EventType.AUTO_TOPUP_CHARGED}:{invoice.id}",
+        data={
+            "topup_id": topup.pk,
+            "invoice_id": invoice.id,
+            "amount_cents": topup.amount_cents,
+            "currency": topup.currency,
+            "charged_at": topup.created_at.isoformat(),
+            "card": {"brand": card.brand, "last4": card.last4} if card else None,
+        },
+    )
 
 
 def account_reconcile(*, account: CloudflareAccount) -> Reconciliation:

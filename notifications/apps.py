@@ -5,3 +5,14 @@ class NotificationsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "notifications"
     verbose_name = "Notifications"
+
+    def ready(self) -> None:
+        from accounts.signals import balance_read
+        from notifications import receivers
+
+        balance_read.connect(
+            receivers.balance_thresholds_on_read, dispatch_uid="notifications.balance_thresholds"
+        )
+        balance_read.connect(
+            receivers.auto_topup_trouble_on_read, dispatch_uid="notifications.auto_topup_trouble"
+        )

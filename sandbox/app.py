@@ -6,6 +6,7 @@ and its backend, and the test controls, on one port. Each module's docstring lis
     /stripe-js/v3/, /__sandbox/stripe/...             the Stripe.js stand-in (stripe_js.routes)
     /__sandbox/health, faults, requests, config,      test and demo controls (controls)
       balance, reset
+    /__sandbox/webhooks, /__sandbox/slack             where notifications arrive (receivers)
 
 Any other path answers 404, in the shape the part of the sandbox it falls under speaks.
 """
@@ -14,7 +15,7 @@ import logging
 
 from aiohttp import web
 
-from sandbox import controls
+from sandbox import controls, receivers
 from sandbox.cloudflare import contract
 from sandbox.cloudflare import routes as cloudflare
 from sandbox.cloudflare.account import AccountEmulator
@@ -84,4 +85,5 @@ def make_app(config: SandboxConfig) -> web.Application:
     cloudflare.add_routes(app)
     stripe_js.add_routes(app)
     controls.add_routes(app)
+    receivers.add_routes(app)
     return app

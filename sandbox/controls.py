@@ -9,7 +9,8 @@ DELETE /__sandbox/requests  — empty it
 GET    /__sandbox/config    — the runtime settings (RUNTIME_SETTINGS)
 POST   /__sandbox/config    — change some of them
 POST   /__sandbox/balance   — set an account's balance and hourly spend
-POST   /__sandbox/reset     — forget everything; optionally open the demo books
+POST   /__sandbox/reset     — forget everything (the notification receivers' too); optionally
+                              open the demo books
 """
 
 import math
@@ -26,6 +27,7 @@ from sandbox.cloudflare.routes import (
     read_json,
 )
 from sandbox.payments import Payments
+from sandbox.receivers import forget_everything as forget_received
 
 RUNTIME_SETTINGS = {
     "settle_seconds": (int, float),
@@ -140,6 +142,7 @@ async def reset(request: web.Request) -> web.Response:
         return json_response(400, {"error": "demo_history must be true or false"})
     app[faults_key].clear()
     app[faults_key].clear_log()
+    forget_received(app)
     config = app[config_key]
     for key, value in app[initial_settings_key].items():
         setattr(config, key, value)

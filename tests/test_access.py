@@ -28,7 +28,6 @@ def urls(topup) -> dict[str, tuple[str, str]]:
         "auto_topup": ("get", reverse("accounts:auto_topup", kwargs=a)),
         "auto_topup_set": ("post", reverse("accounts:auto_topup", kwargs=a)),
         "auto_topup_remove": ("post", reverse("accounts:auto_topup_remove", kwargs=a)),
-        "alert": ("post", reverse("accounts:low_balance_alert", kwargs=a)),
         "history_all": ("get", reverse("topups:history_all")),
         "live_all": ("get", reverse("topups:history_live_all") + live_rows),
         "amount": ("get", reverse("topups:amount", kwargs=a)),
@@ -80,7 +79,7 @@ READ = (
     "home overview invoices auto_topup history_all live_all history live detail status "
     "notifications"
 )
-AUTO_TOPUP_WRITES = "auto_topup_set auto_topup_remove alert"
+AUTO_TOPUP_WRITES = "auto_topup_set auto_topup_remove"
 FINANCE_DESK = "desk export confirm_many fin_confirm resolve reconciliation reconcile_now record"
 PAYING = "pay paid return"
 OWN_PASSWORD = "password password_set password_changed"  # everyone's, whatever their roles
@@ -91,13 +90,13 @@ NOTIFICATION_ADMIN = f"{NOTIFICATION_FORMS} {NOTIFICATION_CHANGES} deliveries"
 EXPECTED = {
     "admin": {
         200: f"{READ} {OWN_PASSWORD} amount review pay paid deliveries",
-        302: f"confirm return auto_topup_remove alert {NOTIFICATION_CHANGES}",
+        302: f"confirm return auto_topup_remove {NOTIFICATION_CHANGES}",
         400: f"auto_topup_set {NOTIFICATION_FORMS}",  # empty forms
         403: FINANCE_DESK,
     },
     "other_admin": {
         200: f"{READ} {OWN_PASSWORD} amount review deliveries",
-        302: f"confirm auto_topup_remove alert {NOTIFICATION_CHANGES}",
+        302: f"confirm auto_topup_remove {NOTIFICATION_CHANGES}",
         400: f"auto_topup_set {NOTIFICATION_FORMS}",
         403: f"{PAYING} {FINANCE_DESK}",
     },

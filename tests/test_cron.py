@@ -17,6 +17,8 @@ from tests.conftest import DEMO_ACCOUNT_ID, SANDBOX_TOKEN
 from tests.sandbox_process import ROOT
 
 COMMANDS = ("refresh_topups", "check_balances", "reconcile_invoices")
+# Talks to the mail server and the receivers, never to Cloudflare (tests/notifications).
+SENDS = "send_notifications"
 DEPLOY = ROOT / "deploy"
 CRON_UNITS = sorted((DEPLOY / "systemd").glob("billing-portal-*.service"))
 # The Cloudflare endpoint each command reads.
@@ -24,11 +26,11 @@ READS = {"refresh_topups": "status", "check_balances": "balance", "reconcile_inv
 
 SETUP = """
 from accounts.models import CloudflareAccount
+from notifications.models import BalanceThreshold
 from topups.models import TopUp
 from django.contrib.auth import get_user_model
-account = CloudflareAccount.objects.create(
-    name="Acme", account_id="{account_id}", low_balance_alert_cents=2000
-)
+account = CloudflareAccount.objects.create(name="Acme", account_id="{account_id}")
+BalanceThreshold.objects.create(account=account, cents=2000)
 payer = get_user_model().objects.create_user(username="payer", password="payer-pw-123")
 TopUp.objects.create(account=account, created_by=payer, amount_cents=5000,
     state="processing", payment_intent_id="{payment_intent_id}")
@@ -50,7 +52,7 @@ def migrated(tmp_path_factory):
 
 @pytest.fixture
 def site(sandbox, migrated, tmp_path) -> dict:
-    """The environment of a cron job: an account with a low-balance alert (not due: its balance
+    """The environment of a cron job: an account with a balance threshold (not due: its balance
     is well above) and a processing top-up, against the sandbox. Only what a deploy sets: nothing
     of the test run's own."""
     database = tmp_path / "db.sqlite3"
@@ -169,6 +171,7 @@ def crontab_jobs() -> list[tuple[list[str], str]]:
 def test_the_crontab_example_runs_each_command_on_its_schedule():
     schedules = {re.search(r"manage\.py (\w+)", c).group(1): f for f, c in crontab_jobs()}
     assert schedules == {
+        "send_notifications": ["*", "*", "*", "*", "*"],
         "refresh_topups": ["*/5", "*", "*", "*", "*"],
         "check_balances": ["*/15", "*", "*", "*", "*"],
         "reconcile_invoices": ["7", "*", "*", "*", "*"],
@@ -220,7 +223,7 @@ def unit_settings(path) -> dict[str, str]:
 
 def test_there_is_a_timer_for_each_cron_unit_and_a_unit_for_each_command():
     commands = {unit_settings(unit)["ExecStart"].split()[-1] for unit in CRON_UNITS}
-    assert commands == set(COMMANDS)
+    assert commands == {*COMMANDS, SENDS}
     for unit in CRON_UNITS:
         assert unit.with_suffix(".timer").exists(), unit.name
         assert unit_settings(unit)["Type"] == "oneshot"

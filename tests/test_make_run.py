@@ -62,6 +62,7 @@ def test_make_run_serves_the_app_and_stops_cleanly(tmp_path):
 
     assert "web.1 stopped" in output, output
     assert "sandbox.1 stopped" in output, output
+    assert "notifications.1 stopped" in output, output
     for port in (web, api, stripe):
         try:
             requests.get(f"http://127.0.0.1:{port}/", timeout=1)

@@ -92,6 +92,7 @@ def test_make_run_gives_every_command_billing_sandbox(tmp_path):
         "python manage.py migrate BILLING_SANDBOX=true",
         "python manage.py collectstatic BILLING_SANDBOX=true",
         "python manage.py seed_demo BILLING_SANDBOX=true",
+        "python manage.py seed_demo_notifications BILLING_SANDBOX=true",
         "honcho -f Procfile BILLING_SANDBOX=true",
     ]
     assert MAKEFILE.count("BILLING_SANDBOX") == 1

@@ -91,7 +91,6 @@ def store_credential(root: RecordingClient, account: CloudflareAccount | None, k
         "api_token": "",
         "email": EMAIL,
         "api_key": key,
-        "low_balance_alert_cents": "",
         "memberships-TOTAL_FORMS": "0",
         "memberships-INITIAL_FORMS": "0",
         "memberships-MIN_NUM_FORMS": "0",

@@ -11,7 +11,7 @@ from django.urls import reverse
 
 from accounts.access import account_view
 from accounts.models import Membership
-from accounts.views import ONLY_ADMINS_CHANGE_AUTO_TOPUP, ONLY_ADMINS_SET_ALERTS
+from accounts.views import ONLY_ADMINS_CHANGE_AUTO_TOPUP
 from finance.user_messages import ONLY_FINANCE
 from tests.conftest import DEMO_ACCOUNT_ID, STAGING_ACCOUNT_ID
 from topups.user_messages import ONLY_ADMINS_TOP_UP, ONLY_THE_PAYER_PAYS
@@ -63,7 +63,6 @@ TOPUP_URLS = {"topups:pay", "topups:paid", "topups:return", "finance:confirm", "
         ("finance", "get", "topups:return", ONLY_ADMINS_TOP_UP),
         ("viewer", "post", "accounts:auto_topup", ONLY_ADMINS_CHANGE_AUTO_TOPUP),
         ("finance", "post", "accounts:auto_topup_remove", ONLY_ADMINS_CHANGE_AUTO_TOPUP),
-        ("viewer", "post", "accounts:low_balance_alert", ONLY_ADMINS_SET_ALERTS),
         ("admin", "post", "finance:confirm", ONLY_FINANCE),
         ("viewer", "get", "finance:resolve", ONLY_FINANCE),
         ("admin", "post", "finance:record_invoices", ONLY_FINANCE),

@@ -351,6 +351,14 @@ def test_an_empty_email_url_is_unset():
     assert "Traceback" not in live.stderr
 
 
+def test_mail_gives_up_after_email_timeout_seconds():
+    show = ["manage.py", "shell", "-c", SETTING.format("EMAIL_TIMEOUT")]
+    default = _run(show, BILLING_SANDBOX="true")
+    three = _run(show, BILLING_SANDBOX="true", EMAIL_TIMEOUT="3")
+    assert default.stdout.splitlines()[-1] == "10.0", default.stderr
+    assert three.stdout.splitlines()[-1] == "3.0", three.stderr
+
+
 MALFORMED_EMAIL_URLS = [
     "smtp//oops",  # no scheme
     "smpt://mail.billing.test:25",  # a scheme django-environ does not know

@@ -92,7 +92,6 @@ def admin_form(**fields):
         "api_token": "",
         "email": "",
         "api_key": "",
-        "low_balance_alert_cents": "",
         "memberships-TOTAL_FORMS": "0",
         "memberships-INITIAL_FORMS": "0",
         "memberships-MIN_NUM_FORMS": "0",

@@ -1,12 +1,12 @@
-"""DollarsField: every form that takes dollars (the top-up amount, auto top-up, the low-balance
-alert) reads them one way, cleans them to whole cents, and names its limits from the cents."""
+"""DollarsField: every form that takes dollars (the top-up amount, auto top-up) reads them one
+way, cleans them to whole cents, and names its limits from the cents."""
 
 import pytest
 from django import forms
 from django.urls import reverse
 
 from accounts.fields import DollarsField, cents_as_text
-from accounts.forms import AutoTopUpForm, LowBalanceAlertForm
+from accounts.forms import AutoTopUpForm
 from cloudflare_client.minimums import AUTO_TOPUP_THRESHOLD_MIN_CENTS, TOPUP_MIN_CENTS
 from tests.conftest import DEMO_ACCOUNT_ID
 from tests.test_crafted_input import CRAFTED
@@ -100,7 +100,7 @@ def test_cents_as_text_reads_back_as_the_same_cents(cents):
 
 
 def test_cents_are_shown_as_dollars_in_the_input():
-    form = LowBalanceAlertForm(initial={"threshold": 2550})
+    form = AutoTopUpForm(initial={"threshold": 2550})
     assert 'value="25.50"' in str(form["threshold"])
     assert 'inputmode="decimal"' in str(form["threshold"])
 
@@ -122,16 +122,6 @@ def test_the_auto_top_up_form_takes_what_the_top_up_amount_takes():
     assert form.cents() == (1050, 100000)
 
 
-def test_the_alert_is_above_zero_or_empty():
-    zero = LowBalanceAlertForm({"threshold": "0"})
-    empty = LowBalanceAlertForm({"threshold": ""})
-    cent = LowBalanceAlertForm({"threshold": "0.01"})
-
-    assert zero.errors == {"threshold": ["Enter an amount above $0.00, or leave it empty."]}
-    assert (empty.is_valid(), empty.cents()) == (True, None)
-    assert (cent.is_valid(), cent.cents()) == (True, 1)
-
-
 # --- crafted input on the pages that take dollars (the model: tests/test_crafted_input.py) ------
 
 DOLLARS = {**CRAFTED, "4,000 digits": "9" * 4000, "NaN": "NaN", "Infinity": "Infinity"}
@@ -149,27 +139,8 @@ def test_crafted_dollars_are_refused_with_a_message_and_nothing_is_sent(
     auto = client.post(
         reverse("accounts:auto_topup", kwargs=A), {"threshold": value, "amount": value}
     )
-    alert = client.post(
-        reverse("accounts:low_balance_alert", kwargs=A), {"threshold": value}, follow=True
-    )
 
-    assert (review.status_code, auto.status_code, alert.status_code) == (400, 400, 200)
+    assert (review.status_code, auto.status_code) == (400, 400)
     assert review.context["form"].errors["amount"]
     assert set(auto.context["form"].errors) == {"threshold", "amount"}
-    assert len(list(alert.context["messages"])) == 1
-    account.refresh_from_db()
-    assert account.low_balance_alert_cents is None
     assert demo.requests("config") == demo.requests("create") == []
-
-
-@pytest.mark.django_db
-def test_the_overview_shows_the_alert_threshold_as_dollars_and_cents(
-    client, admin_user, account, demo
-):
-    account.low_balance_alert_cents = 2550
-    account.save()
-    client.force_login(admin_user)
-
-    page = client.get(reverse("accounts:overview", kwargs=A)).content.decode()
-
-    assert 'name="threshold" value="25.50"' in page

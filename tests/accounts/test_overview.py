@@ -13,6 +13,7 @@ from accounts.models import CachedRead
 from accounts.runway import Outlook, runway
 from accounts.services import AmountLimits
 from cloudflare_client import Credentials, UsageBucket
+from notifications.models import BalanceThreshold
 from tests.conftest import DEMO_ACCOUNT_ID
 from tests.sandbox_process import free_port
 
@@ -192,3 +193,23 @@ def test_when_the_usage_cannot_be_asked_again_the_last_reading_shows_with_its_ti
     assert 'id="usage-as-of">As of <time' in usage
     assert "; Cloudflare could not be asked just now" in usage
     assert USAGE_NOT_ASKED not in usage  # the last reading is there to show
+
+
+def test_the_overview_lists_the_balance_thresholds_and_links_to_the_settings(
+    client, admin_user, account, demo
+):
+    client.force_login(admin_user)
+    settings_url = reverse("notifications:settings", kwargs={"account_id": DEMO_ACCOUNT_ID})
+    link = f'<a href="{settings_url}">Notification settings</a>'
+
+    page = client.get(URL).content.decode()
+    assert f"No balance notifications · {link}" in page
+
+    for cents in (2500, 10000, 2550):
+        BalanceThreshold.objects.create(account=account, cents=cents)
+    page = client.get(URL).content.decode()
+    assert (
+        "Notifications below <strong>$100.00</strong>, <strong>$25.50</strong>, "
+        f"<strong>$25.00</strong> · {link}"
+    ) in page
+    assert "Low-balance alert" not in page

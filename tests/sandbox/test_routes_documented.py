@@ -26,4 +26,9 @@ def test_the_route_is_in_its_module_docstring(module, method, path):
 
 def test_every_part_of_the_sandbox_is_covered():
     modules = {module for module, _, _ in served_routes()}
-    assert modules == {"sandbox.cloudflare.routes", "sandbox.stripe_js.routes", "sandbox.controls"}
+    assert modules == {
+        "sandbox.cloudflare.routes",
+        "sandbox.stripe_js.routes",
+        "sandbox.controls",
+        "sandbox.receivers",
+    }

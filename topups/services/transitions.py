@@ -9,10 +9,19 @@ from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
+from notifications.events import EventType
+from notifications.services import notify
 from topups.models import TopUp, TopUpEvent
 from topups.states import TopUpState, can_transition
 
 logger = logging.getLogger(__name__)
+
+# The outcomes a top-up's account is told about (notifications), written with the change.
+OUTCOME_EVENTS: dict[str, EventType] = {
+    TopUpState.COMPLETED: EventType.TOPUP_COMPLETED,
+    TopUpState.FAILED: EventType.TOPUP_FAILED,
+    TopUpState.UNKNOWN: EventType.TOPUP_OUTCOME_UNKNOWN,
+}
 
 # Keys and values that must never reach the audit trail.
 _SECRET_KEY_RE = re.compile(r"secret|token|api_key|password|authorization|cvc|card_number", re.I)
@@ -104,4 +113,28 @@ def topup_transition(
         from_state=from_state,
         to_state=to_state,
     )
+    if event_type := OUTCOME_EVENTS.get(to_state):
+        notify(
+            account=topup.account,
+            type=event_type,
+            key=f"{event_type}:{topup.pk}",
+            data=topup_event_data(topup),
+        )
     return True
+
+
+def topup_event_data(topup: TopUp) -> dict[str, Any]:
+    """A top-up as its events carry it: nothing secret (never the client secret)."""
+    data: dict[str, Any] = {
+        "topup_id": topup.pk,
+        "amount_cents": topup.amount_cents,
+        "currency": topup.currency,
+        "origin": topup.origin,
+        "state": topup.state,
+        "payment_intent_id": topup.payment_intent_id or None,
+        "created_at": topup.created_at.isoformat(),
+        "completed_at": topup.completed_at.isoformat() if topup.completed_at else None,
+    }
+    if topup.state == TopUpState.FAILED:
+        data["error_message"] = topup.error_message
+    return data

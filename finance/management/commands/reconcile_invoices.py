@@ -1,12 +1,15 @@
 """Reconcile every account's top-ups with Cloudflare's invoices (run from cron), within the
-shared API budget: see finance.services.account_reconcile. Exits non-zero, after its summary,
+shared API budget: see finance.services.account_reconcile; then notify the top-ups waiting for
+finance longer than FINANCE_WAIT_HOURS (finance.waiting). Exits non-zero, after its summary,
 when an account's invoices could not be read, so cron notices (one reconciled elsewhere a
 moment ago is fine)."""
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from accounts.models import CloudflareAccount
 from finance.services import account_reconcile
+from finance.waiting import topups_waiting_for_finance_notify
 
 
 class Command(BaseCommand):
@@ -37,9 +40,12 @@ class Command(BaseCommand):
                     f"  {account.name}: top-up #{topup.pk} and invoice {invoice.id} disagree on "
                     "the amount"
                 )
+        waiting = topups_waiting_for_finance_notify()
         self.stdout.write(
             f"{settled} settled by their invoice, {mismatched} amount(s) disagree, "
-            f"{unmatched} invoice(s) with no top-up here, {unread} account(s) not read."
+            f"{unmatched} invoice(s) with no top-up here, {unread} account(s) not read; "
+            f"{waiting} top-up(s) newly waiting for finance over {settings.FINANCE_WAIT_HOURS} "
+            "hours notified."
         )
         if failed:
             raise CommandError(
