@@ -9,6 +9,7 @@ from django.db import transaction
 from accounts.models import CloudflareAccount
 from cloudflare_client import CreditBalance, UsageBucket
 from notifications.balance import auto_topup_trouble_check, balance_thresholds_check
+from notifications.models import ROLES_EMAILED_BY_DEFAULT, Channel
 
 
 def balance_thresholds_on_read(
@@ -28,3 +29,14 @@ def auto_topup_trouble_on_read(
 ) -> None:
     with transaction.atomic():
         auto_topup_trouble_check(account=account, balance=balance)
+
+
+def email_channel_for_new_account(
+    sender: type, *, instance: CloudflareAccount, created: bool, raw: bool = False, **kwargs: Any
+) -> None:
+    """A new account emails its admins and finance members, as every account did before
+    channels could be chosen (migration 0002 gave the existing ones the same)."""
+    if created and not raw:
+        Channel.objects.create(
+            account=instance, kind=Channel.Kind.EMAIL, email_roles=list(ROLES_EMAILED_BY_DEFAULT)
+        )

@@ -63,3 +63,13 @@ def test_the_payload_is_what_receivers_get(account):
         "account_id": account.account_id,
         "data": {"balance_cents": 900},
     }
+
+
+@pytest.mark.default_channels
+def test_a_new_account_emails_its_admins_and_finance(account):
+    channels = Channel.objects.filter(account=account)
+
+    assert [(c.kind, c.email_roles) for c in channels] == [("email", ["admin", "finance"])]
+    account.name = "Renamed"
+    account.save()
+    assert channels.count() == 1
