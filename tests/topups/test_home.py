@@ -226,3 +226,16 @@ def test_fifty_accounts_held_fresh_cost_six_queries_and_no_call(
     assert page.count("The credits have run out.") == 1
     assert page.count("1 top-up needs finance") == 25
     assert sandbox.requests() == []
+
+
+def test_auto_top_up_is_said_in_a_few_words_while_the_usage_is_not_read(held_client, account):
+    factories.cached_reads(account=account, auto_topup=AUTO_ON)
+    # The usage was never answered, and is not asked again just now.
+    CachedRead.objects.filter(kind="usage_day").update(
+        value=None, attempt_until=timezone.now() + timedelta(minutes=1)
+    )
+
+    page = held_client.get(HOME).content.decode()
+
+    assert "Runway not known yet." in page
+    assert "Auto top-up: $50.00 below $10.00." in page
