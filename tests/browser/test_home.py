@@ -5,13 +5,16 @@ import re
 
 import pytest
 import requests
+from django.contrib.auth import get_user_model
 from playwright.sync_api import expect
 
 from accounts.models import CloudflareAccount
 from notifications.models import BalanceThreshold
+from tests import factories
 from tests.browser import flow
 from tests.browser.accessibility import axe_violations
 from tests.conftest import SANDBOX_TOKEN
+from topups.states import TopUpState
 
 STAGING_ACCOUNT_ID = "4f1e5cfd2e7a4b9a8c3d6e0f1a2b3c4d"
 
@@ -72,6 +75,22 @@ def test_trouble_is_flagged_on_the_account_it_concerns(request, app, sandbox, sc
     )
     screenshot(page, f"home-flags-{device}")
     assert _fits(page)
+
+
+def test_finance_sees_what_waits_for_it_and_goes_to_the_desk(page, app, sandbox, screenshot):
+    sandbox.reset(demo_history=True)
+    production = CloudflareAccount.objects.get(account_id=flow.DEMO_ACCOUNT_ID)
+    admin = get_user_model().objects.get(username="admin")
+    for _ in range(2):
+        factories.topup(account=production, created_by=admin, state=TopUpState.UNKNOWN)
+    flow.sign_in(page, app, "finance", "finance-sandbox")
+
+    page.get_by_role("link", name="2 top-ups need finance").click()
+
+    expect(page.get_by_role("heading", name="Finance desk")).to_be_visible()
+    expect(page.locator("#id_account")).to_have_value(flow.DEMO_ACCOUNT_ID)
+    page.go_back()
+    screenshot(page, "home-finance-desktop")
 
 
 @pytest.mark.parametrize("device", ["desktop", "phone"])
