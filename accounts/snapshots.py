@@ -388,6 +388,50 @@ def _cached(account, kind, fetch, *, read_now=None):
     return None if held is None else Snapshot(held, row.fetched_at, row.failed_at)
 
 
+# --- many accounts at a glance: what is held, and a few reads refreshed per view -------------
+
+GLANCE_READS = {"balance": account_balance, "usage_day": account_daily_usage}
+
+
+def snapshot_held(row: CachedRead) -> Snapshot | None:
+    """What one row holds, parsed, without asking Cloudflare (for pages that read many
+    accounts' rows in one query)."""
+    held = _load(row.kind, row.value)
+    return None if held is None else Snapshot(held, row.fetched_at, row.failed_at)
+
+
+def snapshot_is_old(snapshot: Snapshot, kind: str) -> bool:
+    """Older than its kind's age, or a later read failed: a page shows its time."""
+    return snapshot.failed_at is not None or snapshot.fetched_at <= timezone.now() - MAX_AGE[kind]
+
+
+def account_snapshots_refresh_few(
+    *, held: dict[tuple[CloudflareAccount, str], CachedRead | None], limit: int
+) -> int:
+    """Reads (GLANCE_READS) of many accounts, refreshed a few per page view rather than one
+    call per account: at most `limit` of those due (never read first, balances before usage,
+    then the oldest), each
+    through its claim (as if its own page asked). Stops at the first that gets no answer: a
+    slow or failing Cloudflare costs a page one read's wait, not `limit`. How many were
+    tried (the rows of those changed)."""
+    now = timezone.now()
+    due = [key for key, row in held.items() if row is None or _is_due(row, key[1], now)]
+
+    def order(key: tuple[CloudflareAccount, str]) -> tuple:
+        row = held[key]
+        if row is None or row.value is None:  # never read: the balances first
+            return (0, key[1] != "balance", now)
+        return (1, False, row.fetched_at)
+
+    tried = 0
+    for account, kind in sorted(due, key=order)[:limit]:
+        snapshot = GLANCE_READS[kind](account=account)
+        tried += 1
+        if snapshot is None or snapshot.failed_at is not None:
+            break
+    return tried
+
+
 def _is_due(row: CachedRead, kind: str, now) -> bool:
     stale = row.expired or row.fetched_at <= now - MAX_AGE[kind]
     return stale and not _held(row, now)

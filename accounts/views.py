@@ -2,6 +2,8 @@
 invoices, and the auto top-up settings. The account bar's data comes from
 accounts.context_processors.account_bar."""
 
+from datetime import datetime
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
@@ -10,13 +12,13 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.access import AccountRequest, account_view, require_role
-from accounts.charts import bar_chart
+from accounts.charts import balance_chart, balance_history, bar_chart, credits_from_invoices
 from accounts.cloudflare import credential_problem
 from accounts.fields import cents_as_text
 from accounts.forms import AutoTopUpForm, CoverDaysForm, InvoiceKindForm
-from accounts.models import Membership
+from accounts.models import CloudflareAccount, Membership
 from accounts.money import format_cents
-from accounts.runway import runway
+from accounts.runway import auto_topup_forecast, auto_topup_health, runway
 from accounts.services import (
     AUTO_TOPUP_MESSAGES,
     AutoTopUpRefused,
@@ -25,12 +27,14 @@ from accounts.services import (
     account_limits,
 )
 from accounts.snapshots import (
+    Snapshot,
     account_balance,
     account_daily_usage,
     account_hourly_usage,
     account_invoices,
     snapshot_of_all,
 )
+from cloudflare_client import CreditBalance, UsageBucket
 
 ONLY_ADMINS_CHANGE_AUTO_TOPUP = "Only account admins can change auto top-up."
 
@@ -54,18 +58,49 @@ def overview(request: AccountRequest, account_id: str) -> HttpResponse:
         "cover_choices": CoverDaysForm.CHOICES,
     }
     if balance:
+        now = timezone.now()
         estimate = runway(
             balance_cents=balance.value.balance_cents,
             daily=daily.value if daily else None,
-            now=timezone.now(),
+            now=now,
         )
         context["runway"] = estimate
+        context["auto_topup"] = auto_topup_health(balance.value.auto_topup)
+        context["forecast"] = auto_topup_forecast(balance=balance.value, estimate=estimate, now=now)
+        context.update(_balance_chart(account, balance.value, daily, now))
         if daily:  # without the usage there is no rate to cover days at
             limits = account_limits(account=account)  # those the amount page checks
             cover = estimate.cover_cents(cover_days, balance.value.balance_cents, limits)
             context["cover_cents"] = cover
             context["cover_dollars"] = cents_as_text(cover)
     return render(request, "accounts/overview.html", context)
+
+
+def _balance_chart(
+    account: CloudflareAccount,
+    balance: CreditBalance,
+    daily: Snapshot[list[UsageBucket]] | None,
+    now: datetime,
+) -> dict[str, object]:
+    """The balance over the usage's days, from the balance now back through the usage and the
+    paid invoices (every top-up, whoever started it, and every auto top-up); none without both
+    reads, or when the invoices held do not reach back that far."""
+    if not daily or not daily.value:
+        return {}
+    since = daily.value[0].start
+    invoices = account_invoices(account=account, back_to=since)
+    if not invoices or not invoices.value.reaches(since):
+        return {"balance_chart_missing": True}
+    history = balance_history(
+        balance_cents=balance.balance_cents,
+        daily=daily.value,
+        credits=credits_from_invoices(invoices.value),
+        now=now,
+    )
+    return {
+        "balance_chart": balance_chart(history, label_format="%b %-d"),
+        "invoices_read": invoices,
+    }
 
 
 @login_required

@@ -16,7 +16,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.utils import timezone
 
-from accounts.models import CloudflareAccount, Membership
+from accounts.models import CachedRead, CloudflareAccount, Membership
 from topups.models import TopUp
 from topups.services.status import STALE_REASONS
 from topups.states import TopUpState
@@ -69,3 +69,43 @@ def topup(**fields) -> TopUp:
     row = unsaved_topup(**fields)
     row.save(force_insert=True)
     return row
+
+
+def cached_reads(
+    *,
+    account: CloudflareAccount,
+    balance_cents: float = 4200,
+    spend_per_day_cents: float = 600,
+    auto_topup: dict | None = None,
+    fetched_at=None,
+) -> None:
+    """What accounts.snapshots holds once the account's balance and daily usage were read (as
+    Cloudflare sends them), read at `fetched_at` (now): 30 whole days at the same spend and
+    today so far. `auto_topup`: Cloudflare's `topup_config` fields to set."""
+    fetched_at = fetched_at or timezone.now()
+    config = {"amount": None, "threshold": None, "disabledReason": None, "error": None}
+    config = {**config, "lastFailedAt": None, **(auto_topup or {})}
+    midnight = fetched_at.replace(hour=0, minute=0, second=0, microsecond=0)
+    days = [midnight - timedelta(days=n) for n in range(30, -1, -1)]
+    balance = {
+        "balance": balance_cents,
+        "has_default_payment_method": True,
+        "payment_method": {"brand": "visa", "last4": "4242"},
+        "topup_config": config,
+        "first_topup_success": True,
+    }
+    usage = {
+        "history": [
+            {
+                "id": f"day-{start:%Y%m%d}",
+                "aggregated_value": spend_per_day_cents,
+                "start_time": int(start.timestamp() * 1000),
+                "end_time": int((start + timedelta(days=1)).timestamp() * 1000),
+            }
+            for start in days
+        ]
+    }
+    for kind, value in (("balance", balance), ("usage_day", usage)):
+        CachedRead.objects.update_or_create(
+            account=account, kind=kind, defaults={"value": value, "fetched_at": fetched_at}
+        )

@@ -1,17 +1,39 @@
 """Reads."""
 
 from collections.abc import Iterable
-from datetime import date, timedelta
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from enum import StrEnum
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import User
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import Count, Exists, FloatField, OuterRef, QuerySet, Subquery
+from django.db.models.fields.json import KT
+from django.db.models.functions import Cast
 from django.utils import timezone
 
-from accounts.models import CloudflareAccount
-from accounts.snapshots import account_invoice
-from cloudflare_client import Invoice
-from topups.models import TopUp
+from accounts.models import CachedRead, CloudflareAccount, Membership
+from accounts.runway import (
+    LOW_RUNWAY_DAYS,
+    AutoTopUpForecast,
+    AutoTopUpHealth,
+    Outlook,
+    Runway,
+    auto_topup_forecast,
+    auto_topup_health,
+    runway,
+)
+from accounts.snapshots import (
+    GLANCE_READS,
+    Snapshot,
+    account_invoice,
+    account_snapshots_refresh_few,
+    snapshot_held,
+    snapshot_is_old,
+)
+from cloudflare_client import CreditBalance, Invoice
+from notifications.models import BalanceThreshold
+from topups.models import ATTENTION, TopUp
 from topups.states import FINAL_STATES, TopUpState
 
 
@@ -96,3 +118,128 @@ def topup_invoice(*, topup: TopUp) -> Invoice | None:
     return account_invoice(
         account=topup.account, invoice_id=topup.payment_intent_id, made_after=topup.created_at
     )
+
+
+# --- the home page: every account at a glance --------------------------------------------------
+
+# Cloudflare reads (a balance or a usage) a home page view may spend on the accounts whose
+# figures are due, two accounts' worth: with more, the others show what is held, with its time.
+HOME_READS_PER_VIEW = 4
+
+
+class LowBalance(StrEnum):
+    RUN_OUT = "run_out"  # at or below zero
+    ALERT = "alert"  # below one of the account's notification thresholds
+    RUNWAY = "runway"  # runs out within LOW_RUNWAY_DAYS, and no working auto top-up
+
+
+@dataclass(frozen=True)
+class AccountGlance:
+    membership: Membership
+    balance: Snapshot[CreditBalance] | None
+    balance_old: bool  # older than its age, or a later read failed: the page gives its time
+    runway: Runway | None
+    auto_topup: AutoTopUpHealth | None
+    forecast: AutoTopUpForecast | None
+    alert_cents: int | None  # the lowest of the account's thresholds the balance is below
+    needs_finance: int | None  # finance members only: its top-ups that need a person
+
+    @property
+    def account(self) -> CloudflareAccount:
+        return self.membership.account
+
+    @property
+    def low(self) -> LowBalance | None:
+        if self.runway is None:
+            return None
+        if self.runway.outlook == Outlook.RUN_OUT:
+            return LowBalance.RUN_OUT
+        if self.alert_cents is not None:
+            return LowBalance.ALERT
+        short = self.runway.days_left is not None and self.runway.days_left < LOW_RUNWAY_DAYS
+        return LowBalance.RUNWAY if short and self.forecast is None else None
+
+    @property
+    def auto_topup_trouble(self) -> bool:
+        return self.auto_topup in (AutoTopUpHealth.FAILING, AutoTopUpHealth.DISABLED)
+
+
+def account_glance_list(*, memberships: list[Membership]) -> list[AccountGlance]:
+    """Each account's balance, runway and auto top-up from what the database holds (one query
+    for all of them); HOME_READS_PER_VIEW of those due are read afresh first."""
+    accounts = [m.account for m in memberships]
+    rows = _held_reads(accounts)
+    held = {(a, kind): rows.get((a.pk, kind)) for a in accounts for kind in GLANCE_READS}
+    if account_snapshots_refresh_few(held=held, limit=HOME_READS_PER_VIEW):
+        rows = _held_reads(accounts)
+    finance = [m.account_id for m in memberships if m.role == Membership.Role.FINANCE]
+    needs_finance = _needing_finance(finance) if finance else {}  # no key: not theirs to do
+    now = timezone.now()
+    return [
+        _glance(
+            membership,
+            rows.get((membership.account_id, "balance")),
+            rows.get((membership.account_id, "usage_day")),
+            needs_finance.get(membership.account_id),
+            now,
+        )
+        for membership in memberships
+    ]
+
+
+def _glance(
+    membership: Membership,
+    balance_row: CachedRead | None,
+    usage_row: CachedRead | None,
+    needs_finance: int | None,
+    now: datetime,
+) -> AccountGlance:
+    balance = snapshot_held(balance_row) if balance_row else None
+    usage = snapshot_held(usage_row) if usage_row else None
+    estimate = forecast = health = None
+    if balance:
+        estimate = runway(
+            balance_cents=balance.value.balance_cents,
+            daily=usage.value if usage else None,
+            now=now,
+        )
+        health = auto_topup_health(balance.value.auto_topup)
+        forecast = auto_topup_forecast(balance=balance.value, estimate=estimate, now=now)
+    return AccountGlance(
+        membership=membership,
+        balance=balance,
+        balance_old=balance is not None and snapshot_is_old(balance, "balance"),
+        runway=estimate,
+        auto_topup=health,
+        forecast=forecast,
+        alert_cents=getattr(balance_row, "alert_cents", None),  # _held_reads annotates it
+        needs_finance=needs_finance,
+    )
+
+
+def _held_reads(accounts: list[CloudflareAccount]) -> dict[tuple[int, str], CachedRead]:
+    """The rows held of the accounts' glance reads, each balance with the lowest of its
+    account's notification thresholds it is below (compared in the query, so that 50 accounts
+    cost one query)."""
+    below = BalanceThreshold.objects.filter(
+        account_id=OuterRef("account_id"), cents__gt=OuterRef("held_balance")
+    ).order_by("cents")
+    rows = (
+        CachedRead.objects.filter(account_id__in=[a.pk for a in accounts], kind__in=GLANCE_READS)
+        .annotate(held_balance=Cast(KT("value__balance"), FloatField()))
+        .annotate(alert_cents=Subquery(below.values("cents")[:1]))
+    )
+    return {(row.account_id, row.kind): row for row in rows}
+
+
+def _needing_finance(account_ids: list[int]) -> dict[int, int]:
+    """How many top-ups of each account need a person at the finance desk (its queue), in one
+    query over the few rows that do (their index, on PostgreSQL)."""
+    counts = (
+        TopUp.objects.filter(account_id__in=account_ids)
+        .filter(ATTENTION)
+        .order_by()
+        .values("account_id")
+        .annotate(n=Count("pk"))
+    )
+    return {pk: 0 for pk in account_ids} | {row["account_id"]: row["n"] for row in counts}

@@ -114,10 +114,12 @@ class AccountEmulator:
             raise contract.invalid(contract.INVALID_QUERY, "the time range is empty or too long")
         history = []
         for bucket in range(start, end, step):
+            # The current bucket holds what was spent so far, as the balance counts it.
+            spent = book.usage_between(bucket, min(bucket + step, now))
             history.append(
                 {
                     "id": f"{account_id[:8]}-{window}-{bucket}",
-                    "aggregated_value": _number(book.usage_between(bucket, bucket + step)),
+                    "aggregated_value": _number(spent),
                     "start_time": bucket * 1000,
                     "end_time": (bucket + step) * 1000,
                 }

@@ -107,7 +107,7 @@ def test_the_overview_shows_balance_card_auto_top_up_charts_and_runway(client, a
     assert "Credit balance" in page
     assert "card on file: Visa •••• 4242" in page
     assert "when the balance falls below <strong>$10.00</strong>" in page
-    assert "the credits last about" in page
+    assert "auto top-up keeps the balance above <strong>$10.00</strong>." in page  # no run-out
     assert "Spend per day, last 30 days" in page
     assert page.count('class="chart__bar"') >= 30 + 48
     assert f"/accounts/{DEMO_ACCOUNT_ID}/topup/?amount=" in page

@@ -31,7 +31,13 @@ from topups.states import LIVE_STATES, PENDING_STATES, TopUpState
 def home(request: AuthenticatedHttpRequest) -> HttpResponse:
     memberships = memberships_of(request)
     recent = selectors.topup_list_recent(account_ids=[m.account_id for m in memberships])
-    context: dict[str, object] = {"memberships": memberships, "recent": recent}
+    glances = selectors.account_glance_list(memberships=memberships)
+    context: dict[str, object] = {
+        "memberships": memberships,
+        "glances": glances,
+        "some_not_fresh": any(g.balance_old or g.balance is None for g in glances),
+        "recent": recent,
+    }
     if request.user.is_staff and not memberships:  # the operator is told what there is
         context["account_count"] = account_count()
     return render(request, "topups/home.html", context)

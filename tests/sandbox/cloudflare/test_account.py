@@ -270,6 +270,22 @@ def test_usage_is_spent_every_hour_in_fractional_cents(demo):
     assert result(usage(demo, "hour", 2))["history"][:-1] == hours[:-1]
 
 
+def test_today_is_spent_so_far_as_the_balance_counts_it(demo):
+    """The current day's (and hour's) bucket holds what was spent until now, not the whole day
+    ahead: the usage adds up with the balance, which pages reconstruct from it."""
+    now = int(time.time() * 1000)
+    midnight = now - now % 86_400_000
+    day = result(
+        get(demo, "usage-history", value_grouping_window="day", start_time=midnight, end_time=now)
+    )
+    hours = result(
+        get(demo, "usage-history", value_grouping_window="hour", start_time=midnight, end_time=now)
+    )
+    (today,) = day["history"]
+    so_far = sum(bucket["aggregated_value"] for bucket in hours["history"])
+    assert today["aggregated_value"] == pytest.approx(so_far, abs=0.01)
+
+
 def test_the_staging_account_spends_little_and_has_no_card(demo):
     balance = result(get(demo, "credit-balance", STAGING_ACCOUNT_ID))
     assert balance["payment_method"] is None
