@@ -5,12 +5,12 @@ Each type reads these fields of `Notification.data`, and says less when one is m
 
     balance.low                balance_cents, threshold_cents
     auto_topup.failed          error (Cloudflare's words)
-    auto_topup.disabled        reason (Cloudflare's words)
+    auto_topup.disabled        disabled_reason (Cloudflare's words)
     auto_topup.charged         amount_cents
     topup.completed            topup_id, amount_cents
     topup.failed               topup_id, amount_cents
     topup.outcome_unknown      topup_id, amount_cents
-    topup.waiting_for_finance  topup_id, amount_cents, hours
+    topup.waiting_for_finance  topup_id, amount_cents, waiting_hours
     test                       (none)
 """
 
@@ -98,7 +98,7 @@ def _auto_topup_failed(name: str, data: dict[str, Any], n: Notification) -> Word
 
 
 def _auto_topup_disabled(name: str, data: dict[str, Any], n: Notification) -> Wording:
-    reason = _text(data, "reason")
+    reason = _text(data, "disabled_reason")
     return Wording(
         title=f"{name}: auto top-up was turned off",
         summary=f"Cloudflare turned off auto top-up for {name}"
@@ -155,7 +155,7 @@ def _topup_outcome_unknown(name: str, data: dict[str, Any], n: Notification) -> 
 
 def _topup_waiting_for_finance(name: str, data: dict[str, Any], n: Notification) -> Wording:
     of = _of(_money(data, "amount_cents"))
-    hours = data.get("hours")
+    hours = data.get("waiting_hours")
     waited = f"more than {hours} hours" if isinstance(hours, int) and hours > 0 else "too long"
     label, url = _topup_link(n)
     return Wording(

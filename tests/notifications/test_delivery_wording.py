@@ -13,12 +13,12 @@ pytestmark = pytest.mark.django_db
 FULL = {
     EventType.BALANCE_LOW: {"balance_cents": 1250, "threshold_cents": 2500},
     EventType.AUTO_TOPUP_FAILED: {"error": "card_declined"},
-    EventType.AUTO_TOPUP_DISABLED: {"reason": "too many failures"},
+    EventType.AUTO_TOPUP_DISABLED: {"disabled_reason": "too many failures"},
     EventType.AUTO_TOPUP_CHARGED: {"amount_cents": 5000},
     EventType.TOPUP_COMPLETED: {"topup_id": 3, "amount_cents": 5000},
     EventType.TOPUP_FAILED: {"topup_id": 3, "amount_cents": 5000},
     EventType.TOPUP_OUTCOME_UNKNOWN: {"topup_id": 3, "amount_cents": 5000},
-    EventType.TOPUP_WAITING_FOR_FINANCE: {"topup_id": 3, "amount_cents": 5000, "hours": 24},
+    EventType.TOPUP_WAITING_FOR_FINANCE: {"topup_id": 3, "amount_cents": 5000, "waiting_hours": 24},
     EventType.TEST: {},
 }
 
@@ -53,7 +53,11 @@ def test_each_event_type_is_said_in_words_with_its_amounts_in_dollars(account, t
 @pytest.mark.parametrize("type", list(EventType))
 @pytest.mark.parametrize(
     "data",
-    [{}, {"amount_cents": "50", "topup_id": "x", "hours": -1, "error": 5}, {"topup_id": True}],
+    [
+        {},
+        {"amount_cents": "50", "topup_id": "x", "waiting_hours": -1, "error": 5},
+        {"topup_id": True},
+    ],
 )
 def test_missing_or_odd_fields_say_less_and_never_fail(account, type, data):
     notification = event(account, type, data)
