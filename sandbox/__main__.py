@@ -35,7 +35,9 @@ async def serve(config: SandboxConfig, localstripe: subprocess.Popen | None) -> 
     """Serve until SIGINT/SIGTERM, or until localstripe dies under us (exit code 1)."""
     if localstripe is not None:
         await wait_for_localstripe(config.localstripe_url, localstripe)
-    runner = web.AppRunner(make_app(config), access_log=logger)
+    # Stopping cuts requests still in flight (a "hang" fault holds one for up to a minute)
+    # after a moment, so that localstripe is stopped before whoever stopped us gives up.
+    runner = web.AppRunner(make_app(config), access_log=logger, shutdown_timeout=1)
     await runner.setup()
     await web.TCPSite(runner, config.host, config.api_port).start()
     logger.info(

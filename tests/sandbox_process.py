@@ -1,6 +1,7 @@
 """Start the sandbox (`python -m sandbox`) on free ports and drive its control endpoints."""
 
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -90,6 +91,7 @@ def start_sandbox() -> Sandbox:
         stdout=log,
         stderr=subprocess.STDOUT,
         env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        start_new_session=True,  # its own process group: stop() can end localstripe with it
     )
     sandbox = Sandbox(api_port, localstripe_port, process)
     wait_for_http(f"{sandbox.url}/__sandbox/health", process=process)
@@ -102,5 +104,8 @@ def stop(process: subprocess.Popen) -> None:
         try:
             process.wait(timeout=10)
         except subprocess.TimeoutExpired:
-            process.kill()
+            if os.getpgid(process.pid) == process.pid:  # a group of its own (start_sandbox's):
+                os.killpg(process.pid, signal.SIGKILL)  # the localstripe it started goes too
+            else:
+                process.kill()
             process.wait()
