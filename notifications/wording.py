@@ -119,35 +119,32 @@ def _auto_topup_charged(name: str, data: dict[str, Any], n: Notification) -> Wor
     )
 
 
-def _topup_completed(name: str, data: dict[str, Any], n: Notification) -> Wording:
+# A top-up's end, per event type: (title, summary), filled with the account's name and "a
+# $50.00 top-up".
+_TOPUP_OUTCOMES = {
+    EventType.TOPUP_COMPLETED: (
+        "{name}: {of} completed",
+        "The {of} to {name} completed: the credits are on the account.",
+    ),
+    EventType.TOPUP_FAILED: (
+        "{name}: {of} failed",
+        "The {of} to {name} failed: no credits were added.",
+    ),
+    EventType.TOPUP_OUTCOME_UNKNOWN: (
+        "{name}: the outcome of a {of} is unknown",
+        "Cloudflare could not say whether the {of} to {name} went through. Finance settles it "
+        "from Cloudflare's invoices; do not pay again before then.",
+    ),
+}
+
+
+def _topup_outcome(name: str, data: dict[str, Any], n: Notification) -> Wording:
+    title, summary = _TOPUP_OUTCOMES[EventType(n.type)]
     of = _of(_money(data, "amount_cents"))
     label, url = _topup_link(n)
     return Wording(
-        title=f"{name}: {of} completed",
-        summary=f"The {of} to {name} completed: the credits are on the account.",
-        link_label=label,
-        link_url=url,
-    )
-
-
-def _topup_failed(name: str, data: dict[str, Any], n: Notification) -> Wording:
-    of = _of(_money(data, "amount_cents"))
-    label, url = _topup_link(n)
-    return Wording(
-        title=f"{name}: {of} failed",
-        summary=f"The {of} to {name} failed: no credits were added.",
-        link_label=label,
-        link_url=url,
-    )
-
-
-def _topup_outcome_unknown(name: str, data: dict[str, Any], n: Notification) -> Wording:
-    of = _of(_money(data, "amount_cents"))
-    label, url = _topup_link(n)
-    return Wording(
-        title=f"{name}: the outcome of a {of} is unknown",
-        summary=f"Cloudflare could not say whether the {of} to {name} went through. Finance "
-        "settles it from Cloudflare's invoices; do not pay again before then.",
+        title=title.format(name=name, of=of),
+        summary=summary.format(name=name, of=of),
         link_label=label,
         link_url=url,
     )
@@ -189,9 +186,9 @@ _WORDING: dict[str, Callable[[str, dict[str, Any], Notification], Wording]] = {
     EventType.AUTO_TOPUP_FAILED: _auto_topup_failed,
     EventType.AUTO_TOPUP_DISABLED: _auto_topup_disabled,
     EventType.AUTO_TOPUP_CHARGED: _auto_topup_charged,
-    EventType.TOPUP_COMPLETED: _topup_completed,
-    EventType.TOPUP_FAILED: _topup_failed,
-    EventType.TOPUP_OUTCOME_UNKNOWN: _topup_outcome_unknown,
+    EventType.TOPUP_COMPLETED: _topup_outcome,
+    EventType.TOPUP_FAILED: _topup_outcome,
+    EventType.TOPUP_OUTCOME_UNKNOWN: _topup_outcome,
     EventType.TOPUP_WAITING_FOR_FINANCE: _topup_waiting_for_finance,
     EventType.TEST: _test,
 }
